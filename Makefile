@@ -1,0 +1,46 @@
+# The verbs a person types. Everything installs itself on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+READY  := $(VENV)/.installed
+AGENCY ?= pemkab-oku-timur
+
+.DEFAULT_GOAL := help
+.PHONY: help run demo watch test lint unit integration bench kafka topics clean
+
+help:  ## list the verbs
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(READY): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+run: $(READY)  ## start Kafka and every service in this terminal (Ctrl-C stops all)
+	$(BIN)/pintu run
+
+demo: $(READY)  ## file sample complaints into a running platform and show where each went
+	$(BIN)/pintu demo
+
+watch: $(READY)  ## follow one agency's topic: make watch AGENCY=pemkab-oku-timur
+	$(BIN)/pintu watch $(AGENCY)
+
+test: lint  ## lint, type-check, then unit, integration and end-to-end tests on a real broker
+	$(BIN)/pytest
+
+lint: $(READY)  ## ruff and mypy
+	$(BIN)/ruff check shared services tests
+	$(BIN)/mypy
+
+unit: $(READY)  ## the fast tests only (no broker)
+	$(BIN)/pytest tests/unit
+
+kafka: $(READY)  ## run only the development broker on 127.0.0.1:9092
+	$(BIN)/pintu kafka
+
+topics: $(READY)  ## create the missing topics on $$KAFKA_BOOTSTRAP_SERVERS (idempotent)
+	$(BIN)/pintu topics
+
+clean:  ## remove the virtualenv and local data (broker log, read models)
+	rm -rf $(VENV) .pintu

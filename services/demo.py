@@ -1,0 +1,93 @@
+"""`pintu demo`: files a handful of realistic complaints and shows where each went."""
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+SAMPLES: list[dict[str, Any]] = [
+    {
+        "title": "Jalan kabupaten berlubang di Martapura",
+        "description": "Jalan penghubung Desa Terukis rusak berat sejak Januari; dua pengendara jatuh.",
+        "category": "jalan-daerah",
+        "region_code": "16.08",
+        "channel": "web",
+    },
+    {
+        "title": "Jalan nasional lintas timur amblas",
+        "description": "Ruas jalan nasional dekat jembatan amblas sekitar satu meter, rawan kecelakaan.",
+        "category": "jalan-nasional",
+        "region_code": "16.08",
+        "channel": "mobile",
+    },
+    {
+        "title": "Klaim BPJS ditolak rumah sakit",
+        "description": "Rumah sakit meminta biaya tambahan untuk tindakan yang ditanggung BPJS Kesehatan.",
+        "category": "jaminan-kesehatan",
+        "region_code": "32.73",
+        "channel": "sms",
+        "anonymous": True,
+    },
+    {
+        "title": "Pungutan liar di SMA negeri",
+        "description": "Orang tua siswa diminta membayar uang gedung yang tidak ada dasar hukumnya.",
+        "category": "pendidikan-menengah",
+        "region_code": "32.04",
+        "channel": "social",
+        "confidential": True,
+    },
+    {
+        "title": "Lampu jalan padam sebulan",
+        "report_type": "aspirasi",
+        "description": "Lampu penerangan jalan di kompleks kami padam sejak sebulan lalu.",
+        "category": "penerangan-jalan",
+        "region_code": "11.01",
+        "channel": "partner_api",
+    },
+]
+
+
+@dataclass
+class Filed:
+    tracking_id: str
+    title: str
+    agency_id: str | None = None
+    deadline_at: str | None = None
+
+
+def run(intake_url: str, wait_seconds: float = 30.0) -> int:
+    with httpx.Client(base_url=intake_url, timeout=10) as client:
+        filed = []
+        for sample in SAMPLES:
+            response = client.post("/v1/complaints", json=sample)
+            if response.status_code != 201:
+                print(f"intake refused {sample['title']!r}: {response.status_code} {response.text}")
+                return 1
+            filed.append(Filed(response.json()["tracking_id"], sample["title"]))
+            print(f"filed   {filed[-1].tracking_id}  {sample['title']}")
+        deadline = time.monotonic() + wait_seconds
+        while time.monotonic() < deadline and any(f.deadline_at is None for f in filed):
+            for f in filed:
+                response = client.get(f"/v1/complaints/{f.tracking_id}")
+                if response.status_code == 200:
+                    view = response.json()
+                    f.agency_id = view["agency_id"]
+                    f.deadline_at = next(
+                        (
+                            t["detail"]["due_at"]
+                            for t in view["timeline"]
+                            if t["event_type"] == "pintu.complaint.deadline_scheduled"
+                        ),
+                        None,
+                    )
+            time.sleep(0.5)
+    print()
+    print(f"{'tracking id':<12} {'agency':<26} {'follow-up due':<26} title")
+    for f in filed:
+        print(
+            f"{f.tracking_id:<12} {f.agency_id or '(not yet routed)':<26} "
+            f"{f.deadline_at or '-':<26} {f.title}"
+        )
+    print("\nWatch an agency topic:  make watch AGENCY=pemkab-oku-timur")
+    return 0 if all(f.deadline_at for f in filed) else 1

@@ -1,0 +1,97 @@
+"""Notifier: tells agencies what happened, once, through a signed webhook."""
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+import httpx
+from aiokafka.structs import ConsumerRecord
+from fastapi import FastAPI
+
+from services.notifier.ledger import DeliveryLedger
+from services.notifier.webhook import DeliveryFailed, deliver
+from shared.config import Settings
+from shared.contracts.cloudevents import PoisonMessage, decode, parse
+from shared.domain.complaint import Complaint
+from shared.http import health_routes
+from shared.kafka import topics
+from shared.kafka.consumer import consume
+from shared.kafka.health import BrokerProbe
+from shared.kafka.publisher import Publisher, Record
+from shared.logs import about_complaint
+
+log = logging.getLogger(__name__)
+WEBHOOK = "webhook"
+
+
+def agency_notification(routed: Complaint.Routed, event_id: str, base_url: str) -> bytes:
+    return json.dumps(
+        {
+            "event_id": event_id,
+            "kind": "complaint.routed",
+            "complaint_id": str(routed.originator_id),
+            "agency_id": routed.agency_id,
+            "rule": routed.rule_id,
+            "message": "Laporan baru didisposisikan ke instansi Anda.",
+            "link": f"{base_url}/v1/agencies/{routed.agency_id}/inbox",
+        },
+        sort_keys=True,
+    ).encode()
+
+
+def create_app(settings: Settings) -> FastAPI:
+    ledger = DeliveryLedger(settings.data_dir / "notifier.sqlite3")
+    dead_letters = Publisher(settings.bootstrap_servers, settings.publish_timeout_seconds)
+    secret = settings.webhook_secret.get_secret_value()
+
+    async def handle(record: ConsumerRecord[bytes, bytes], client: httpx.AsyncClient) -> None:
+        try:
+            event = decode(record.value)
+        except PoisonMessage:
+            return  # dead-lettered by the router
+        if not isinstance(event, Complaint.Routed):
+            return
+        event_id = parse(record.value).id
+        with about_complaint(event.originator_id):
+            if ledger.delivered(event_id, event.agency_id, WEBHOOK):
+                return
+            body = agency_notification(event, event_id, settings.public_base_url)
+            try:
+                await deliver(client, settings.webhook_url, secret, event_id, body)
+            except DeliveryFailed as failure:
+                log.error("notification dead-lettered: %s", failure)
+                await dead_letters.publish(
+                    Record(
+                        topics.dead_letters("notifier"),
+                        record.key or b"",
+                        body,
+                        (("pintu-dlq-reason", str(failure).encode()),),
+                    )
+                )
+            else:
+                log.info("agency notified", extra={"agency_id": event.agency_id})
+            ledger.record(event_id, event.agency_id, WEBHOOK)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with httpx.AsyncClient(timeout=10) as client:
+            task = asyncio.create_task(
+                consume(
+                    settings.bootstrap_servers,
+                    "pintu-notifier",
+                    topics.EVENTS,
+                    lambda record: handle(record, client),
+                )
+            )
+            yield
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+        await dead_letters.close()
+        ledger.close()
+
+    app = FastAPI(title="Pintu notifier", lifespan=lifespan)
+    app.include_router(health_routes(BrokerProbe(settings.bootstrap_servers)))
+    return app

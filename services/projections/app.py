@@ -1,0 +1,58 @@
+"""Projections: keep the agency inboxes and complaint timelines up to date from the log."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from aiokafka import TopicPartition
+from aiokafka.structs import ConsumerRecord
+from fastapi import FastAPI
+
+from shared.config import Settings
+from shared.contracts.cloudevents import PoisonMessage, decode, parse
+from shared.http import health_routes
+from shared.kafka import topics
+from shared.kafka.consumer import consume
+from shared.kafka.health import BrokerProbe
+from shared.logs import about_complaint
+from shared.projections.inbox import InboxStore, position
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    store = InboxStore(settings.read_model_path)
+
+    async def handle(record: ConsumerRecord[bytes, bytes]) -> None:
+        try:
+            event = decode(record.value)
+        except PoisonMessage:
+            return  # dead-lettered by the router
+        with about_complaint(event.originator_id):
+            applied = store.apply(
+                event,
+                parse(record.value).type,
+                position(record.topic, record.partition, record.offset),
+            )
+            if applied:
+                log.debug("read model updated")
+
+    def resume_at(tp: TopicPartition) -> int | None:
+        return store.resume_offset(tp.topic, tp.partition)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(
+            consume(
+                settings.bootstrap_servers, "pintu-projections", topics.EVENTS, handle, resume_at
+            )
+        )
+        yield
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+    app = FastAPI(title="Pintu projections", lifespan=lifespan)
+    app.include_router(health_routes(BrokerProbe(settings.bootstrap_servers)))
+    return app

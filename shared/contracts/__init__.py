@@ -1,0 +1,1 @@
+"""The public wire contract: CloudEvents envelopes around the domain's events."""

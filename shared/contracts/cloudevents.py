@@ -1,0 +1,121 @@
+"""The one envelope codec: domain events <-> CloudEvents 1.0 structured-mode JSON.
+
+Agencies and auditors depend on this shape; change it only with a new version.
+"""
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID, uuid5
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.domain.complaint import Complaint
+from shared.domain.model import Aggregate, DomainEvent
+
+SCHEMA_VERSION = 1
+EVENT_ID_NAMESPACE = UUID("0b8e7f55-9d0e-4c43-8f4a-0d8f5b8f2a11")
+
+EVENT_TYPES: dict[str, type[DomainEvent]] = {
+    "pintu.complaint.filed": Complaint.Filed,
+    "pintu.complaint.routed": Complaint.Routed,
+    "pintu.complaint.deadline_scheduled": Complaint.DeadlineScheduled,
+}
+TYPE_NAMES = {cls: name for name, cls in EVENT_TYPES.items()}
+_ENVELOPE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+
+
+class CloudEvent(BaseModel):
+    """A CloudEvents 1.0 structured-mode event; `sequence` is the complaint's event number."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str
+    source: str
+    type: str
+    subject: str
+    time: datetime
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str
+    sequence: int = Field(ge=1, description="per-complaint event number, 1 for the filing")
+    data: dict[str, Any]
+
+
+class PoisonMessage(Exception):
+    """A message that is not a valid Pintu event; the reason goes to the dead-letter topic."""
+
+
+def event_id(complaint_id: UUID, sequence: int) -> str:
+    # Deterministic: the same logical event always carries the same id, so sinks can dedupe.
+    return str(uuid5(EVENT_ID_NAMESPACE, f"{complaint_id}/{sequence}"))
+
+
+def schema_url(base_url: str, type_name: str) -> str:
+    return f"{base_url.rstrip('/')}/v1/schemas/{type_name}/v{SCHEMA_VERSION}.json"
+
+
+def to_cloudevent(event: DomainEvent, source: str, base_url: str) -> CloudEvent:
+    type_name = TYPE_NAMES[type(event)]
+    return CloudEvent(
+        id=event_id(event.originator_id, event.originator_version),
+        source=source,
+        type=type_name,
+        subject=str(event.originator_id),
+        time=event.timestamp,
+        dataschema=schema_url(base_url, type_name),
+        sequence=event.originator_version,
+        data=event.model_dump(mode="json", exclude=_ENVELOPE_FIELDS),
+    )
+
+
+def encode(event: DomainEvent, source: str, base_url: str) -> tuple[bytes, bytes]:
+    """Key (the complaint id) and value of the Kafka record carrying `event`."""
+    envelope = to_cloudevent(event, source, base_url)
+    return envelope.subject.encode(), envelope.model_dump_json().encode()
+
+
+def parse(value: bytes) -> CloudEvent:
+    try:
+        return CloudEvent.model_validate_json(value)
+    except ValidationError as error:
+        raise PoisonMessage(f"not a CloudEvents 1.0 envelope: {_first_error(error)}") from error
+
+
+def decode(value: bytes) -> DomainEvent:
+    """The domain event inside a record value, or PoisonMessage saying why not."""
+    envelope = parse(value)
+    event_class = EVENT_TYPES.get(envelope.type)
+    if event_class is None:
+        raise PoisonMessage(f"unknown event type {envelope.type!r}")
+    fields: dict[str, Any] = {
+        "originator_id": envelope.subject,
+        "originator_version": envelope.sequence,
+        "timestamp": envelope.time,
+        **envelope.data,
+    }
+    if issubclass(event_class, Aggregate.Created):
+        fields["originator_topic"] = f"{Complaint.__module__}:{Complaint.__qualname__}"
+    try:
+        return event_class.model_validate(fields)
+    except ValidationError as error:
+        raise PoisonMessage(f"invalid {envelope.type} data: {_first_error(error)}") from error
+
+
+def event_json_schemas() -> dict[str, dict[str, Any]]:
+    """JSON Schema of each event type's `data`, as published to agency developers."""
+    schemas = {}
+    for name, cls in EVENT_TYPES.items():
+        schema = cls.model_json_schema()
+        for field in _ENVELOPE_FIELDS:
+            schema.get("properties", {}).pop(field, None)
+            if field in schema.get("required", []):
+                schema["required"].remove(field)
+        schema["title"] = name
+        schemas[name] = schema
+    return schemas
+
+
+def _first_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "message"
+    return f"{where}: {first['msg']}"

@@ -1,0 +1,1 @@
+"""The complaint domain: pure Python, no Kafka, no HTTP, no database."""

@@ -1,0 +1,149 @@
+"""The complaint (laporan) aggregate and its events, in SP4N-LAPOR! terms."""
+
+from datetime import date, datetime
+from enum import StrEnum
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import event
+
+from shared.domain.model import Aggregate
+
+# Complaint ids derive from tracking ids, so a tracking id alone finds the event stream.
+COMPLAINT_NAMESPACE = UUID("6c1f6b52-3a51-4a39-9a0e-3f3c0c2b7d10")
+
+
+def complaint_id_for(tracking_id: str) -> UUID:
+    return uuid5(COMPLAINT_NAMESPACE, tracking_id)
+
+
+class ReportType(StrEnum):
+    """Jenis laporan."""
+
+    COMPLAINT = "pengaduan"
+    ASPIRATION = "aspirasi"
+    INFORMATION_REQUEST = "permintaan_informasi"
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    MOBILE = "mobile"
+    SMS = "sms"
+    SOCIAL = "social"
+    PARTNER_API = "partner_api"
+
+
+class Status(StrEnum):
+    """The statuses a reporter sees in LAPOR!."""
+
+    UNVERIFIED = "belum_terverifikasi"
+    DISPOSED_NOT_FOLLOWED_UP = "terdisposisi_belum_ditindaklanjuti"
+    DISPOSED_IN_PROGRESS = "terdisposisi_sedang_diproses"
+    DISPOSED_DONE = "terdisposisi_selesai"
+    POSTPONED = "tertunda"
+    ARCHIVED = "arsip"
+
+
+class InvalidTransition(Exception):
+    """An action the complaint's current status does not allow; nothing is recorded."""
+
+
+class Complaint(Aggregate):
+    """A report (laporan) from its filing to its archive; every change is one of its events."""
+
+    class Filed(Aggregate.Created):
+        tracking_id: str
+        report_type: ReportType
+        title: str
+        description: str
+        category: str
+        region_code: str
+        channel: Channel
+        incident_date: date | None = None
+        agency_hint: str | None = None
+        anonymous: bool = False
+        confidential: bool = False
+
+    class Routed(Aggregate.Event):
+        agency_id: str
+        rule_id: str
+        reason: str
+
+    class DeadlineScheduled(Aggregate.Event):
+        stage: str
+        due_at: datetime
+        calendar: str
+
+    @event(Filed)
+    def __init__(
+        self,
+        tracking_id: str,
+        report_type: ReportType,
+        title: str,
+        description: str,
+        category: str,
+        region_code: str,
+        channel: Channel,
+        incident_date: date | None = None,
+        agency_hint: str | None = None,
+        anonymous: bool = False,
+        confidential: bool = False,
+    ) -> None:
+        self.tracking_id = tracking_id
+        self.report_type = report_type
+        self.title = title
+        self.description = description
+        self.category = category
+        self.region_code = region_code
+        self.channel = channel
+        self.incident_date = incident_date
+        self.agency_hint = agency_hint
+        self.anonymous = anonymous
+        self.confidential = confidential
+        self.status = Status.UNVERIFIED
+        self.agency_id: str | None = None
+        self.deadlines: dict[str, datetime] = {}
+
+    @staticmethod
+    def create_id(tracking_id: str) -> UUID:
+        # eventsourcing calls this with the filing's arguments: the id follows the tracking id.
+        return complaint_id_for(tracking_id)
+
+    def route(self, agency_id: str, rule_id: str, reason: str) -> None:
+        """Dispose the complaint to the agency that must act (disposisi)."""
+        if self.status is not Status.UNVERIFIED:
+            raise InvalidTransition(f"a complaint that is {self.status.value} cannot be routed")
+        self._routed(agency_id=agency_id, rule_id=rule_id, reason=reason)
+
+    @event(Routed)
+    def _routed(self, agency_id: str, rule_id: str, reason: str) -> None:
+        self.agency_id = agency_id
+        self.status = Status.DISPOSED_NOT_FOLLOWED_UP
+
+    def schedule_deadline(self, stage: str, due_at: datetime, calendar: str) -> None:
+        if stage in self.deadlines:
+            raise InvalidTransition(f"the {stage} deadline is already scheduled")
+        self._deadline_scheduled(stage=stage, due_at=due_at, calendar=calendar)
+
+    @event(DeadlineScheduled)
+    def _deadline_scheduled(self, stage: str, due_at: datetime, calendar: str) -> None:
+        self.deadlines[stage] = due_at
+
+
+STATUS_LABELS: dict[str, dict[Status, str]] = {
+    "id": {
+        Status.UNVERIFIED: "Belum Terverifikasi",
+        Status.DISPOSED_NOT_FOLLOWED_UP: "Terdisposisi Belum Ditindaklanjuti",
+        Status.DISPOSED_IN_PROGRESS: "Terdisposisi Sedang Diproses",
+        Status.DISPOSED_DONE: "Terdisposisi Selesai",
+        Status.POSTPONED: "Tertunda",
+        Status.ARCHIVED: "Arsip",
+    },
+    "en": {
+        Status.UNVERIFIED: "Not yet verified",
+        Status.DISPOSED_NOT_FOLLOWED_UP: "Assigned, not yet followed up",
+        Status.DISPOSED_IN_PROGRESS: "Assigned, in progress",
+        Status.DISPOSED_DONE: "Assigned, completed",
+        Status.POSTPONED: "Postponed",
+        Status.ARCHIVED: "Archived",
+    },
+}

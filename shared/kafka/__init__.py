@@ -1,0 +1,1 @@
+"""Kafka adapters: topic names and provisioning, the one producer, the development broker."""

@@ -1,0 +1,71 @@
+"""The one consumer loop for plain aiokafka workers (notifier, projections).
+
+Reads only committed records (the stream processors write transactionally) and
+commits offsets after the handler returns, so an acknowledged record is never
+skipped; handlers make redelivery harmless (ledgers, tracking records).
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]]
+ResumeAt = Callable[[TopicPartition], int | None]
+
+
+class _Resume(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, consumer: AIOKafkaConsumer, resume_at: ResumeAt) -> None:
+        self.consumer = consumer
+        self.resume_at = resume_at
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        pass
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        for tp in assigned:
+            offset = self.resume_at(tp)
+            if offset is not None:
+                self.consumer.seek(tp, offset)
+
+
+async def consume(
+    bootstrap_servers: str,
+    group_id: str,
+    topic: str,
+    handle: Handler,
+    resume_at: ResumeAt | None = None,
+) -> None:
+    """Run until cancelled; reconnects when the broker goes away."""
+    while True:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap_servers,
+            group_id=group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+        )
+        try:
+            listener = _Resume(consumer, resume_at) if resume_at else None
+            consumer.subscribe([topic], listener=listener) if listener else consumer.subscribe(
+                [topic]
+            )
+            await consumer.start()
+            while True:
+                batches = await consumer.getmany(timeout_ms=500, max_records=200)
+                for records in batches.values():
+                    for record in records:
+                        await handle(record)
+                if batches:
+                    await consumer.commit()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("consumer %s failed; reconnecting", group_id)
+            await asyncio.sleep(2)
+        finally:
+            await consumer.stop()

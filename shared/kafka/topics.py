@@ -1,0 +1,56 @@
+"""Topic names of the public contract, and idempotent provisioning."""
+
+import logging
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+log = logging.getLogger(__name__)
+
+EVENTS = "complaints.events"
+EVENTS_PARTITIONS = 12
+SERVICES_WITH_DEAD_LETTERS = ("router", "sla", "notifier", "projections")
+
+
+def routed(agency_id: str) -> str:
+    """The topic an agency subscribes to."""
+    return f"complaints.routed.{agency_id}"
+
+
+def dead_letters(service: str) -> str:
+    return f"complaints.dlq.{service}"
+
+
+def planned_topics(agency_ids: Iterable[str], replication: int = 1) -> list[NewTopic]:
+    forever = {"retention.ms": "-1", "min.insync.replicas": str(min(2, replication))}
+    topics = [NewTopic(EVENTS, EVENTS_PARTITIONS, replication, topic_configs=forever)]
+    topics += [NewTopic(routed(a), 3, replication, topic_configs=forever) for a in agency_ids]
+    topics += [
+        NewTopic(dead_letters(s), 1, replication, topic_configs=forever)
+        for s in SERVICES_WITH_DEAD_LETTERS
+    ]
+    return topics
+
+
+async def provision(
+    bootstrap_servers: str, agency_ids: Iterable[str], replication: int = 1
+) -> list[str]:
+    """Create the missing topics; existing ones are left as they are. Returns the created names."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=15000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in planned_topics(agency_ids, replication) if t.name not in existing]
+        created = []
+        for topic in missing:
+            try:
+                await admin.create_topics([topic])
+                created.append(topic.name)
+            except TopicAlreadyExistsError:  # another process won the race: fine
+                pass
+        if created:
+            log.info("topics created", extra={"topics": created})
+        return created
+    finally:
+        await admin.close()

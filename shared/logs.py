@@ -1,0 +1,69 @@
+"""Structured JSON logs, one object per line, carrying the complaint id being handled."""
+
+import logging
+import logging.config
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+_complaint_id: ContextVar[str | None] = ContextVar("complaint_id", default=None)
+
+
+@contextmanager
+def about_complaint(complaint_id: object) -> Iterator[None]:
+    """Every log line inside this block names the complaint."""
+    token = _complaint_id.set(str(complaint_id))
+    try:
+        yield
+    finally:
+        _complaint_id.reset(token)
+
+
+class _ComplaintContext(logging.Filter):
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.service = self.service
+        if not hasattr(record, "complaint_id"):
+            record.complaint_id = _complaint_id.get()
+        return True
+
+
+def logging_config(service: str, level: str = "INFO") -> dict[str, Any]:
+    """A dictConfig usable by plain processes, uvicorn and faust workers alike."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"context": {"()": _ComplaintContext, "service": service}},
+        "formatters": {
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "fmt": "%(asctime)s %(levelname)s %(service)s %(name)s %(message)s %(complaint_id)s",
+                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+                "timestamp": False,
+            }
+        },
+        "handlers": {
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": "json",
+                "filters": ["context"],
+            }
+        },
+        "root": {"handlers": ["stdout"], "level": level},
+        "loggers": {
+            "aiokafka": {"level": "WARNING"},
+            "uvicorn.access": {"level": "WARNING"},
+            "httpx": {"level": "WARNING"},
+            "faust": {"level": "WARNING"},
+            "mode": {"level": "WARNING"},
+        },
+    }
+
+
+def configure(service: str, level: str = "INFO") -> None:
+    logging.config.dictConfig(logging_config(service, level))

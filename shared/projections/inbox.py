@@ -1,0 +1,182 @@
+"""The agency inbox and the complaint timeline, kept in SQLite (the embedded default).
+
+Each view change is written in the same transaction as the Kafka position it
+came from (eventsourcing's tracking record), so a redelivered event is a no-op.
+"""
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
+
+from shared.domain.complaint import Complaint, Status
+from shared.domain.model import DomainEvent
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    tracking_id: str
+    title: str
+    category: str
+    region_code: str
+    status: Status
+    filed_at: datetime
+    routing_rule: str | None
+    deadline_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    sequence: int
+    event_type: str
+    at: datetime
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ComplaintView:
+    tracking_id: str
+    status: Status
+    agency_id: str | None
+    confidential: bool
+    timeline: list[TimelineEntry]
+
+
+def position(topic: str, partition: int, offset: int) -> Tracking:
+    # Tracking ids must be positive; Kafka offsets start at 0.
+    return Tracking(application_name=f"{topic}:{partition}", notification_id=offset + 1)
+
+
+class InboxStore(SQLiteTrackingRecorder):
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(SQLiteDatastore(str(path), lock_timeout=10))
+        self.create_table()
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS complaints ("
+            " complaint_id TEXT PRIMARY KEY, tracking_id TEXT UNIQUE NOT NULL,"
+            " agency_id TEXT, status TEXT NOT NULL, title TEXT NOT NULL, category TEXT NOT NULL,"
+            " region_code TEXT NOT NULL, confidential INTEGER NOT NULL, filed_at TEXT NOT NULL,"
+            " routing_rule TEXT, deadline_at TEXT)",
+            "CREATE INDEX IF NOT EXISTS complaints_by_agency ON complaints (agency_id, filed_at)",
+            "CREATE TABLE IF NOT EXISTS timeline ("
+            " complaint_id TEXT NOT NULL, sequence INTEGER NOT NULL, event_type TEXT NOT NULL,"
+            " at TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (complaint_id, sequence))",
+        ]
+
+    def resume_offset(self, topic: str, partition: int) -> int | None:
+        """The offset to read next, or None when this partition was never read."""
+        # The stored tracking id is the last applied offset + 1: exactly the next offset.
+        return self.max_tracking_id(f"{topic}:{partition}")
+
+    def apply(self, event: DomainEvent, event_type: str, at: Tracking) -> bool:
+        """Apply one event; False when this position was already applied."""
+        try:
+            with self.datastore.transaction(commit=True) as c:
+                self._insert_tracking(c, at)
+                self._project(c, event, event_type)
+        except IntegrityError:
+            return False
+        return True
+
+    def _project(self, c: SQLiteCursor, event: DomainEvent, event_type: str) -> None:
+        complaint_id = str(event.originator_id)
+        if isinstance(event, Complaint.Filed):
+            c.execute(
+                "INSERT OR IGNORE INTO complaints (complaint_id, tracking_id, status, title, category,"
+                " region_code, confidential, filed_at) VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    complaint_id,
+                    event.tracking_id,
+                    Status.UNVERIFIED.value,
+                    event.title,
+                    event.category,
+                    event.region_code,
+                    int(event.confidential),
+                    event.timestamp.isoformat(),
+                ),
+            )
+        elif isinstance(event, Complaint.Routed):
+            c.execute(
+                "UPDATE complaints SET agency_id=?, status=?, routing_rule=? WHERE complaint_id=?",
+                (
+                    event.agency_id,
+                    Status.DISPOSED_NOT_FOLLOWED_UP.value,
+                    event.rule_id,
+                    complaint_id,
+                ),
+            )
+        elif isinstance(event, Complaint.DeadlineScheduled):
+            c.execute(
+                "UPDATE complaints SET deadline_at=? WHERE complaint_id=?",
+                (event.due_at.isoformat(), complaint_id),
+            )
+        detail = event.model_dump_json(
+            exclude={"originator_id", "originator_version", "timestamp", "originator_topic"}
+        )
+        c.execute(
+            "INSERT OR IGNORE INTO timeline VALUES (?,?,?,?,?)",
+            (
+                complaint_id,
+                event.originator_version,
+                event_type,
+                event.timestamp.isoformat(),
+                detail,
+            ),
+        )
+
+    def inbox(self, agency_id: str, limit: int = 100) -> list[InboxEntry]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT * FROM complaints WHERE agency_id=? ORDER BY filed_at LIMIT ?",
+                (agency_id, limit),
+            )
+            return [_inbox_entry(row) for row in c.fetchall()]
+
+    def complaint(self, tracking_id: str) -> ComplaintView | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT * FROM complaints WHERE tracking_id=?", (tracking_id,))
+            row = c.fetchone()
+            if row is None:
+                return None
+            c.execute(
+                "SELECT * FROM timeline WHERE complaint_id=? ORDER BY sequence",
+                (row["complaint_id"],),
+            )
+            timeline = [
+                TimelineEntry(
+                    t["sequence"],
+                    t["event_type"],
+                    datetime.fromisoformat(t["at"]),
+                    json.loads(t["detail"]),
+                )
+                for t in c.fetchall()
+            ]
+        return ComplaintView(
+            row["tracking_id"],
+            Status(row["status"]),
+            row["agency_id"],
+            bool(row["confidential"]),
+            timeline,
+        )
+
+
+def _inbox_entry(row: sqlite3.Row) -> InboxEntry:
+    return InboxEntry(
+        tracking_id=row["tracking_id"],
+        title=row["title"],
+        category=row["category"],
+        region_code=row["region_code"],
+        status=Status(row["status"]),
+        filed_at=datetime.fromisoformat(row["filed_at"]),
+        routing_rule=row["routing_rule"],
+        deadline_at=datetime.fromisoformat(row["deadline_at"]) if row["deadline_at"] else None,
+    )
