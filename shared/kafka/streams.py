@@ -21,7 +21,7 @@ def stream_app(name: str, settings: Settings, web_port: int) -> faust.App:
     datadir = settings.data_dir / "faust" / name
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
-        f"pintu-{name}",
+        topics.app_id(name),
         broker=broker_urls(settings.bootstrap_servers),
         processing_guarantee="exactly_once",
         store="memory://",  # tables are rebuilt from their changelog topics on start

@@ -11,6 +11,19 @@ log = logging.getLogger(__name__)
 EVENTS = "complaints.events"
 EVENTS_PARTITIONS = 12
 SERVICES_WITH_DEAD_LETTERS = ("router", "sla", "notifier", "projections")
+# Durable tables of the stream processors (service, table). Provisioned with the rest so a
+# worker never races its own topic creation, and so operators see every topic in one list.
+STREAM_TABLES = (("sla", "deadlines"),)
+
+
+def app_id(service: str) -> str:
+    """The faust app id (and consumer group) of a stream processor."""
+    return f"pintu-{service}"
+
+
+def table_changelog(service: str, table: str) -> str:
+    # faust's own naming for a table's changelog topic.
+    return f"{app_id(service)}-{table}-changelog"
 
 
 def routed(agency_id: str) -> str:
@@ -29,6 +42,15 @@ def planned_topics(agency_ids: Iterable[str], replication: int = 1) -> list[NewT
     topics += [
         NewTopic(dead_letters(s), 1, replication, topic_configs=forever)
         for s in SERVICES_WITH_DEAD_LETTERS
+    ]
+    topics += [
+        NewTopic(
+            table_changelog(s, t),
+            EVENTS_PARTITIONS,
+            replication,
+            topic_configs={"cleanup.policy": "compact"},
+        )
+        for s, t in STREAM_TABLES
     ]
     return topics
 

@@ -1,0 +1,36 @@
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shared.domain.routing import default_directory
+from shared.kafka.topics import provision
+from tests.support.brokers import test_broker
+from tests.support.platform import Platform, running_platform
+from tests.support.receivers import WebhookReceiver, webhook_receiver
+
+WEBHOOK_SECRET = "test-webhook-secret"
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Bootstrap servers of a real broker with Pintu's topics provisioned."""
+    with test_broker(tmp_path_factory.mktemp("kafka")) as bootstrap:
+        asyncio.run(provision(bootstrap, default_directory().agencies))
+        yield bootstrap
+
+
+@pytest.fixture(scope="session")
+def agency_endpoint() -> Iterator[WebhookReceiver]:
+    with webhook_receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="session")
+def platform(
+    kafka: str, agency_endpoint: WebhookReceiver, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Platform]:
+    home: Path = tmp_path_factory.mktemp("platform")
+    with running_platform(kafka, home, agency_endpoint.url, WEBHOOK_SECRET) as running:
+        yield running

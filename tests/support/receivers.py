@@ -1,0 +1,58 @@
+"""A real HTTP server standing in for an agency's webhook endpoint."""
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class WebhookReceiver:
+    url: str
+    requests: list[Received] = field(default_factory=list)
+    # Status codes to answer with before answering 200 (to test retries).
+    failures_to_serve: list[int] = field(default_factory=list)
+
+    def wait_for(self, predicate: Callable[[Received], bool], timeout: float = 30) -> Received:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for request in list(self.requests):
+                if predicate(request):
+                    return request
+            time.sleep(0.1)
+        raise AssertionError(f"no matching webhook within {timeout}s; got {len(self.requests)}")
+
+
+@contextmanager
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    receiver: WebhookReceiver
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if receiver.failures_to_serve:
+                self.send_response(receiver.failures_to_serve.pop(0))
+            else:
+                receiver.requests.append(Received(dict(self.headers.items()), body))
+                self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    receiver = WebhookReceiver(f"http://127.0.0.1:{server.server_port}/webhook")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
