@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> FastAPI:
-    publisher = Publisher(settings.bootstrap_servers, settings.publish_timeout_seconds)
+    publisher = Publisher(settings.bootstrap_servers, "intake", settings.publish_timeout_seconds)
     store = InboxStore(settings.read_model_path)
 
     @asynccontextmanager

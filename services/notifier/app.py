@@ -43,7 +43,9 @@ def agency_notification(routed: Complaint.Routed, event_id: str, base_url: str) 
 
 def create_app(settings: Settings) -> FastAPI:
     ledger = DeliveryLedger(settings.data_dir / "notifier.sqlite3")
-    dead_letters = Publisher(settings.bootstrap_servers, settings.publish_timeout_seconds)
+    dead_letters = Publisher(
+        settings.bootstrap_servers, "notifier", settings.publish_timeout_seconds
+    )
     secret = settings.webhook_secret.get_secret_value()
 
     async def handle(record: ConsumerRecord[bytes, bytes], client: httpx.AsyncClient) -> None:

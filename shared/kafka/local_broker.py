@@ -5,6 +5,7 @@ and controller) listens on 127.0.0.1 with replication factor 1. Production uses
 a real cluster: set KAFKA_BOOTSTRAP_SERVERS and nothing here runs.
 """
 
+import asyncio
 import hashlib
 import logging
 import shutil
@@ -12,7 +13,10 @@ import socket
 import subprocess
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient
 
 log = logging.getLogger(__name__)
 
@@ -191,10 +195,6 @@ class LocalBroker:
 
 
 def _answers_metadata(bootstrap_servers: str) -> bool:
-    import asyncio
-
-    from aiokafka.admin import AIOKafkaAdminClient
-
     async def probe() -> bool:
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=3000)
         try:
@@ -206,4 +206,6 @@ def _answers_metadata(bootstrap_servers: str) -> bool:
         finally:
             await admin.close()
 
-    return asyncio.run(probe())
+    # In a thread of its own, so callers inside an event loop (tests) can wait too.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, probe()).result()

@@ -1,11 +1,20 @@
-"""The one Kafka producer wrapper: acks=all, idempotent, and honest about failure.
+"""The one Kafka producer wrapper: transactional, acks=all, and honest about failure.
 
-A publish either returns after every in-sync replica has the records, or raises
-BrokerUnavailable; callers turn that into 503 + Retry-After, never into success.
+A publish either returns after the broker committed the records (acks=all), or
+raises BrokerUnavailable; callers turn that into 503 + Retry-After, never into
+success. Each publish is one Kafka transaction, committed only after every
+record is acknowledged, so records of a publish that timed out are never visible
+to read_committed readers (every Pintu service, and what the contract asks of
+subscribers), even if the abandoned producer delivers them late: its replacement,
+under the same transactional id, fences it and the coordinator aborts its
+transaction. Only a commit lost in flight can land after a 503; the client's
+retry with its Idempotency-Key covers that.
 """
 
 import asyncio
 import logging
+import os
+import socket
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaProducer
@@ -27,52 +36,55 @@ class Record:
 
 
 class Publisher:
-    def __init__(self, bootstrap_servers: str, timeout_seconds: float = 5.0) -> None:
+    def __init__(self, bootstrap_servers: str, client: str, timeout_seconds: float = 5.0) -> None:
         self._bootstrap = bootstrap_servers
+        # Unique per process, stable across reconnects: a new producer fences the old one.
+        self._transactional_id = f"pintu-{client}-{socket.gethostname()}-{os.getpid()}"
         self._timeout = timeout_seconds
         self._producer: AIOKafkaProducer | None = None
-        self._lock = asyncio.Lock()
+        self._lock = asyncio.Lock()  # one transaction at a time per producer
 
     async def publish(self, *records: Record) -> None:
         try:
-            await asyncio.wait_for(self._send_all(records), self._timeout)
+            async with self._lock:
+                await asyncio.wait_for(self._commit(records), self._timeout)
         except (TimeoutError, KafkaError, OSError) as error:
-            # Drop the producer so the next call reconnects: intake recovers without a restart.
+            # Drop the producer so the next call reconnects: callers recover without a restart.
             await self._discard()
             raise BrokerUnavailable(str(error) or type(error).__name__) from error
 
-    async def _send_all(self, records: tuple[Record, ...]) -> None:
-        producer = await self._ready_producer()
+    async def _commit(self, records: tuple[Record, ...]) -> None:
+        if self._producer is None:
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self._bootstrap,
+                transactional_id=self._transactional_id,
+                transaction_timeout_ms=30_000,
+                acks="all",
+                enable_idempotence=True,
+                request_timeout_ms=int(self._timeout * 1000),
+            )
+            try:
+                await producer.start()
+            except BaseException:
+                await _stop_quietly(producer)
+                raise
+            self._producer = producer
+        producer = self._producer
+        await producer.begin_transaction()
         sent = [
             await producer.send(r.topic, r.value, key=r.key, headers=list(r.headers))
             for r in records
         ]
         await asyncio.gather(*sent)
+        # Commit only once every record is acknowledged: a publish cancelled before this line
+        # leaves an open transaction that the next producer's fencing aborts, never commits.
+        await producer.commit_transaction()
 
     async def close(self) -> None:
         await self._discard()
 
-    async def _ready_producer(self) -> AIOKafkaProducer:
-        async with self._lock:
-            if self._producer is None:
-                producer = AIOKafkaProducer(
-                    bootstrap_servers=self._bootstrap,
-                    acks="all",
-                    enable_idempotence=True,
-                    request_timeout_ms=int(self._timeout * 1000),
-                    linger_ms=2,
-                )
-                try:
-                    await producer.start()
-                except BaseException:
-                    await _stop_quietly(producer)
-                    raise
-                self._producer = producer
-            return self._producer
-
     async def _discard(self) -> None:
-        async with self._lock:
-            producer, self._producer = self._producer, None
+        producer, self._producer = self._producer, None
         if producer is not None:
             await _stop_quietly(producer)
 
@@ -80,5 +92,5 @@ class Publisher:
 async def _stop_quietly(producer: AIOKafkaProducer) -> None:
     try:
         await asyncio.wait_for(producer.stop(), 2.0)
-    except Exception as error:  # the broker is already gone; nothing more to release
+    except Exception as error:  # the broker is gone; its transaction will be aborted
         log.debug("producer stop failed: %s", error)

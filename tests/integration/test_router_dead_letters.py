@@ -1,0 +1,55 @@
+"""Poison on the log goes to the router's dead-letter topic with a reason; routing goes on."""
+
+import uuid
+
+import httpx
+from aiokafka import AIOKafkaProducer
+
+from shared.kafka import topics
+from tests.support.platform import Platform
+from tests.support.topics import Record, read_until
+
+
+async def test_malformed_and_unknown_messages_are_dead_lettered_and_the_router_keeps_going(
+    platform: Platform, kafka: str
+) -> None:
+    garbage_key = f"poison-{uuid.uuid4()}".encode()
+    unknown_key = f"unknown-{uuid.uuid4()}".encode()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(topics.EVENTS, b"{not json", key=garbage_key)
+        unknown = (
+            b'{"specversion":"1.0","id":"x","source":"/elsewhere","type":"pintu.complaint.teleported",'
+            b'"subject":"' + unknown_key + b'","time":"2026-11-20T10:00:00Z",'
+            b'"datacontenttype":"application/json","dataschema":"x","sequence":1,"data":{}}'
+        )
+        await producer.send_and_wait(topics.EVENTS, unknown, key=unknown_key)
+    finally:
+        await producer.stop()
+
+    def both(records: list[Record]) -> bool:
+        return {garbage_key, unknown_key} <= {r.key for r in records}
+
+    dead = await read_until(kafka, topics.dead_letters("router"), both)
+    reasons = {r.key: dict(r.headers)["pintu-dlq-reason"].decode() for r in dead}
+    assert "not a CloudEvents 1.0 envelope" in reasons[garbage_key]
+    assert "unknown event type 'pintu.complaint.teleported'" in reasons[unknown_key]
+
+    # The router is still routing.
+    filed = httpx.post(
+        f"{platform.intake_url}/v1/complaints",
+        json={
+            "title": "Antrean BPJS sangat panjang",
+            "category": "jaminan-kesehatan",
+            "description": "Antrean klaim BPJS Kesehatan di kantor cabang mengular sejak subuh.",
+            "region_code": "32.73",
+        },
+        timeout=10,
+    )
+    assert filed.status_code == 201
+    key = filed.json()["complaint_id"].encode()
+    routed = await read_until(
+        kafka, topics.routed("bpjs-kesehatan"), lambda rs: any(r.key == key for r in rs)
+    )
+    assert any(r.key == key for r in routed)

@@ -1,0 +1,96 @@
+import json
+
+import pytest
+
+from shared.contracts.cloudevents import (
+    EVENT_TYPES,
+    CloudEvent,
+    PoisonMessage,
+    decode,
+    encode,
+    event_json_schemas,
+)
+from shared.domain.complaint import Channel, Complaint, ReportType
+
+BASE = "http://127.0.0.1:8000"
+
+
+def routed_complaint() -> Complaint:
+    complaint = Complaint(
+        tracking_id="ABCDEFGH23",
+        report_type=ReportType.INFORMATION_REQUEST,
+        title="Info",
+        description="Permintaan informasi",
+        category="layanan-kesehatan",
+        region_code="32.73",
+        channel=Channel.SMS,
+        anonymous=True,
+    )
+    complaint.route("kemenkes", "layanan-kesehatan@v1", "rule")
+    return complaint
+
+
+def test_every_event_survives_the_wire_unchanged() -> None:
+    events = routed_complaint().new_events()
+    for event in events:
+        key, value = encode(event, "/pintu/test", BASE)
+        assert key == str(event.originator_id).encode()
+        assert decode(value) == event
+
+
+def test_the_envelope_is_cloudevents_structured_json_with_a_sequence() -> None:
+    _, routed = routed_complaint().new_events()
+    _, value = encode(routed, "/pintu/router", BASE)
+    envelope = json.loads(value)
+    assert envelope["specversion"] == "1.0"
+    assert envelope["type"] == "pintu.complaint.routed"
+    assert envelope["subject"] == str(routed.originator_id)
+    assert envelope["sequence"] == 2
+    assert envelope["datacontenttype"] == "application/json"
+    assert envelope["dataschema"] == f"{BASE}/v1/schemas/pintu.complaint.routed/v1.json"
+    assert envelope["data"] == {
+        "agency_id": "kemenkes",
+        "rule_id": "layanan-kesehatan@v1",
+        "reason": "rule",
+    }
+
+
+def test_the_event_id_is_the_same_for_the_same_event_and_differs_between_events() -> None:
+    filed, routed = routed_complaint().new_events()
+    first = CloudEvent.model_validate_json(encode(routed, "/a", BASE)[1])
+    again = CloudEvent.model_validate_json(encode(routed, "/b", BASE)[1])
+    other = CloudEvent.model_validate_json(encode(filed, "/a", BASE)[1])
+    assert first.id == again.id
+    assert first.id != other.id
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (b"{not json", "not a CloudEvents 1.0 envelope"),
+        (b'{"specversion": "0.3"}', "not a CloudEvents 1.0 envelope"),
+        (
+            b'{"specversion":"1.0","id":"1","source":"/x","type":"pintu.complaint.vanished",'
+            b'"subject":"6e328957-f727-5f11-8832-2688e7f74b1c","time":"2026-11-20T10:00:00Z",'
+            b'"dataschema":"x","sequence":1,"data":{}}',
+            "unknown event type 'pintu.complaint.vanished'",
+        ),
+        (
+            b'{"specversion":"1.0","id":"1","source":"/x","type":"pintu.complaint.routed",'
+            b'"subject":"6e328957-f727-5f11-8832-2688e7f74b1c","time":"2026-11-20T10:00:00Z",'
+            b'"dataschema":"x","sequence":2,"data":{"agency_id":"kemenkes"}}',
+            "invalid pintu.complaint.routed data: rule_id",
+        ),
+    ],
+)
+def test_poison_is_refused_with_a_reason(value: bytes, reason: str) -> None:
+    with pytest.raises(PoisonMessage, match=reason):
+        decode(value)
+
+
+def test_every_event_type_publishes_a_schema_of_its_data_only() -> None:
+    schemas = event_json_schemas()
+    assert set(schemas) == set(EVENT_TYPES)
+    routed = schemas["pintu.complaint.routed"]
+    assert set(routed["properties"]) == {"agency_id", "rule_id", "reason"}
+    assert "originator_id" not in schemas["pintu.complaint.filed"]["properties"]

@@ -1,0 +1,72 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from shared.domain.complaint import (
+    Channel,
+    Complaint,
+    InvalidTransition,
+    ReportType,
+    Status,
+    complaint_id_for,
+)
+
+
+def filed() -> Complaint:
+    return Complaint(
+        tracking_id="K7MQ2XR9TP",
+        report_type=ReportType.COMPLAINT,
+        title="Jalan rusak",
+        description="Jalan kabupaten berlubang",
+        category="jalan-daerah",
+        region_code="16.08",
+        channel=Channel.WEB,
+    )
+
+
+def test_a_filed_complaint_is_unverified_and_its_id_follows_its_tracking_id() -> None:
+    complaint = filed()
+    assert complaint.status is Status.UNVERIFIED
+    assert complaint.id == complaint_id_for("K7MQ2XR9TP")
+    assert complaint.id != complaint_id_for("K7MQ2XR9TQ")
+
+
+def test_routing_disposes_the_complaint_to_the_agency() -> None:
+    complaint = filed()
+    complaint.route("pemkab-oku-timur", "jalan-daerah-oku-timur@v1", "rule")
+    assert complaint.status is Status.DISPOSED_NOT_FOLLOWED_UP
+    assert complaint.agency_id == "pemkab-oku-timur"
+
+
+def test_a_routed_complaint_cannot_be_routed_again_and_nothing_is_recorded() -> None:
+    complaint = filed()
+    complaint.route("kemen-pu", "jalan-nasional@v1", "rule")
+    before = len(complaint.new_events())
+    with pytest.raises(InvalidTransition, match="cannot be routed"):
+        complaint.route("kemenkes", "x", "y")
+    assert complaint.new_events() == []
+    assert before == 2
+
+
+def test_a_deadline_stage_is_scheduled_once() -> None:
+    complaint = filed()
+    due = datetime(2026, 11, 27, 16, 59, 59, tzinfo=UTC)
+    complaint.schedule_deadline("first_follow_up", due, "holidays-test")
+    with pytest.raises(InvalidTransition):
+        complaint.schedule_deadline("first_follow_up", due, "holidays-test")
+
+
+def test_replaying_the_events_rebuilds_the_same_complaint() -> None:
+    complaint = filed()
+    complaint.route("kemen-pu", "jalan-nasional@v1", "rule")
+    events = complaint.new_events()
+    rebuilt = None
+    for event in events:
+        rebuilt = event.mutate(rebuilt)
+    assert isinstance(rebuilt, Complaint)
+    assert (rebuilt.id, rebuilt.version, rebuilt.status, rebuilt.agency_id) == (
+        complaint.id,
+        complaint.version,
+        complaint.status,
+        complaint.agency_id,
+    )
