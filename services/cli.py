@@ -1,92 +1,90 @@
-"""`pintu`: one command, one subcommand per process, plus the developer verbs."""
+"""pintu: the platform's one command. One subcommand per process, plus the developer verbs."""
 
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 
 from shared.config import Settings, get_settings
-from shared.logs import configure, logging_config
+from shared.domain.routing import default_directory
+from shared.kafka.local_broker import BrokerSetupError, LocalBroker
+from shared.logs import logging_config
 
 
-def _intake(settings: Settings) -> int:
+def _serve(service: str, app: object, host: str, port: int, settings: Settings) -> int:
     import uvicorn
 
+    uvicorn.run(app, host=host, port=port, log_config=logging_config(service, settings.log_level))  # type: ignore[arg-type]
+    return 0
+
+
+def intake(settings: Settings, _: argparse.Namespace) -> int:
     from services.intake.app import create_app
 
-    uvicorn.run(
-        create_app(settings),
-        host=settings.bind_host,
-        port=settings.intake_port,
-        log_config=logging_config("intake", settings.log_level),
+    return _serve(
+        "intake", create_app(settings), settings.bind_host, settings.intake_port, settings
     )
-    return 0
 
 
-def _http_worker(name: str, port: int, settings: Settings) -> int:
-    import uvicorn
+def notifier(settings: Settings, _: argparse.Namespace) -> int:
+    from services.notifier.app import create_app
 
-    if name == "notifier":
-        from services.notifier.app import create_app as notifier_app
-
-        app = notifier_app(settings)
-    else:
-        from services.projections.app import create_app as projections_app
-
-        app = projections_app(settings)
-    uvicorn.run(
-        app, host=settings.bind_host, port=port, log_config=logging_config(name, settings.log_level)
+    return _serve(
+        "notifier", create_app(settings), settings.bind_host, settings.notifier_port, settings
     )
-    return 0
 
 
-def _stream_worker(name: str, settings: Settings) -> int:
+def projections(settings: Settings, _: argparse.Namespace) -> int:
+    from services.projections.app import create_app
+
+    app = create_app(settings)
+    return _serve("projections", app, settings.bind_host, settings.projections_port, settings)
+
+
+def router(settings: Settings, _: argparse.Namespace) -> int:
+    from services.router.app import create_app
     from shared.kafka.streams import run_worker
 
-    if name == "router":
-        from services.router.app import create_app as router_app
-
-        app = router_app(settings)
-    else:
-        from services.sla.app import create_app as sla_app
-
-        app = sla_app(settings)
-    run_worker(app, name, settings)
+    run_worker(create_app(settings), "router", settings)
     return 0
 
 
-def _webhook_receiver(settings: Settings) -> int:
-    import uvicorn
+def sla(settings: Settings, _: argparse.Namespace) -> int:
+    from services.sla.app import create_app
+    from shared.kafka.streams import run_worker
+
+    run_worker(create_app(settings), "sla", settings)
+    return 0
+
+
+def webhook_receiver(settings: Settings, _: argparse.Namespace) -> int:
     from yarl import URL
 
     from services.webhook_receiver import create_app
 
     url = URL(settings.webhook_url)
-    uvicorn.run(
-        create_app(settings.webhook_secret.get_secret_value()),
-        host=url.host or "127.0.0.1",
-        port=url.port or 8090,
-        log_config=logging_config("webhook-receiver", settings.log_level),
-    )
-    return 0
+    app = create_app(settings.webhook_secret.get_secret_value())
+    return _serve("webhook-receiver", app, url.host or "127.0.0.1", url.port or 8090, settings)
 
 
-def _topics(settings: Settings) -> int:
-    from shared.domain.routing import default_directory
+def run(settings: Settings, _: argparse.Namespace) -> int:
+    from services.launcher import run as run_platform
+
+    return run_platform(settings)
+
+
+def topics(settings: Settings, _: argparse.Namespace) -> int:
     from shared.kafka.topics import provision
 
-    configure("topics", settings.log_level)
+    agencies = default_directory().agencies
     created = asyncio.run(
-        provision(
-            settings.bootstrap_servers, default_directory().agencies, settings.topic_replication
-        )
+        provision(settings.bootstrap_servers, agencies, settings.topic_replication)
     )
     print(f"{len(created)} topics created: {', '.join(created) or 'all existed'}")
     return 0
 
 
-def _kafka(settings: Settings) -> int:
-    from shared.kafka.local_broker import LocalBroker
-
+def kafka(settings: Settings, _: argparse.Namespace) -> int:
     broker = LocalBroker(home=settings.data_dir / "kafka", libs=settings.data_dir / "kafka-libs")
     broker.start()
     try:
@@ -101,49 +99,54 @@ def _kafka(settings: Settings) -> int:
     return 0
 
 
+def demo(settings: Settings, _: argparse.Namespace) -> int:
+    from services.demo import run as run_demo
+
+    return run_demo(f"http://{settings.bind_host}:{settings.intake_port}")
+
+
+def watch(settings: Settings, args: argparse.Namespace) -> int:
+    from services.watch import run as run_watch
+
+    known = default_directory().agencies
+    if args.agency not in known:
+        print(
+            f"pintu: unknown agency {args.agency!r}; known: {', '.join(sorted(known))}",
+            file=sys.stderr,
+        )
+        return 2
+    return run_watch(settings.bootstrap_servers, args.agency)
+
+
+Command = Callable[[Settings, argparse.Namespace], int]
+COMMANDS: dict[str, tuple[Command, str]] = {
+    "run": (run, "start Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set) and every service"),
+    "intake": (intake, "the HTTP front door (FastAPI)"),
+    "router": (router, "the no-wrong-door router (faust)"),
+    "sla": (sla, "deadlines and escalation (faust)"),
+    "notifier": (notifier, "webhooks to agencies"),
+    "projections": (projections, "read models from the event log"),
+    "webhook-receiver": (webhook_receiver, "a demo agency endpoint that verifies signatures"),
+    "topics": (topics, "create the missing topics (idempotent)"),
+    "kafka": (kafka, "run only the development Kafka broker"),
+    "demo": (demo, "file sample complaints into a running platform and show where each went"),
+    "watch": (watch, "follow one agency's topic"),
+}
+# The long-running processes a deployment starts (the Dockerfile and deploy/k8s use these).
+SERVICES = ("intake", "router", "sla", "notifier", "projections")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pintu", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
-    for name, help_ in [
-        ("run", "start Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set) and every service"),
-        ("intake", "the HTTP front door (FastAPI)"),
-        ("router", "the no-wrong-door router (faust)"),
-        ("sla", "deadlines and escalation (faust)"),
-        ("notifier", "webhooks to agencies"),
-        ("projections", "read models from the event log"),
-        ("webhook-receiver", "a demo agency endpoint that verifies signatures"),
-        ("topics", "create the missing topics (idempotent)"),
-        ("kafka", "run only the development Kafka broker"),
-        ("demo", "file sample complaints and show where each went"),
-    ]:
-        commands.add_parser(name, help=help_)
-    command = parser.parse_args(argv).command
-    settings = get_settings()
-
-    from shared.kafka.local_broker import BrokerSetupError
-
+    subcommands = parser.add_subparsers(dest="command", required=True, metavar="command")
+    for name, (_, help_) in COMMANDS.items():
+        subparser = subcommands.add_parser(name, help=help_)
+        if name == "watch":
+            subparser.add_argument("agency", help="agency id, e.g. pemkab-oku-timur")
+    args = parser.parse_args(argv)
+    command, _ = COMMANDS[args.command]
     try:
-        if command == "run":
-            from services.launcher import run
-
-            return run(settings)
-        if command == "intake":
-            return _intake(settings)
-        if command in ("router", "sla"):
-            return _stream_worker(command, settings)
-        if command == "notifier":
-            return _http_worker(command, settings.notifier_port, settings)
-        if command == "projections":
-            return _http_worker(command, settings.projections_port, settings)
-        if command == "webhook-receiver":
-            return _webhook_receiver(settings)
-        if command == "topics":
-            return _topics(settings)
-        if command == "kafka":
-            return _kafka(settings)
-        from services.demo import run as demo
-
-        return demo(f"http://{settings.bind_host}:{settings.intake_port}")
+        return command(get_settings(), args)
     except BrokerSetupError as error:
         print(f"pintu: {error}", file=sys.stderr)
         return 2

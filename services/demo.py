@@ -73,14 +73,7 @@ def run(intake_url: str, wait_seconds: float = 30.0) -> int:
                 if response.status_code == 200:
                     view = response.json()
                     f.agency_id = view["agency_id"]
-                    f.deadline_at = next(
-                        (
-                            t["detail"]["due_at"]
-                            for t in view["timeline"]
-                            if t["event_type"] == "pintu.complaint.deadline_scheduled"
-                        ),
-                        None,
-                    )
+                    f.deadline_at = view["deadline_at"]
             time.sleep(0.5)
     print()
     print(f"{'tracking id':<12} {'agency':<26} {'follow-up due':<26} title")

@@ -15,11 +15,12 @@ import threading
 from collections.abc import Iterable
 from typing import IO
 
+from services.cli import SERVICES as PLATFORM_SERVICES
 from shared.config import Settings
 from shared.domain.routing import default_directory
 from shared.kafka import local_broker, topics
 
-SERVICES = ("intake", "router", "sla", "notifier", "projections", "webhook-receiver")
+SERVICES = (*PLATFORM_SERVICES, "webhook-receiver")
 COLOURS = {
     "kafka": 90,
     "intake": 36,

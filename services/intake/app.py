@@ -106,6 +106,7 @@ def create_app(settings: Settings) -> FastAPI:
             status=view.status.value,
             status_label=STATUS_LABELS[lang][view.status],
             agency_id=view.agency_id,
+            deadline_at=view.deadline_at,
             # rahasia: the public view shows where a report stands, never what it says.
             timeline=[
                 TimelineItem(**{**asdict(t), "detail": {} if view.confidential else t.detail})

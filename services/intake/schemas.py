@@ -63,6 +63,7 @@ class ComplaintStatusView(BaseModel):
     status: str
     status_label: str
     agency_id: str | None
+    deadline_at: datetime | None = Field(description="when the current stage is due")
     timeline: list[TimelineItem]
 
 

@@ -44,6 +44,7 @@ class ComplaintView:
     status: Status
     agency_id: str | None
     confidential: bool
+    deadline_at: datetime | None
     timeline: list[TimelineEntry]
 
 
@@ -161,11 +162,12 @@ class InboxStore(SQLiteTrackingRecorder):
                 for t in c.fetchall()
             ]
         return ComplaintView(
-            row["tracking_id"],
-            Status(row["status"]),
-            row["agency_id"],
-            bool(row["confidential"]),
-            timeline,
+            tracking_id=row["tracking_id"],
+            status=Status(row["status"]),
+            agency_id=row["agency_id"],
+            confidential=bool(row["confidential"]),
+            deadline_at=_optional_time(row["deadline_at"]),
+            timeline=timeline,
         )
 
 
@@ -178,5 +180,9 @@ def _inbox_entry(row: sqlite3.Row) -> InboxEntry:
         status=Status(row["status"]),
         filed_at=datetime.fromisoformat(row["filed_at"]),
         routing_rule=row["routing_rule"],
-        deadline_at=datetime.fromisoformat(row["deadline_at"]) if row["deadline_at"] else None,
+        deadline_at=_optional_time(row["deadline_at"]),
     )
+
+
+def _optional_time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
