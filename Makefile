@@ -31,6 +31,7 @@ test: lint  ## lint, type-check, then unit, integration and end-to-end tests on 
 
 lint: $(READY)  ## ruff and mypy
 	$(BIN)/ruff check shared services tests
+	$(BIN)/ruff format --check shared services tests
 	$(BIN)/mypy
 
 unit: $(READY)  ## the fast tests only (no broker)
