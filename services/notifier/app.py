@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from services.notifier.ledger import DeliveryLedger
 from services.notifier.webhook import DeliveryFailed, deliver
 from shared.config import Settings
-from shared.contracts.cloudevents import PoisonMessage, decode, parse
+from shared.contracts.cloudevents import PoisonMessage, event_of, parse
 from shared.domain.complaint import Complaint
 from shared.http import health_routes
 from shared.kafka import topics
@@ -50,12 +50,13 @@ def create_app(settings: Settings) -> FastAPI:
 
     async def handle(record: ConsumerRecord[bytes, bytes], client: httpx.AsyncClient) -> None:
         try:
-            event = decode(record.value)
+            envelope = parse(record.value)
+            event = event_of(envelope)
         except PoisonMessage:
             return  # dead-lettered by the router
         if not isinstance(event, Complaint.Routed):
             return
-        event_id = parse(record.value).id
+        event_id = envelope.id
         with about_complaint(event.originator_id):
             if ledger.delivered(event_id, event.agency_id, WEBHOOK):
                 return
@@ -69,7 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
                         topics.dead_letters("notifier"),
                         record.key or b"",
                         body,
-                        (("pintu-dlq-reason", str(failure).encode()),),
+                        ((topics.DEAD_LETTER_REASON, str(failure).encode()),),
                     )
                 )
             else:

@@ -10,7 +10,7 @@ from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI
 
 from shared.config import Settings
-from shared.contracts.cloudevents import PoisonMessage, decode, parse
+from shared.contracts.cloudevents import PoisonMessage, event_of, parse
 from shared.http import health_routes
 from shared.kafka import topics
 from shared.kafka.consumer import consume
@@ -26,13 +26,14 @@ def create_app(settings: Settings) -> FastAPI:
 
     async def handle(record: ConsumerRecord[bytes, bytes]) -> None:
         try:
-            event = decode(record.value)
+            envelope = parse(record.value)
+            event = event_of(envelope)
         except PoisonMessage:
             return  # dead-lettered by the router
         with about_complaint(event.originator_id):
             applied = store.apply(
                 event,
-                parse(record.value).type,
+                envelope.type,
                 position(record.topic, record.partition, record.offset),
             )
             if applied:

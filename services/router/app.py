@@ -1,6 +1,7 @@
 """Router (faust-streaming): no wrong door. Every filed complaint reaches one agency."""
 
 import logging
+from functools import cache
 from typing import Any
 
 import faust
@@ -15,14 +16,18 @@ from shared.kafka.streams import raw_topic, stream_app
 from shared.logs import about_complaint
 
 log = logging.getLogger(__name__)
-DEAD_LETTER_REASON = "pintu-dlq-reason"
 
 
 def create_app(settings: Settings) -> faust.App:
     app = stream_app("router", settings, settings.router_port)
-    events = raw_topic(app, topics.EVENTS)
-    dead_letters = raw_topic(app, topics.dead_letters("router"))
     directory = default_directory()
+
+    @cache
+    def topic(name: str) -> Any:
+        return raw_topic(app, name)
+
+    events = topic(topics.EVENTS)
+    dead_letters = topic(topics.dead_letters("router"))
 
     @app.agent(events)
     async def route(stream: Any) -> None:
@@ -34,7 +39,7 @@ def create_app(settings: Settings) -> faust.App:
                 await dead_letters.send(
                     key=message.key,
                     value=message.value,
-                    headers={DEAD_LETTER_REASON: str(poison).encode()},
+                    headers={topics.DEAD_LETTER_REASON: str(poison).encode()},
                 )
                 continue
             if not isinstance(event, Complaint.Filed):
@@ -42,7 +47,7 @@ def create_app(settings: Settings) -> faust.App:
             with about_complaint(event.originator_id):
                 outcome = route_filed(event, directory, settings.public_base_url)
                 for record in outcome.records:
-                    await raw_topic(app, record.topic).send(key=record.key, value=record.value)
+                    await topic(record.topic).send(key=record.key, value=record.value)
                 log.info("complaint routed", extra={"agency_id": outcome.agency_id})
 
     return app

@@ -42,7 +42,7 @@ def create_app(settings: Settings) -> faust.App:
                     scheduled.stage: scheduled.due_at.isoformat(),
                 }
                 key, value = encode(scheduled, SOURCE, settings.public_base_url)
-                await raw_topic(app, topics.EVENTS).send(key=key, value=value)
+                await events.send(key=key, value=value)
                 log.info(
                     "deadline scheduled",
                     extra={"stage": scheduled.stage, "due_at": scheduled.due_at.isoformat()},

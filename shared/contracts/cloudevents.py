@@ -83,7 +83,11 @@ def parse(value: bytes) -> CloudEvent:
 
 def decode(value: bytes) -> DomainEvent:
     """The domain event inside a record value, or PoisonMessage saying why not."""
-    envelope = parse(value)
+    return event_of(parse(value))
+
+
+def event_of(envelope: CloudEvent) -> DomainEvent:
+    """The domain event an envelope carries, or PoisonMessage saying why not."""
     event_class = EVENT_TYPES.get(envelope.type)
     if event_class is None:
         raise PoisonMessage(f"unknown event type {envelope.type!r}")

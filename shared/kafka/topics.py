@@ -10,6 +10,7 @@ log = logging.getLogger(__name__)
 
 EVENTS = "complaints.events"
 EVENTS_PARTITIONS = 12
+DEAD_LETTER_REASON = "pintu-dlq-reason"  # header naming why a message was dead-lettered
 SERVICES_WITH_DEAD_LETTERS = ("router", "sla", "notifier", "projections")
 # Durable tables of the stream processors (service, table). Provisioned with the rest so a
 # worker never races its own topic creation, and so operators see every topic in one list.

@@ -32,7 +32,7 @@ async def test_malformed_and_unknown_messages_are_dead_lettered_and_the_router_k
         return {garbage_key, unknown_key} <= {r.key for r in records}
 
     dead = await read_until(kafka, topics.dead_letters("router"), both)
-    reasons = {r.key: dict(r.headers)["pintu-dlq-reason"].decode() for r in dead}
+    reasons = {r.key: dict(r.headers)[topics.DEAD_LETTER_REASON].decode() for r in dead}
     assert "not a CloudEvents 1.0 envelope" in reasons[garbage_key]
     assert "unknown event type 'pintu.complaint.teleported'" in reasons[unknown_key]
 
