@@ -50,7 +50,7 @@ class Publisher:
                 await asyncio.wait_for(self._commit(records), self._timeout)
         except (TimeoutError, KafkaError, OSError) as error:
             # Drop the producer so the next call reconnects: callers recover without a restart.
-            await self._discard()
+            await self._abandon()
             raise BrokerUnavailable(str(error) or type(error).__name__) from error
 
     async def _commit(self, records: tuple[Record, ...]) -> None:
@@ -81,16 +81,32 @@ class Publisher:
         await producer.commit_transaction()
 
     async def close(self) -> None:
-        await self._discard()
-
-    async def _discard(self) -> None:
         producer, self._producer = self._producer, None
         if producer is not None:
             await _stop_quietly(producer)
+
+    async def _abandon(self) -> None:
+        """Stop a failed producer at once, without flushing what it still holds."""
+        producer, self._producer = self._producer, None
+        if producer is None:
+            return
+        # A graceful stop would keep retrying the unacknowledged batches until the broker
+        # returns. aiokafka (pinned) has no public way to drop them; cancel its sender.
+        sender_task = getattr(getattr(producer, "_sender", None), "sender_task", None)
+        if sender_task is not None:
+            sender_task.cancel()
+            sender_task.add_done_callback(_forget)
+        await _stop_quietly(producer)
+
+
+def _forget(task: "asyncio.Task[object]") -> None:
+    # The abandoned sender's last error (a fenced or unreachable broker) is expected.
+    if not task.cancelled():
+        task.exception()
 
 
 async def _stop_quietly(producer: AIOKafkaProducer) -> None:
     try:
         await asyncio.wait_for(producer.stop(), 2.0)
-    except Exception as error:  # the broker is gone; its transaction will be aborted
+    except Exception as error:  # the broker is gone; its open transaction will be aborted
         log.debug("producer stop failed: %s", error)
