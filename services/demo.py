@@ -11,21 +11,22 @@ SAMPLES: list[dict[str, Any]] = [
         "title": "Jalan kabupaten berlubang di Martapura",
         "description": "Jalan penghubung Desa Terukis rusak berat sejak Januari; dua pengendara jatuh.",
         "category": "jalan-daerah",
-        "region_code": "16.08",
+        "location": {"region_code": "16.08.01", "address": "Jl. Lintas Desa Terukis"},
         "channel": "web",
+        "reporter": {"name": "Siti Aminah", "email": "siti@example.id", "phone": "0812-3456-7890"},
     },
     {
         "title": "Jalan nasional lintas timur amblas",
         "description": "Ruas jalan nasional dekat jembatan amblas sekitar satu meter, rawan kecelakaan.",
         "category": "jalan-nasional",
-        "region_code": "16.08",
+        "location": {"region_code": "16.08"},
         "channel": "mobile",
     },
     {
         "title": "Klaim BPJS ditolak rumah sakit",
         "description": "Rumah sakit meminta biaya tambahan untuk tindakan yang ditanggung BPJS Kesehatan.",
         "category": "jaminan-kesehatan",
-        "region_code": "32.73",
+        "location": {"region_code": "32.73"},
         "channel": "sms",
         "anonymous": True,
     },
@@ -33,7 +34,7 @@ SAMPLES: list[dict[str, Any]] = [
         "title": "Pungutan liar di SMA negeri",
         "description": "Orang tua siswa diminta membayar uang gedung yang tidak ada dasar hukumnya.",
         "category": "pendidikan-menengah",
-        "region_code": "32.04",
+        "location": {"region_code": "32.04"},
         "channel": "social",
         "confidential": True,
     },
@@ -42,7 +43,7 @@ SAMPLES: list[dict[str, Any]] = [
         "report_type": "aspirasi",
         "description": "Lampu penerangan jalan di kompleks kami padam sejak sebulan lalu.",
         "category": "penerangan-jalan",
-        "region_code": "11.01",
+        "location": {"region_code": "11.01"},
         "channel": "partner_api",
     },
 ]
@@ -51,6 +52,7 @@ SAMPLES: list[dict[str, Any]] = [
 @dataclass
 class Filed:
     tracking_id: str
+    reporter_token: str
     title: str
     agency_id: str | None = None
     deadline_at: str | None = None
@@ -64,12 +66,16 @@ def run(intake_url: str, wait_seconds: float = 30.0) -> int:
             if response.status_code != 201:
                 print(f"intake refused {sample['title']!r}: {response.status_code} {response.text}")
                 return 1
-            filed.append(Filed(response.json()["tracking_id"], sample["title"]))
+            receipt = response.json()
+            filed.append(Filed(receipt["tracking_id"], receipt["reporter_token"], sample["title"]))
             print(f"filed   {filed[-1].tracking_id}  {sample['title']}")
         deadline = time.monotonic() + wait_seconds
         while time.monotonic() < deadline and any(f.deadline_at is None for f in filed):
             for f in filed:
-                response = client.get(f"/v1/complaints/{f.tracking_id}")
+                # The reporter token opens rahasia complaints too.
+                response = client.get(
+                    f"/v1/complaints/{f.tracking_id}", headers={"X-Reporter-Token": f.reporter_token}
+                )
                 if response.status_code == 200:
                     view = response.json()
                     f.agency_id = view["agency_id"]

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
 
     publish_timeout_seconds: float = 5.0
+    max_body_bytes: int = 64 * 1024
+    rate_limit_per_minute: int = 60  # filings per client address per intake process
     retry_after_seconds: int = 5
     # Replication of internal topics; 1 on a single development broker, 3 in production.
     topic_replication: int = 1
@@ -44,6 +46,11 @@ class Settings(BaseSettings):
     @property
     def bootstrap_servers(self) -> str:
         return self.kafka_bootstrap_servers or DEFAULT_BOOTSTRAP
+
+    @property
+    def keystore_path(self) -> Path:
+        """Reporter keys: the only state outside Kafka that cannot be rebuilt. Back it up."""
+        return self.data_dir / "keystore.sqlite3"
 
     @property
     def read_model_path(self) -> Path:

@@ -1,12 +1,84 @@
-"""The intake API's request and response bodies."""
+"""The intake API's request and response bodies, with their rules in plain words."""
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from lokal import parse_phone
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-from shared.domain.complaint import Channel, ReportType
+from shared import clock
+from shared.domain.calendar import WIB
+from shared.domain.catalogue import categories, region_name
+from shared.domain.complaint import Attachment, Channel, ReportType
+from shared.privacy import ReporterIdentity
 
-REGION_CODE_PATTERN = r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$"
+MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+ATTACHMENT_TYPES = (
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "application/pdf",
+    "video/mp4",
+    "audio/mpeg",
+)
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    region_code: str = Field(
+        max_length=13,
+        description="Kemendagri region code: province (16), kabupaten/kota (16.08), "
+        "kecamatan (16.08.01) or desa/kelurahan",
+        examples=["16.08"],
+    )
+    address: str | None = Field(default=None, max_length=500)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+
+    @field_validator("region_code")
+    @classmethod
+    def known_region(cls, code: str) -> str:
+        if region_name(code) is None:
+            raise ValueError(f"{code!r} is not a Kemendagri region code (e.g. 16.08 for OKU Timur)")
+        return code
+
+
+class AttachmentReference(Attachment):
+    url: str = Field(
+        max_length=2000, pattern=r"^https://", description="where the file can be fetched"
+    )
+    media_type: str = Field(description=f"one of {', '.join(ATTACHMENT_TYPES)}")
+    size_bytes: int = Field(gt=0, le=MAX_ATTACHMENT_BYTES)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="hex sha256 of the file")
+
+    @field_validator("media_type")
+    @classmethod
+    def allowed_type(cls, media_type: str) -> str:
+        if media_type not in ATTACHMENT_TYPES:
+            raise ValueError(f"attachments may be {', '.join(ATTACHMENT_TYPES)}, not {media_type}")
+        return media_type
+
+
+class ReporterContact(ReporterIdentity):
+    """Who to tell about progress. Stored only encrypted; never shown to an agency if anonim."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    email: EmailStr | None = None
+    phone: str | None = Field(
+        default=None, max_length=30, description="Indonesian number, any common form"
+    )
+
+    @field_validator("phone")
+    @classmethod
+    def indonesian_phone(cls, phone: str | None) -> str | None:
+        if phone is None:
+            return None
+        parsed = parse_phone(phone)
+        if not parsed.valid or parsed.e164 is None:
+            raise ValueError(f"{phone!r} is not a valid Indonesian phone number")
+        return parsed.e164
 
 
 class ComplaintSubmission(BaseModel):
@@ -22,9 +94,14 @@ class ComplaintSubmission(BaseModel):
                     "description": "Sejak Januari jalan penghubung desa berlubang dan tergenang; "
                     "dua pengendara motor jatuh minggu lalu.",
                     "category": "jalan-daerah",
-                    "region_code": "16.08",
+                    "location": {"region_code": "16.08.01", "address": "Jl. Lintas Desa Terukis"},
                     "incident_date": "2026-11-10",
                     "channel": "web",
+                    "reporter": {
+                        "name": "Siti Aminah",
+                        "email": "siti@example.id",
+                        "phone": "0812-3456-7890",
+                    },
                 }
             ]
         },
@@ -32,22 +109,39 @@ class ComplaintSubmission(BaseModel):
 
     report_type: ReportType = ReportType.COMPLAINT
     title: str = Field(min_length=5, max_length=200)
-    description: str = Field(min_length=10, max_length=10_000)
-    category: str = Field(min_length=2, max_length=80, pattern=r"^[a-z0-9-]+$")
-    region_code: str = Field(
-        pattern=REGION_CODE_PATTERN, description="Kemendagri region code, e.g. 16.08 (OKU Timur)"
-    )
+    description: str = Field(min_length=10, max_length=10_000, description="the chronology")
+    category: str = Field(max_length=80, description="a code from GET /v1/categories")
+    location: Location
     incident_date: date | None = None
-    agency_hint: str | None = Field(default=None, max_length=80)
+    agency_hint: str | None = Field(
+        default=None, max_length=80, description="the agency the citizen thinks is responsible"
+    )
     channel: Channel = Channel.WEB
-    anonymous: bool = Field(default=False, description="anonim: the agency never sees who reported")
+    attachments: list[AttachmentReference] = Field(default_factory=list, max_length=10)
+    anonymous: bool = Field(default=False, description="anonim: agencies never see who reported")
     confidential: bool = Field(default=False, description="rahasia: never shown publicly")
+    reporter: ReporterContact | None = None
+
+    @field_validator("category")
+    @classmethod
+    def published_category(cls, code: str) -> str:
+        if code not in categories():
+            raise ValueError(f"unknown category {code!r}; GET /v1/categories lists them")
+        return code
+
+    @field_validator("incident_date")
+    @classmethod
+    def not_in_the_future(cls, day: date | None) -> date | None:
+        if day is not None and day > clock.now().astimezone(WIB).date():
+            raise ValueError("the incident date cannot be in the future")
+        return day
 
 
 class ComplaintReceipt(BaseModel):
-    tracking_id: str
+    tracking_id: str = Field(description="nomor tiket: quote it to follow the complaint")
     complaint_id: str
     status: str
+    reporter_token: str = Field(description="keep it secret: it proves you are the reporter")
     status_url: str
 
 
@@ -78,9 +172,20 @@ class InboxItem(BaseModel):
     deadline_at: datetime | None
 
 
+class CategoryView(BaseModel):
+    code: str
+    name: str
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
 class Problem(BaseModel):
     """An error in plain words (RFC 9457 problem details)."""
 
     title: str
     status: int
     detail: str
+    errors: list[FieldError] = Field(default_factory=list)

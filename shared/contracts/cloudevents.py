@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shared.domain.complaint import Complaint
 from shared.domain.model import Aggregate, DomainEvent
 
-SCHEMA_VERSION = 1
 EVENT_ID_NAMESPACE = UUID("0b8e7f55-9d0e-4c43-8f4a-0d8f5b8f2a11")
 
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
@@ -38,6 +37,7 @@ class CloudEvent(BaseModel):
     datacontenttype: Literal["application/json"] = "application/json"
     dataschema: str
     sequence: int = Field(ge=1, description="per-complaint event number, 1 for the filing")
+    dataversion: int = Field(default=1, ge=1, description="version of the data's schema")
     data: dict[str, Any]
 
 
@@ -50,20 +50,27 @@ def event_id(complaint_id: UUID, sequence: int) -> str:
     return str(uuid5(EVENT_ID_NAMESPACE, f"{complaint_id}/{sequence}"))
 
 
-def schema_url(base_url: str, type_name: str) -> str:
-    return f"{base_url.rstrip('/')}/v1/schemas/{type_name}/v{SCHEMA_VERSION}.json"
+def schema_version(event_class: type[DomainEvent]) -> int:
+    # eventsourcing's convention: `class_version`, with `upcast_vN_vN+1` to read older data.
+    return int(getattr(event_class, "class_version", 1))
+
+
+def schema_url(base_url: str, type_name: str, version: int) -> str:
+    return f"{base_url.rstrip('/')}/v1/schemas/{type_name}/v{version}.json"
 
 
 def to_cloudevent(event: DomainEvent, source: str, base_url: str) -> CloudEvent:
     type_name = TYPE_NAMES[type(event)]
+    version = schema_version(type(event))
     return CloudEvent(
         id=event_id(event.originator_id, event.originator_version),
         source=source,
         type=type_name,
         subject=str(event.originator_id),
         time=event.timestamp,
-        dataschema=schema_url(base_url, type_name),
+        dataschema=schema_url(base_url, type_name, version),
         sequence=event.originator_version,
+        dataversion=version,
         data=event.model_dump(mode="json", exclude=_ENVELOPE_FIELDS),
     )
 
@@ -91,11 +98,19 @@ def event_of(envelope: CloudEvent) -> DomainEvent:
     event_class = EVENT_TYPES.get(envelope.type)
     if event_class is None:
         raise PoisonMessage(f"unknown event type {envelope.type!r}")
+    data = dict(envelope.data)
+    current = schema_version(event_class)
+    if envelope.dataversion > current:
+        raise PoisonMessage(
+            f"{envelope.type} v{envelope.dataversion} is newer than this service (v{current})"
+        )
+    for version in range(envelope.dataversion, current):
+        getattr(event_class, f"upcast_v{version}_v{version + 1}")(data)
     fields: dict[str, Any] = {
         "originator_id": envelope.subject,
         "originator_version": envelope.sequence,
         "timestamp": envelope.time,
-        **envelope.data,
+        **data,
     }
     if issubclass(event_class, Aggregate.Created):
         fields["originator_topic"] = f"{Complaint.__module__}:{Complaint.__qualname__}"
@@ -114,7 +129,7 @@ def event_json_schemas() -> dict[str, dict[str, Any]]:
             schema.get("properties", {}).pop(field, None)
             if field in schema.get("required", []):
                 schema["required"].remove(field)
-        schema["title"] = name
+        schema["title"] = f"{name} v{schema_version(cls)}"
         schemas[name] = schema
     return schemas
 

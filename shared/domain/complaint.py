@@ -2,11 +2,14 @@
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any, ClassVar
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
+from pydantic import BaseModel, ConfigDict
 
 from shared.domain.model import Aggregate
+from shared.privacy import SealedIdentity
 
 # Complaint ids derive from tracking ids, so a tracking id alone finds the event stream.
 COMPLAINT_NAMESPACE = UUID("6c1f6b52-3a51-4a39-9a0e-3f3c0c2b7d10")
@@ -47,10 +50,24 @@ class InvalidTransition(Exception):
     """An action the complaint's current status does not allow; nothing is recorded."""
 
 
+class Attachment(BaseModel):
+    """A file the reporter attached, by reference: Pintu stores no file bodies."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str
+    media_type: str
+    size_bytes: int
+    sha256: str
+
+
 class Complaint(Aggregate):
     """A report (laporan) from its filing to its archive; every change is one of its events."""
 
     class Filed(Aggregate.Created):
+        # v2 added the address, coordinates, attachments and the sealed reporter identity.
+        class_version: ClassVar[int] = 2
+
         tracking_id: str
         report_type: ReportType
         title: str
@@ -62,6 +79,24 @@ class Complaint(Aggregate):
         agency_hint: str | None = None
         anonymous: bool = False
         confidential: bool = False
+        address: str | None
+        latitude: float | None
+        longitude: float | None
+        attachments: tuple[Attachment, ...]
+        reporter: SealedIdentity | None
+        # sha256 of the reporter token: proves the reporter without revealing who they are.
+        reporter_token_hash: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(
+                address=None,
+                latitude=None,
+                longitude=None,
+                attachments=(),
+                reporter=None,
+                reporter_token_hash=None,
+            )
 
     class Routed(Aggregate.Event):
         agency_id: str
@@ -87,6 +122,12 @@ class Complaint(Aggregate):
         agency_hint: str | None = None,
         anonymous: bool = False,
         confidential: bool = False,
+        address: str | None = None,
+        latitude: float | None = None,
+        longitude: float | None = None,
+        attachments: tuple[Attachment, ...] = (),
+        reporter: SealedIdentity | None = None,
+        reporter_token_hash: str | None = None,
     ) -> None:
         self.tracking_id = tracking_id
         self.report_type = report_type
@@ -99,6 +140,12 @@ class Complaint(Aggregate):
         self.agency_hint = agency_hint
         self.anonymous = anonymous
         self.confidential = confidential
+        self.address = address
+        self.latitude = latitude
+        self.longitude = longitude
+        self.attachments = attachments
+        self.reporter = reporter
+        self.reporter_token_hash = reporter_token_hash
         self.status = Status.UNVERIFIED
         self.agency_id: str | None = None
         self.deadlines: dict[str, datetime] = {}

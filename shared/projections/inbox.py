@@ -44,6 +44,7 @@ class ComplaintView:
     status: Status
     agency_id: str | None
     confidential: bool
+    reporter_token_hash: str | None
     deadline_at: datetime | None
     timeline: list[TimelineEntry]
 
@@ -66,7 +67,7 @@ class InboxStore(SQLiteTrackingRecorder):
             " complaint_id TEXT PRIMARY KEY, tracking_id TEXT UNIQUE NOT NULL,"
             " agency_id TEXT, status TEXT NOT NULL, title TEXT NOT NULL, category TEXT NOT NULL,"
             " region_code TEXT NOT NULL, confidential INTEGER NOT NULL, filed_at TEXT NOT NULL,"
-            " routing_rule TEXT, deadline_at TEXT)",
+            " routing_rule TEXT, deadline_at TEXT, reporter_token_hash TEXT)",
             "CREATE INDEX IF NOT EXISTS complaints_by_agency ON complaints (agency_id, filed_at)",
             "CREATE TABLE IF NOT EXISTS timeline ("
             " complaint_id TEXT NOT NULL, sequence INTEGER NOT NULL, event_type TEXT NOT NULL,"
@@ -93,7 +94,7 @@ class InboxStore(SQLiteTrackingRecorder):
         if isinstance(event, Complaint.Filed):
             c.execute(
                 "INSERT OR IGNORE INTO complaints (complaint_id, tracking_id, status, title, category,"
-                " region_code, confidential, filed_at) VALUES (?,?,?,?,?,?,?,?)",
+                " region_code, confidential, filed_at, reporter_token_hash) VALUES (?,?,?,?,?,?,?,?,?)",
                 (
                     complaint_id,
                     event.tracking_id,
@@ -103,6 +104,7 @@ class InboxStore(SQLiteTrackingRecorder):
                     event.region_code,
                     int(event.confidential),
                     event.timestamp.isoformat(),
+                    event.reporter_token_hash,
                 ),
             )
         elif isinstance(event, Complaint.Routed):
@@ -121,7 +123,15 @@ class InboxStore(SQLiteTrackingRecorder):
                 (event.due_at.isoformat(), complaint_id),
             )
         detail = event.model_dump_json(
-            exclude={"originator_id", "originator_version", "timestamp", "originator_topic"}
+            # The timeline never holds the sealed identity or the token's hash.
+            exclude={
+                "originator_id",
+                "originator_version",
+                "timestamp",
+                "originator_topic",
+                "reporter",
+                "reporter_token_hash",
+            }
         )
         c.execute(
             "INSERT OR IGNORE INTO timeline VALUES (?,?,?,?,?)",
@@ -166,6 +176,7 @@ class InboxStore(SQLiteTrackingRecorder):
             status=Status(row["status"]),
             agency_id=row["agency_id"],
             confidential=bool(row["confidential"]),
+            reporter_token_hash=row["reporter_token_hash"],
             deadline_at=_optional_time(row["deadline_at"]),
             timeline=timeline,
         )

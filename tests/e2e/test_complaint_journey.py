@@ -19,7 +19,7 @@ ROAD_IN_OKU_TIMUR = {
     "title": "Jalan kabupaten berlubang di Martapura",
     "description": "Jalan penghubung desa rusak berat sejak Januari; dua pengendara jatuh.",
     "category": "jalan-daerah",
-    "region_code": "16.08",
+    "location": {"region_code": "16.08"},
     "incident_date": "2026-11-10",
     "channel": "web",
 }

@@ -15,7 +15,7 @@ COMPLAINT = {
     "title": "Puskesmas tutup saat jam layanan",
     "description": "Puskesmas kecamatan tutup pada jam layanan tiga hari berturut-turut.",
     "category": "layanan-kesehatan",
-    "region_code": "32.73",
+    "location": {"region_code": "32.73"},
 }
 
 

@@ -43,7 +43,7 @@ async def test_malformed_and_unknown_messages_are_dead_lettered_and_the_router_k
             "title": "Antrean BPJS sangat panjang",
             "category": "jaminan-kesehatan",
             "description": "Antrean klaim BPJS Kesehatan di kantor cabang mengular sejak subuh.",
-            "region_code": "32.73",
+            "location": {"region_code": "32.73"},
         },
         timeout=10,
     )

@@ -1,0 +1,142 @@
+"""Routes of the complaint resource, the agency inbox and the published reference data."""
+
+import hmac
+from dataclasses import asdict
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+
+from services.intake.filing import Filing, token_hash
+from services.intake.schemas import (
+    CategoryView,
+    ComplaintReceipt,
+    ComplaintStatusView,
+    ComplaintSubmission,
+    InboxItem,
+    Problem,
+    TimelineItem,
+)
+from shared.contracts.cloudevents import EVENT_TYPES, event_json_schemas, schema_version
+from shared.domain.catalogue import categories
+from shared.domain.complaint import STATUS_LABELS
+from shared.projections.inbox import InboxStore
+
+router = APIRouter()
+
+
+def filing(request: Request) -> Filing:
+    return request.app.state.filing  # type: ignore[no-any-return]
+
+
+def read_model(request: Request) -> InboxStore:
+    return request.app.state.read_model  # type: ignore[no-any-return]
+
+
+def language(accept_language: Annotated[str | None, Header()] = None) -> str:
+    """Bahasa Indonesia unless the client prefers English."""
+    return "en" if accept_language and accept_language.lower().startswith("en") else "id"
+
+
+def json_body(content_type: Annotated[str | None, Header()] = None) -> None:
+    if not content_type or content_type.split(";")[0].strip().lower() != "application/json":
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "Send the complaint as application/json."
+        )
+
+
+FilingDep = Annotated[Filing, Depends(filing)]
+ReadModelDep = Annotated[InboxStore, Depends(read_model)]
+LanguageDep = Annotated[str, Depends(language)]
+
+
+@router.post(
+    "/v1/complaints",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ComplaintReceipt,
+    dependencies=[Depends(json_body)],
+    responses={
+        409: {"model": Problem, "description": "Idempotency-Key reused for another complaint"},
+        413: {"model": Problem},
+        415: {"model": Problem},
+        422: {"model": Problem},
+        429: {"model": Problem},
+        503: {"model": Problem, "description": "Kafka unreachable; nothing recorded"},
+    },
+    summary="File a complaint (laporan)",
+)
+async def file_complaint(
+    submission: ComplaintSubmission,
+    filing: FilingDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=200, description="retry safely: the same key and body file one complaint"
+        ),
+    ] = None,
+) -> ComplaintReceipt:
+    return await filing.file(submission, idempotency_key)
+
+
+@router.get(
+    "/v1/complaints/{tracking_id}",
+    response_model=ComplaintStatusView,
+    responses={404: {"model": Problem}},
+    summary="Status and timeline of a complaint",
+)
+async def complaint_status(
+    tracking_id: str,
+    lang: LanguageDep,
+    store: ReadModelDep,
+    x_reporter_token: Annotated[
+        str | None, Header(description="the reporter token; required for a rahasia complaint")
+    ] = None,
+) -> ComplaintStatusView:
+    view = store.complaint(tracking_id)
+    not_found = HTTPException(404, f"No complaint with tracking id {tracking_id} (yet).")
+    if view is None:
+        raise not_found
+    is_reporter = bool(
+        x_reporter_token
+        and view.reporter_token_hash
+        and hmac.compare_digest(token_hash(x_reporter_token), view.reporter_token_hash)
+    )
+    if view.confidential and not is_reporter:
+        raise not_found  # rahasia: not even its existence is public
+    return ComplaintStatusView(
+        tracking_id=view.tracking_id,
+        status=view.status.value,
+        status_label=STATUS_LABELS[lang][view.status],
+        agency_id=view.agency_id,
+        deadline_at=view.deadline_at,
+        timeline=[TimelineItem(**asdict(t)) for t in view.timeline],
+    )
+
+
+@router.get(
+    "/v1/agencies/{agency_id}/inbox",
+    response_model=list[InboxItem],
+    summary="An agency's inbox: complaints routed to it",
+)
+async def agency_inbox(agency_id: str, store: ReadModelDep) -> list[InboxItem]:
+    return [InboxItem(**asdict(entry)) for entry in store.inbox(agency_id)]
+
+
+@router.get("/v1/categories", response_model=list[CategoryView], summary="The published categories")
+async def category_list(lang: LanguageDep) -> list[CategoryView]:
+    return [CategoryView(code=c.code, name=c.names[lang]) for c in categories().values()]
+
+
+@router.get(
+    "/v1/schemas/{event_type}/v{version}.json",
+    summary="JSON Schema of an event type's data (the CloudEvent's dataschema)",
+    responses={404: {"model": Problem}},
+)
+async def event_schema(event_type: str, version: int) -> dict[str, object]:
+    if event_type not in EVENT_TYPES:
+        raise HTTPException(404, f"Unknown event type {event_type}.")
+    current = schema_version(EVENT_TYPES[event_type])
+    if version != current:
+        raise HTTPException(
+            404, f"{event_type} is published at v{current}; older data is upcast on read."
+        )
+    return event_json_schemas()[event_type]

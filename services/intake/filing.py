@@ -1,0 +1,89 @@
+"""Filing a complaint: the one path every door (the API, Open311) goes through."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from services.intake.idempotency import IdempotencyStore
+from services.intake.schemas import ComplaintReceipt, ComplaintSubmission
+from shared.contracts.cloudevents import encode
+from shared.domain.complaint import Complaint
+from shared.domain.tracking import new_tracking_id
+from shared.kafka import topics
+from shared.kafka.publisher import Publisher, Record
+from shared.logs import about_complaint
+from shared.privacy import KeyStore, seal
+
+SOURCE = "/pintu/intake"
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was already used for a different complaint."""
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class Filing:
+    publisher: Publisher
+    keys: KeyStore
+    idempotency: IdempotencyStore
+    base_url: str
+
+    async def file(
+        self, submission: ComplaintSubmission, idempotency_key: str | None
+    ) -> ComplaintReceipt:
+        """Append ComplaintFiled; returns only once Kafka acknowledged it (acks=all)."""
+        tracking_id, reporter_token = new_tracking_id(), secrets.token_urlsafe(24)
+        if idempotency_key is not None:
+            body = hashlib.sha256(submission.model_dump_json().encode()).hexdigest()
+            claim = self.idempotency.claim(idempotency_key, body, tracking_id, reporter_token)
+            if claim.body_sha256 != body:
+                raise IdempotencyConflict(
+                    "This Idempotency-Key was already used for a different complaint; "
+                    "use a new key for a new complaint."
+                )
+            if claim.receipt is not None:
+                return ComplaintReceipt.model_validate_json(claim.receipt)
+            # A retry after a failed publish files the same complaint (same tracking id, token
+            # and event id), so even a first attempt whose commit did land is not doubled.
+            tracking_id, reporter_token = claim.tracking_id, claim.reporter_token
+
+        sealed = seal(submission.reporter, self.keys) if submission.reporter else None
+        complaint = Complaint(
+            tracking_id=tracking_id,
+            report_type=submission.report_type,
+            title=submission.title,
+            description=submission.description,
+            category=submission.category,
+            region_code=submission.location.region_code,
+            address=submission.location.address,
+            latitude=submission.location.latitude,
+            longitude=submission.location.longitude,
+            channel=submission.channel,
+            incident_date=submission.incident_date,
+            agency_hint=submission.agency_hint,
+            anonymous=submission.anonymous,
+            confidential=submission.confidential,
+            attachments=tuple(submission.attachments),
+            reporter=sealed,
+            reporter_token_hash=token_hash(reporter_token),
+        )
+        records = [
+            Record(topics.EVENTS, *encode(event, SOURCE, self.base_url))
+            for event in complaint.new_events()
+        ]
+        with about_complaint(complaint.id):
+            await self.publisher.publish(*records)
+        receipt = ComplaintReceipt(
+            tracking_id=tracking_id,
+            complaint_id=str(complaint.id),
+            status=complaint.status.value,
+            reporter_token=reporter_token,
+            status_url=f"{self.base_url}/v1/complaints/{tracking_id}",
+        )
+        if idempotency_key is not None:
+            self.idempotency.complete(idempotency_key, receipt.model_dump_json())
+        return receipt

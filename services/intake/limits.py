@@ -1,0 +1,105 @@
+"""Guards at the door: body size, content type and a per-client rate limit."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.intake.schemas import Problem
+
+
+async def _problem(
+    send: Send, status: int, title: str, detail: str, headers: dict[str, str]
+) -> None:
+    body = Problem(title=title, status=status, detail=detail).model_dump_json().encode()
+    raw_headers = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    raw_headers += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimit:
+    """413 for bodies over `max_bytes`, whether announced by Content-Length or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        too_large = f"The request body is larger than {self.max_bytes // 1024} KiB."
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await _problem(send, 413, "Request too large", too_large, {})
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await _problem(send, 413, "Request too large", too_large, {})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+@dataclass
+class RateLimiter:
+    """A token bucket per client: `per_minute` requests, refilled continuously.
+
+    In memory, per intake process; behind a load balancer each replica limits on its own.
+    """
+
+    per_minute: int
+    clock: Callable[[], float] = time.monotonic
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def allow(self, client: str) -> float | None:
+        """None when allowed; otherwise the seconds until the next request may pass."""
+        now = self.clock()
+        tokens, last = self._buckets.get(client, (float(self.per_minute), now))
+        tokens = min(float(self.per_minute), tokens + (now - last) * self.per_minute / 60)
+        if tokens < 1:
+            self._buckets[client] = (tokens, now)
+            return (1 - tokens) * 60 / self.per_minute
+        self._buckets[client] = (tokens - 1, now)
+        if len(self._buckets) > 100_000:  # forget idle clients rather than grow without bound
+            self._buckets.clear()
+        return None
+
+
+class RateLimit:
+    """429 with Retry-After on writes (POST) beyond the client's rate."""
+
+    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
+        self.app = app
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            client = (scope.get("client") or ("unknown", 0))[0]
+            wait = self.limiter.allow(client)
+            if wait is not None:
+                seconds = max(1, round(wait))
+                detail = f"Please wait {seconds} seconds before filing again."
+                await _problem(
+                    send, 429, "Too many requests", detail, {"Retry-After": str(seconds)}
+                )
+                return
+        await self.app(scope, receive, send)

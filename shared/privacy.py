@@ -1,0 +1,83 @@
+"""Privacy by construction: a reporter's identity exists on the log only sealed.
+
+Each filing's identity is encrypted (AES-256-GCM) under a key of its own, kept
+in the key store and nowhere else. Deleting that key erases the identity
+everywhere at once, in every copy and every replay of the log (crypto-shredding).
+"""
+
+import base64
+import os
+import sqlite3
+import uuid
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import BaseModel, ConfigDict, EmailStr
+
+
+class ReporterIdentity(BaseModel):
+    """Who reported (pelapor): never on a topic in plaintext."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str | None = None
+    email: EmailStr | None = None
+    phone: str | None = None  # E.164, e.g. +6281234567890
+
+
+class SealedIdentity(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key_id: str
+    nonce: str
+    ciphertext: str
+
+
+class KeyStore:
+    """Reporter keys, one per filing. The only place an identity can be recovered from."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS reporter_keys ("
+            " key_id TEXT PRIMARY KEY, key BLOB NOT NULL,"
+            " created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+        )
+
+    def new_key(self) -> tuple[str, bytes]:
+        key_id, key = str(uuid.uuid4()), AESGCM.generate_key(bit_length=256)
+        self._db.execute("INSERT INTO reporter_keys (key_id, key) VALUES (?, ?)", (key_id, key))
+        return key_id, key
+
+    def key(self, key_id: str) -> bytes | None:
+        row = self._db.execute("SELECT key FROM reporter_keys WHERE key_id=?", (key_id,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def shred(self, key_id: str) -> bool:
+        """Erase one reporter's identity for good. True when a key was deleted."""
+        return self._db.execute("DELETE FROM reporter_keys WHERE key_id=?", (key_id,)).rowcount == 1
+
+
+def seal(identity: ReporterIdentity, keys: KeyStore) -> SealedIdentity:
+    key_id, key = keys.new_key()
+    nonce = os.urandom(12)
+    # The key id is bound as associated data: a ciphertext cannot be moved to another key.
+    ciphertext = AESGCM(key).encrypt(nonce, identity.model_dump_json().encode(), key_id.encode())
+    return SealedIdentity(key_id=key_id, nonce=_b64(nonce), ciphertext=_b64(ciphertext))
+
+
+def unseal(sealed: SealedIdentity, keys: KeyStore) -> ReporterIdentity | None:
+    """The identity, or None once its key was shredded."""
+    key = keys.key(sealed.key_id)
+    if key is None:
+        return None
+    plaintext = AESGCM(key).decrypt(
+        base64.b64decode(sealed.nonce), base64.b64decode(sealed.ciphertext), sealed.key_id.encode()
+    )
+    return ReporterIdentity.model_validate_json(plaintext)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
