@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     publish_timeout_seconds: float = 5.0
     max_body_bytes: int = 64 * 1024
     rate_limit_per_minute: int = 60  # filings per client address per intake process
+    # Open311 GeoReport v2 api_key values allowed to POST; the default is for development only.
+    open311_api_keys: list[str] = ["pintu-dev-open311-key"]
     retry_after_seconds: int = 5
     # Replication of internal topics; 1 on a single development broker, 3 in production.
     topic_replication: int = 1
