@@ -74,7 +74,8 @@ def run(intake_url: str, wait_seconds: float = 30.0) -> int:
             for f in filed:
                 # The reporter token opens rahasia complaints too.
                 response = client.get(
-                    f"/v1/complaints/{f.tracking_id}", headers={"X-Reporter-Token": f.reporter_token}
+                    f"/v1/complaints/{f.tracking_id}",
+                    headers={"X-Reporter-Token": f.reporter_token},
                 )
                 if response.status_code == 200:
                     view = response.json()

@@ -2,10 +2,12 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.intake import complaints
 from services.intake.filing import Filing, IdempotencyConflict
@@ -71,6 +73,15 @@ def create_app(settings: Settings) -> FastAPI:
             "The complaint was NOT recorded because the event log is unreachable. "
             f"Please try again in {settings.retry_after_seconds} seconds.",
             headers={"Retry-After": str(settings.retry_after_seconds)},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        return problem(
+            error.status_code,
+            HTTPStatus(error.status_code).phrase,
+            str(error.detail),
+            headers=dict(error.headers or {}),
         )
 
     @app.exception_handler(IdempotencyConflict)

@@ -94,3 +94,34 @@ def test_every_event_type_publishes_a_schema_of_its_data_only() -> None:
     routed = schemas["pintu.complaint.routed"]
     assert set(routed["properties"]) == {"agency_id", "rule_id", "reason"}
     assert "originator_id" not in schemas["pintu.complaint.filed"]["properties"]
+
+
+def test_a_v1_filing_from_the_old_log_still_loads_through_the_v2_class() -> None:
+    # Exactly as intake wrote ComplaintFiled before v2 (no dataversion: v1).
+    v1 = (
+        b'{"specversion":"1.0","id":"2f0c","source":"/pintu/intake","type":"pintu.complaint.filed",'
+        b'"subject":"6e328957-f727-5f11-8832-2688e7f74b1c","time":"2026-11-20T10:00:00Z",'
+        b'"datacontenttype":"application/json","dataschema":"x/v1.json","sequence":1,'
+        b'"data":{"tracking_id":"ABCDEFGH23","report_type":"pengaduan","title":"Jalan rusak",'
+        b'"description":"Jalan berlubang","category":"jalan-daerah","region_code":"16.08",'
+        b'"channel":"web","incident_date":null,"agency_hint":null,"anonymous":false,"confidential":false}}'
+    )
+    event = decode(v1)
+    assert isinstance(event, Complaint.Filed)
+    assert type(event).class_version == 2
+    assert (event.address, event.attachments, event.reporter, event.reporter_token_hash) == (
+        None,
+        (),
+        None,
+        None,
+    )
+    complaint = event.mutate(None)
+    assert isinstance(complaint, Complaint) and complaint.tracking_id == "ABCDEFGH23"
+
+
+def test_data_newer_than_the_service_is_refused_not_guessed() -> None:
+    _, routed = routed_complaint().new_events()
+    envelope = json.loads(encode(routed, "/x", BASE)[1])
+    envelope["dataversion"] = 9
+    with pytest.raises(PoisonMessage, match="newer than this service"):
+        decode(json.dumps(envelope).encode())
