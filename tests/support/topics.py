@@ -52,8 +52,34 @@ async def partition_ids(bootstrap: str, topic: str) -> list[int]:
         await admin.close()
 
 
+async def settled_ends(
+    bootstrap: str, partitions: list[TopicPartition], timeout: float = 30
+) -> dict[TopicPartition, int]:
+    """End offsets once no transaction is open on the partitions.
+
+    The stream processors keep a transaction open for a few seconds after they write;
+    until it commits, a read_committed reader cannot see past it (the last stable offset).
+    """
+    committed = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed")
+    everything = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_uncommitted")
+    await committed.start()
+    await everything.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            stable = await committed.end_offsets(partitions)
+            if stable == await everything.end_offsets(partitions) or time.monotonic() > deadline:
+                return stable
+            await asyncio.sleep(0.2)
+    finally:
+        await committed.stop()
+        await everything.stop()
+
+
 async def read_all(bootstrap: str, topic: str) -> list[Record]:
-    """Every committed record of `topic` up to its current end, without waiting for more."""
+    """Every committed record of `topic` up to its end, once open transactions have settled."""
+    partitions = [TopicPartition(topic, p) for p in await partition_ids(bootstrap, topic)]
+    ends = await settled_ends(bootstrap, partitions)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=None,
@@ -62,10 +88,8 @@ async def read_all(bootstrap: str, topic: str) -> list[Record]:
     )
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in await partition_ids(bootstrap, topic)]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
         records: list[Record] = []
         while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
             batches = await consumer.getmany(timeout_ms=500)
