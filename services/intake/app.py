@@ -11,9 +11,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.intake import complaints
 from services.intake.filing import Filing, IdempotencyConflict
-from services.intake.idempotency import IdempotencyStore
 from services.intake.limits import BodyLimit, RateLimit, RateLimiter
 from services.intake.schemas import FieldError, Problem
+from services.intake.store import IntakeStore
 from shared.config import Settings
 from shared.http import health_routes
 from shared.kafka.health import BrokerProbe
@@ -56,7 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.filing = Filing(
         publisher=publisher,
         keys=KeyStore(settings.keystore_path),
-        idempotency=IdempotencyStore(settings.data_dir / "intake.sqlite3"),
+        store=IntakeStore(settings.data_dir / "intake.sqlite3"),
         base_url=settings.public_base_url,
     )
     app.state.read_model = InboxStore(settings.read_model_path)

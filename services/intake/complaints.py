@@ -19,6 +19,7 @@ from services.intake.schemas import (
 from shared.contracts.cloudevents import EVENT_TYPES, event_json_schemas, schema_version
 from shared.domain.catalogue import categories
 from shared.domain.complaint import STATUS_LABELS
+from shared.domain.tracking import is_tracking_id
 from shared.projections.inbox import InboxStore
 
 router = APIRouter()
@@ -91,6 +92,8 @@ async def complaint_status(
         str | None, Header(description="the reporter token; required for a rahasia complaint")
     ] = None,
 ) -> ComplaintStatusView:
+    if not is_tracking_id(tracking_id):
+        raise HTTPException(404, f"{tracking_id} is not a tracking id; check it for a typo.")
     view = store.complaint(tracking_id)
     not_found = HTTPException(404, f"No complaint with tracking id {tracking_id} (yet).")
     if view is None:

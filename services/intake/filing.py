@@ -4,11 +4,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from services.intake.idempotency import IdempotencyStore
 from services.intake.schemas import ComplaintReceipt, ComplaintSubmission
+from services.intake.store import IntakeStore
 from shared.contracts.cloudevents import encode
 from shared.domain.complaint import Complaint
-from shared.domain.tracking import new_tracking_id
 from shared.kafka import topics
 from shared.kafka.publisher import Publisher, Record
 from shared.logs import about_complaint
@@ -29,17 +28,17 @@ def token_hash(token: str) -> str:
 class Filing:
     publisher: Publisher
     keys: KeyStore
-    idempotency: IdempotencyStore
+    store: IntakeStore
     base_url: str
 
     async def file(
         self, submission: ComplaintSubmission, idempotency_key: str | None
     ) -> ComplaintReceipt:
         """Append ComplaintFiled; returns only once Kafka acknowledged it (acks=all)."""
-        tracking_id, reporter_token = new_tracking_id(), secrets.token_urlsafe(24)
+        tracking_id, reporter_token = self.store.new_tracking_id(), secrets.token_urlsafe(24)
         if idempotency_key is not None:
             body = hashlib.sha256(submission.model_dump_json().encode()).hexdigest()
-            claim = self.idempotency.claim(idempotency_key, body, tracking_id, reporter_token)
+            claim = self.store.claim(idempotency_key, body, tracking_id, reporter_token)
             if claim.body_sha256 != body:
                 raise IdempotencyConflict(
                     "This Idempotency-Key was already used for a different complaint; "
@@ -85,5 +84,5 @@ class Filing:
             status_url=f"{self.base_url}/v1/complaints/{tracking_id}",
         )
         if idempotency_key is not None:
-            self.idempotency.complete(idempotency_key, receipt.model_dump_json())
+            self.store.complete(idempotency_key, receipt.model_dump_json())
         return receipt

@@ -226,3 +226,16 @@ async def test_a_client_filing_too_fast_gets_429_with_retry_after(
     await app.state.filing.publisher.close()
     assert [a.status_code for a in answers] == [201, 201, 429]
     assert int(answers[2].headers["Retry-After"]) >= 1
+
+
+async def test_the_openapi_example_of_a_filing_is_accepted_as_it_stands(
+    intake: httpx.AsyncClient,
+) -> None:
+    spec = (await intake.get("/openapi.json")).json()
+    schema_ref = spec["paths"]["/v1/complaints"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]["schema"]
+    name = schema_ref["$ref"].rsplit("/", 1)[1]
+    (example,) = spec["components"]["schemas"][name]["examples"]
+    answer = await intake.post("/v1/complaints", json=example)
+    assert answer.status_code == 201, answer.text

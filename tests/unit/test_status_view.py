@@ -9,9 +9,11 @@ from services.intake.filing import token_hash
 from shared.config import Settings
 from shared.contracts.cloudevents import TYPE_NAMES
 from shared.domain.complaint import Channel, Complaint, ReportType
+from shared.domain.tracking import new_tracking_id
 from shared.projections.inbox import InboxStore, position
 
 TOKEN = "the-reporters-token"
+RAHASIA, PUBLIC = new_tracking_id(), new_tracking_id()
 
 
 def project(path: Path, tracking_id: str, confidential: bool) -> None:
@@ -40,10 +42,10 @@ async def get(tmp_path: Path, tracking_id: str, headers: dict[str, str]) -> http
 
 
 async def test_a_rahasia_complaint_is_invisible_without_the_reporter_token(tmp_path: Path) -> None:
-    project(tmp_path / "readmodels.sqlite3", "RHS2345678", confidential=True)
-    assert (await get(tmp_path, "RHS2345678", {})).status_code == 404
-    assert (await get(tmp_path, "RHS2345678", {"X-Reporter-Token": "guess"})).status_code == 404
-    seen = await get(tmp_path, "RHS2345678", {"X-Reporter-Token": TOKEN})
+    project(tmp_path / "readmodels.sqlite3", RAHASIA, confidential=True)
+    assert (await get(tmp_path, RAHASIA, {})).status_code == 404
+    assert (await get(tmp_path, RAHASIA, {"X-Reporter-Token": "guess"})).status_code == 404
+    seen = await get(tmp_path, RAHASIA, {"X-Reporter-Token": TOKEN})
     assert seen.status_code == 200
     assert seen.json()["timeline"][0]["detail"]["title"] == "Pungutan liar di SMA"
 
@@ -51,11 +53,18 @@ async def test_a_rahasia_complaint_is_invisible_without_the_reporter_token(tmp_p
 async def test_a_public_complaint_speaks_indonesian_by_default_and_english_on_request(
     tmp_path: Path,
 ) -> None:
-    project(tmp_path / "readmodels.sqlite3", "PUB2345678", confidential=False)
-    indonesian = (await get(tmp_path, "PUB2345678", {})).json()
-    english = (await get(tmp_path, "PUB2345678", {"Accept-Language": "en-GB,en;q=0.9"})).json()
+    project(tmp_path / "readmodels.sqlite3", PUBLIC, confidential=False)
+    indonesian = (await get(tmp_path, PUBLIC, {})).json()
+    english = (await get(tmp_path, PUBLIC, {"Accept-Language": "en-GB,en;q=0.9"})).json()
     assert indonesian["status_label"] == "Belum Terverifikasi"
     assert english["status_label"] == "Not yet verified"
     # The timeline never shows the token's hash nor a sealed identity.
     assert "reporter_token_hash" not in indonesian["timeline"][0]["detail"]
     assert "reporter" not in indonesian["timeline"][0]["detail"]
+
+
+async def test_a_mistyped_tracking_id_is_named_as_such(tmp_path: Path) -> None:
+    typo = PUBLIC[:-1] + ("2" if PUBLIC[-1] != "2" else "3")
+    answer = await get(tmp_path, typo, {})
+    assert answer.status_code == 404
+    assert "check it for a typo" in answer.json()["detail"]

@@ -1,12 +1,16 @@
-"""Idempotency keys: a retried filing returns the first answer instead of filing twice.
+"""The intake's own state: tracking ids handed out, and idempotency keys.
 
-Kept in the intake's own SQLite file (shared by every intake process on the
-host and kept across restarts); a key is remembered for 24 hours.
+Kept in the intake's own SQLite file, shared by every intake process on the host
+and kept across restarts. Tracking ids are unique here, not just probably unique.
+An idempotency key is remembered for 24 hours, so a retried filing returns the
+first answer instead of filing twice.
 """
 
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+
+from shared.domain.tracking import new_tracking_id
 
 RETENTION = "-1 day"
 
@@ -21,7 +25,7 @@ class Claim:
     receipt: str | None
 
 
-class IdempotencyStore:
+class IntakeStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
@@ -32,6 +36,17 @@ class IdempotencyStore:
             " reporter_token TEXT NOT NULL,"
             " receipt TEXT, created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
         )
+        self._db.execute("CREATE TABLE IF NOT EXISTS tracking_ids (tracking_id TEXT PRIMARY KEY)")
+
+    def new_tracking_id(self) -> str:
+        """A tracking id never handed out before."""
+        while True:
+            candidate = new_tracking_id()
+            inserted = self._db.execute(
+                "INSERT OR IGNORE INTO tracking_ids VALUES (?)", (candidate,)
+            ).rowcount
+            if inserted == 1:
+                return candidate
 
     def claim(self, key: str, body_sha256: str, tracking_id: str, reporter_token: str) -> Claim:
         """Reserve `key` for this body, or return what it already holds."""
