@@ -61,6 +61,28 @@ class Attachment(BaseModel):
     sha256: str
 
 
+class AgencyView(BaseModel):
+    """The complaint as the agency that must act sees it: never who reported it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tracking_id: str
+    report_type: ReportType
+    title: str
+    description: str
+    category: str
+    region_code: str
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    channel: Channel
+    incident_date: date | None
+    agency_hint: str | None
+    attachments: tuple[Attachment, ...]
+    anonymous: bool
+    confidential: bool
+
+
 class Complaint(Aggregate):
     """A report (laporan) from its filing to its archive; every change is one of its events."""
 
@@ -99,9 +121,17 @@ class Complaint(Aggregate):
             )
 
     class Routed(Aggregate.Event):
+        # v2 carries the complaint as the agency sees it, so the event alone is the agency's message.
+        class_version: ClassVar[int] = 2
+
         agency_id: str
         rule_id: str
         reason: str
+        complaint: AgencyView | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["complaint"] = None
 
     class DeadlineScheduled(Aggregate.Event):
         stage: str
@@ -159,10 +189,11 @@ class Complaint(Aggregate):
         """Dispose the complaint to the agency that must act (disposisi)."""
         if self.status is not Status.UNVERIFIED:
             raise InvalidTransition(f"a complaint that is {self.status.value} cannot be routed")
-        self._routed(agency_id=agency_id, rule_id=rule_id, reason=reason)
+        view = AgencyView.model_validate(self, from_attributes=True)
+        self._routed(agency_id=agency_id, rule_id=rule_id, reason=reason, complaint=view)
 
     @event(Routed)
-    def _routed(self, agency_id: str, rule_id: str, reason: str) -> None:
+    def _routed(self, agency_id: str, rule_id: str, reason: str, complaint: AgencyView) -> None:
         self.agency_id = agency_id
         self.status = Status.DISPOSED_NOT_FOLLOWED_UP
 

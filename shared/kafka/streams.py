@@ -31,6 +31,9 @@ def stream_app(name: str, settings: Settings, web_port: int) -> faust.App:
         topic_replication_factor=settings.topic_replication,
         topic_disable_leader=True,
         consumer_auto_offset_reset="earliest",
+        # A crashed worker's partitions move to the others within seconds, not a minute.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=3.0,
         web_enabled=True,
         web_bind=settings.bind_host,
         web_port=web_port,

@@ -3,7 +3,7 @@
 import logging
 from collections.abc import Iterable
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,11 @@ def dead_letters(service: str) -> str:
 def planned_topics(agency_ids: Iterable[str], replication: int = 1) -> list[NewTopic]:
     forever = {"retention.ms": "-1", "min.insync.replicas": str(min(2, replication))}
     topics = [NewTopic(EVENTS, EVENTS_PARTITIONS, replication, topic_configs=forever)]
-    topics += [NewTopic(routed(a), 3, replication, topic_configs=forever) for a in agency_ids]
+    # Agency topics mirror the log's partitions: a complaint keeps its partition, hence its order.
+    topics += [
+        NewTopic(routed(a), EVENTS_PARTITIONS, replication, topic_configs=forever)
+        for a in agency_ids
+    ]
     topics += [
         NewTopic(dead_letters(s), 1, replication, topic_configs=forever)
         for s in SERVICES_WITH_DEAD_LETTERS
@@ -56,6 +60,24 @@ def planned_topics(agency_ids: Iterable[str], replication: int = 1) -> list[NewT
     return topics
 
 
+async def _grow_partitions(admin: AIOKafkaAdminClient, planned: list[NewTopic]) -> None:
+    """Bring topics made by an older version up to the planned partition count."""
+    if not planned:
+        return
+    described = {
+        d["topic"]: len(d["partitions"])
+        for d in await admin.describe_topics([t.name for t in planned])
+    }
+    short = {
+        t.name: NewPartitions(t.num_partitions)
+        for t in planned
+        if described[t.name] < t.num_partitions
+    }
+    if short:
+        await admin.create_partitions(short)
+        log.info("partitions added", extra={"topics": sorted(short)})
+
+
 async def provision(
     bootstrap_servers: str, agency_ids: Iterable[str], replication: int = 1
 ) -> list[str]:
@@ -64,7 +86,9 @@ async def provision(
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [t for t in planned_topics(agency_ids, replication) if t.name not in existing]
+        planned = planned_topics(agency_ids, replication)
+        missing = [t for t in planned if t.name not in existing]
+        await _grow_partitions(admin, [t for t in planned if t.name in existing])
         created = []
         for topic in missing:
             try:

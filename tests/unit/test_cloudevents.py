@@ -47,12 +47,15 @@ def test_the_envelope_is_cloudevents_structured_json_with_a_sequence() -> None:
     assert envelope["subject"] == str(routed.originator_id)
     assert envelope["sequence"] == 2
     assert envelope["datacontenttype"] == "application/json"
-    assert envelope["dataschema"] == f"{BASE}/v1/schemas/pintu.complaint.routed/v1.json"
-    assert envelope["data"] == {
-        "agency_id": "kemenkes",
-        "rule_id": "layanan-kesehatan@v1",
-        "reason": "rule",
-    }
+    assert envelope["dataversion"] == 2
+    assert envelope["dataschema"] == f"{BASE}/v1/schemas/pintu.complaint.routed/v2.json"
+    data = envelope["data"]
+    assert (data["agency_id"], data["rule_id"], data["reason"]) == (
+        "kemenkes",
+        "layanan-kesehatan@v1",
+        "rule",
+    )
+    assert data["complaint"]["tracking_id"] == "ABCDEFGH23"
 
 
 def test_the_event_id_is_the_same_for_the_same_event_and_differs_between_events() -> None:
@@ -92,7 +95,7 @@ def test_every_event_type_publishes_a_schema_of_its_data_only() -> None:
     schemas = event_json_schemas()
     assert set(schemas) == set(EVENT_TYPES)
     routed = schemas["pintu.complaint.routed"]
-    assert set(routed["properties"]) == {"agency_id", "rule_id", "reason"}
+    assert set(routed["properties"]) == {"agency_id", "rule_id", "reason", "complaint"}
     assert "originator_id" not in schemas["pintu.complaint.filed"]["properties"]
 
 

@@ -70,3 +70,13 @@ def test_replaying_the_events_rebuilds_the_same_complaint() -> None:
         complaint.status,
         complaint.agency_id,
     )
+
+
+def test_the_routed_event_carries_the_complaint_as_the_agency_sees_it_never_the_reporter() -> None:
+    complaint = filed()
+    complaint.route("pemkab-oku-timur", "jalan-daerah-oku-timur@v1", "rule")
+    routed = complaint.new_events()[-1]
+    assert isinstance(routed, Complaint.Routed) and routed.complaint is not None
+    assert routed.complaint.title == "Jalan rusak"
+    assert "reporter" not in routed.complaint.model_dump()
+    assert "reporter_token_hash" not in routed.complaint.model_dump()

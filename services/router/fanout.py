@@ -1,0 +1,120 @@
+"""Fan-out: every ComplaintRouted on the log, onto its agency's topic, exactly once.
+
+faust's exactly-once covers only the topics a worker consumes, so the router's
+decision (ComplaintRouted on complaints.events) is one transaction and this
+copy to `complaints.routed.<agency_id>` is another: consume, produce and commit
+the consumer offset in one Kafka transaction, with one transactional producer
+per input partition. Whoever takes a partition over fences the previous owner
+(its open transaction is aborted) before reading the committed offset, so a
+crash or rebalance neither drops nor repeats a message.
+"""
+
+import asyncio
+import json
+import logging
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+from shared.kafka import topics
+
+log = logging.getLogger(__name__)
+GROUP = "pintu-router-fanout"
+ROUTED = b'"type":"pintu.complaint.routed"'
+
+
+def agency_of(record: ConsumerRecord[bytes, bytes]) -> str | None:
+    """The agency a ComplaintRouted record names; None for every other record."""
+    if ROUTED not in record.value:
+        return None
+    try:
+        agency = json.loads(record.value)["data"]["agency_id"]
+    except (ValueError, KeyError, TypeError):
+        return None  # the router dead-letters what it cannot read
+    return agency if isinstance(agency, str) else None
+
+
+class FanOut(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, bootstrap_servers: str) -> None:
+        self._bootstrap = bootstrap_servers
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap_servers,
+            group_id=GROUP,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+        )
+        self._producers: dict[TopicPartition, AIOKafkaProducer] = {}
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        for tp in revoked:
+            producer = self._producers.pop(tp, None)
+            if producer is not None:
+                await producer.stop()
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        pass  # producers are made on a partition's first batch, where a failure is not swallowed
+
+    async def _owned(self, tp: TopicPartition, first_offset: int) -> AIOKafkaProducer | None:
+        """This partition's producer, or None when the batch began before the committed offset."""
+        producer = self._producers.get(tp)
+        if producer is not None:
+            return producer
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            transactional_id=f"{GROUP}-{tp.topic}-{tp.partition}",
+            acks="all",
+            enable_idempotence=True,
+        )
+        await producer.start()  # fences the partition's previous owner, aborting its transaction
+        self._producers[tp] = producer
+        # Read the committed offset only now, after fencing: it can no longer move under us.
+        committed = await self._consumer.committed(tp)
+        if committed is not None and committed != first_offset:
+            self._consumer.seek(tp, committed)
+            return None
+        return producer
+
+    async def run(self) -> None:
+        self._consumer.subscribe([topics.EVENTS], listener=self)
+        await self._consumer.start()
+        try:
+            while True:
+                batches = await self._consumer.getmany(timeout_ms=500, max_records=500)
+                for tp, records in batches.items():
+                    producer = await self._owned(tp, records[0].offset)
+                    if producer is not None:
+                        await self._forward(producer, tp, records)
+        finally:
+            for producer in self._producers.values():
+                await producer.stop()
+            self._producers.clear()
+            await self._consumer.stop()
+
+    async def _forward(
+        self,
+        producer: AIOKafkaProducer,
+        tp: TopicPartition,
+        records: list[ConsumerRecord[bytes, bytes]],
+    ) -> None:
+        async with producer.transaction():
+            for record in records:
+                agency = agency_of(record)
+                if agency is not None:
+                    # The partition follows the complaint's log partition: one complaint, one order.
+                    await producer.send(
+                        topics.routed(agency), record.value, key=record.key, partition=tp.partition
+                    )
+            await producer.send_offsets_to_transaction({tp: records[-1].offset + 1}, GROUP)
+
+
+async def run_forever(bootstrap_servers: str) -> None:
+    """The fan-out loop, restarted after any failure (the transaction makes a retry safe)."""
+    while True:
+        try:
+            await FanOut(bootstrap_servers).run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("fan-out failed; restarting")
+            await asyncio.sleep(2)

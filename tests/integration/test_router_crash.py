@@ -1,0 +1,121 @@
+"""Exactly-once fan-out: a router killed mid-stream loses nothing and doubles nothing."""
+
+import asyncio
+import os
+import signal
+import uuid
+from collections import Counter
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+
+from shared.contracts.cloudevents import CloudEvent, encode
+from shared.domain.complaint import Channel, Complaint, ReportType
+from shared.domain.routing import default_directory
+from shared.kafka import topics
+from shared.kafka.local_broker import free_port
+from tests.support.brokers import local_broker
+from tests.support.platform import spawn, stop, wait_until_ready
+from tests.support.topics import Record, read_all, read_until
+
+COMPLAINTS = 600
+CASES = [
+    ("jalan-daerah", "16.08", "pemkab-oku-timur"),
+    ("jalan-nasional", "32.73", "kemen-pu"),
+    ("jaminan-kesehatan", "11.01", "bpjs-kesehatan"),
+    ("lainnya", "91.01", "national-triage"),
+]
+
+
+def filings() -> list[tuple[bytes, bytes, str]]:
+    out = []
+    for n in range(COMPLAINTS):
+        category, region, agency = CASES[n % len(CASES)]
+        complaint = Complaint(
+            tracking_id=f"CRASH{uuid.uuid4().hex[:5].upper()}",
+            report_type=ReportType.COMPLAINT,
+            title=f"Laporan nomor {n}",
+            description="Uji ketahanan router",
+            category=category,
+            region_code=region,
+            channel=Channel.PARTNER_API,
+        )
+        (filed,) = complaint.new_events()
+        key, value = encode(filed, "/pintu/intake", "http://intake")
+        out.append((key, value, agency))
+    return out
+
+
+def routed_keys(records: list[Record]) -> Counter[bytes]:
+    return Counter(r.key for r in records if b'"pintu.complaint.routed"' in r.value and r.key)
+
+
+async def test_a_router_killed_mid_stream_routes_every_complaint_exactly_once(
+    tmp_path: Path,
+) -> None:
+    with local_broker(tmp_path / "kafka") as broker:
+        bootstrap = broker.bootstrap_servers
+        await topics.provision(bootstrap, default_directory().agencies)
+        port = free_port()
+        env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "PINTU_DATA_DIR": str(tmp_path / "data"),
+            "PINTU_ROUTER_PORT": str(port),
+        }
+        logs = tmp_path / "logs"
+        logs.mkdir()
+        router = spawn("router", env, logs)
+        wait_until_ready(f"http://127.0.0.1:{port}/readyz", router, logs / "router.log")
+
+        sent = filings()
+        expected = {key: agency for key, _, agency in sent}
+        producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap, acks="all", enable_idempotence=True
+        )
+        await producer.start()
+        try:
+            sending = asyncio.gather(
+                *[await producer.send(topics.EVENTS, v, key=k) for k, v, _ in sent]
+            )
+            # Kill it once it is visibly in the middle of the stream.
+            await read_until(
+                bootstrap, topics.EVENTS, lambda rs: len(routed_keys(rs)) >= 100, timeout=60
+            )
+            router.send_signal(signal.SIGKILL)
+            router.wait()
+            await sending
+        finally:
+            await producer.stop()
+        assert len(routed_keys(await read_all(bootstrap, topics.EVENTS))) < COMPLAINTS, (
+            "killed too late"
+        )
+
+        restarted = spawn("router", env, logs)
+        try:
+            wait_until_ready(f"http://127.0.0.1:{port}/readyz", restarted, logs / "router.log")
+            await read_until(
+                bootstrap,
+                topics.EVENTS,
+                lambda rs: set(expected) <= set(routed_keys(rs)),
+                timeout=180,
+            )
+            for agency in {a for _, _, a in CASES}:
+                mine = {k for k, a in expected.items() if a == agency}
+                await read_until(
+                    bootstrap,
+                    topics.routed(agency),
+                    lambda rs, m=mine: m <= {r.key for r in rs},  # type: ignore[misc]
+                    timeout=120,
+                )
+            log = await read_all(bootstrap, topics.EVENTS)
+            delivered = {a: await read_all(bootstrap, topics.routed(a)) for _, _, a in CASES}
+        finally:
+            stop(restarted)
+
+        assert routed_keys(log) == Counter(dict.fromkeys(expected, 1))
+        for agency, records in delivered.items():
+            on_topic = Counter(r.key for r in records)
+            assert on_topic == Counter({k: 1 for k, a in expected.items() if a == agency}), agency
+            for record in records:
+                assert CloudEvent.model_validate_json(record.value).data["agency_id"] == agency
