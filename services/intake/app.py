@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.intake import complaints
+from services.intake import complaints, open311
 from services.intake.filing import Filing, IdempotencyConflict
 from services.intake.limits import BodyLimit, RateLimit, RateLimiter
 from services.intake.schemas import FieldError, Problem
@@ -62,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.read_model = InboxStore(settings.read_model_path)
     app.include_router(health_routes(BrokerProbe(settings.bootstrap_servers)))
     app.include_router(complaints.router)
+    app.include_router(open311.router)
     app.add_middleware(RateLimit, limiter=RateLimiter(settings.rate_limit_per_minute))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
