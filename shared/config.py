@@ -17,6 +17,7 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "PINTU_KAFKA_BOOTSTRAP_SERVERS"),
     )
+    # The platform database (shared/database.py); unset means an SQLite file in data_dir.
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "PINTU_DATABASE_URL")
     )
@@ -50,18 +51,13 @@ class Settings(BaseSettings):
         return self.kafka_bootstrap_servers or DEFAULT_BOOTSTRAP
 
     @property
-    def keystore_path(self) -> Path:
-        """Reporter keys: the only state outside Kafka that cannot be rebuilt. Back it up."""
-        return self.data_dir / "keystore.sqlite3"
+    def database(self) -> str:
+        """Reporter keys, idempotency keys, tracking ids: state the log cannot rebuild. Back it up."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'pintu.sqlite3'}"
 
     @property
     def read_model_path(self) -> Path:
-        """The SQLite file of the read models (the embedded default store)."""
-        url = self.database_url
-        if url and url.startswith("sqlite:///"):
-            return Path(url.removeprefix("sqlite:///"))
-        if url:
-            raise ValueError(f"DATABASE_URL {url!r}: only sqlite:/// is supported yet")
+        """The SQLite file of the read models; rebuildable from the log at any time."""
         return self.data_dir / "readmodels.sqlite3"
 
 

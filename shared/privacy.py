@@ -7,12 +7,33 @@ everywhere at once, in every copy and every replay of the log (crypto-shredding)
 
 import base64
 import os
-import sqlite3
 import uuid
-from pathlib import Path
+from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel, ConfigDict, EmailStr
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    delete,
+    select,
+)
+
+from shared.database import create_tables
+
+METADATA = MetaData()
+REPORTER_KEYS = Table(
+    "reporter_keys",
+    METADATA,
+    Column("key_id", String(36), primary_key=True),
+    Column("key", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
 
 
 class ReporterIdentity(BaseModel):
@@ -36,28 +57,28 @@ class SealedIdentity(BaseModel):
 class KeyStore:
     """Reporter keys, one per filing. The only place an identity can be recovered from."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS reporter_keys ("
-            " key_id TEXT PRIMARY KEY, key BLOB NOT NULL,"
-            " created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
-        )
+    def __init__(self, database: Engine) -> None:
+        self._db = database
+        create_tables(database, METADATA)
 
     def new_key(self) -> tuple[str, bytes]:
         key_id, key = str(uuid.uuid4()), AESGCM.generate_key(bit_length=256)
-        self._db.execute("INSERT INTO reporter_keys (key_id, key) VALUES (?, ?)", (key_id, key))
+        with self._db.begin() as c:
+            c.execute(
+                REPORTER_KEYS.insert().values(key_id=key_id, key=key, created_at=datetime.now(UTC))
+            )
         return key_id, key
 
     def key(self, key_id: str) -> bytes | None:
-        row = self._db.execute("SELECT key FROM reporter_keys WHERE key_id=?", (key_id,)).fetchone()
-        return None if row is None else bytes(row[0])
+        with self._db.connect() as c:
+            found = c.scalar(select(REPORTER_KEYS.c.key).where(REPORTER_KEYS.c.key_id == key_id))
+        return None if found is None else bytes(found)
 
     def shred(self, key_id: str) -> bool:
         """Erase one reporter's identity for good. True when a key was deleted."""
-        return self._db.execute("DELETE FROM reporter_keys WHERE key_id=?", (key_id,)).rowcount == 1
+        with self._db.begin() as c:
+            gone = c.execute(delete(REPORTER_KEYS).where(REPORTER_KEYS.c.key_id == key_id))
+        return gone.rowcount == 1
 
 
 def seal(identity: ReporterIdentity, keys: KeyStore) -> SealedIdentity:

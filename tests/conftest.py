@@ -7,6 +7,7 @@ import pytest
 from shared.domain.routing import default_directory
 from shared.kafka.topics import provision
 from tests.support.brokers import test_broker
+from tests.support.databases import test_postgres
 from tests.support.platform import Platform, running_platform
 from tests.support.receivers import WebhookReceiver, webhook_receiver
 
@@ -19,6 +20,13 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with test_broker(tmp_path_factory.mktemp("kafka")) as bootstrap:
         asyncio.run(provision(bootstrap, default_directory().agencies))
         yield bootstrap
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """URL of a real PostgreSQL database, empty at the start of the session."""
+    with test_postgres() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

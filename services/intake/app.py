@@ -10,11 +10,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.intake import complaints, open311
-from services.intake.filing import Filing, IdempotencyConflict
+from services.intake.filing import Filing, IdempotencyConflict, IdempotencyInProgress
 from services.intake.limits import BodyLimit, RateLimit, RateLimiter
 from services.intake.schemas import FieldError, Problem
 from services.intake.store import IntakeStore
 from shared.config import Settings
+from shared.database import open_database
 from shared.http import health_routes
 from shared.kafka.health import BrokerProbe
 from shared.kafka.publisher import BrokerUnavailable, Publisher
@@ -40,11 +41,13 @@ def problem(
 
 def create_app(settings: Settings) -> FastAPI:
     publisher = Publisher(settings.bootstrap_servers, "intake", settings.publish_timeout_seconds)
+    database = open_database(settings.database)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         await publisher.close()
+        database.dispose()
 
     app = FastAPI(
         title="Pintu intake",
@@ -55,8 +58,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.filing = Filing(
         publisher=publisher,
-        keys=KeyStore(settings.keystore_path),
-        store=IntakeStore(settings.data_dir / "intake.sqlite3"),
+        keys=KeyStore(database),
+        store=IntakeStore(database),
         base_url=settings.public_base_url,
     )
     app.state.read_model = InboxStore(settings.read_model_path)
@@ -88,6 +91,10 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(IdempotencyConflict)
     async def idempotency_conflict(_: Request, error: IdempotencyConflict) -> JSONResponse:
         return problem(409, "Idempotency-Key reused", str(error))
+
+    @app.exception_handler(IdempotencyInProgress)
+    async def idempotency_in_progress(_: Request, error: IdempotencyInProgress) -> JSONResponse:
+        return problem(409, "Filing in progress", str(error), headers={"Retry-After": "1"})
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -56,7 +56,10 @@ LanguageDep = Annotated[str, Depends(language)]
     response_model=ComplaintReceipt,
     dependencies=[Depends(json_body)],
     responses={
-        409: {"model": Problem, "description": "Idempotency-Key reused for another complaint"},
+        409: {
+            "model": Problem,
+            "description": "Idempotency-Key reused for another complaint, or its filing still in flight (Retry-After)",
+        },
         413: {"model": Problem},
         415: {"model": Problem},
         422: {"model": Problem},

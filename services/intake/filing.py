@@ -1,5 +1,6 @@
 """Filing a complaint: the one path every door (the API, Open311) goes through."""
 
+import asyncio
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -20,6 +21,10 @@ class IdempotencyConflict(Exception):
     """The Idempotency-Key was already used for a different complaint."""
 
 
+class IdempotencyInProgress(Exception):
+    """A request with this Idempotency-Key is being filed right now; retry in a moment."""
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -35,10 +40,14 @@ class Filing:
         self, submission: ComplaintSubmission, idempotency_key: str | None
     ) -> ComplaintReceipt:
         """Append ComplaintFiled; returns only once Kafka acknowledged it (acks=all)."""
-        tracking_id, reporter_token = self.store.new_tracking_id(), secrets.token_urlsafe(24)
+        # The database calls block (PostgreSQL is across the network): off the event loop.
+        tracking_id = await asyncio.to_thread(self.store.new_tracking_id)
+        reporter_token = secrets.token_urlsafe(24)
         if idempotency_key is not None:
             body = hashlib.sha256(submission.model_dump_json().encode()).hexdigest()
-            claim = self.store.claim(idempotency_key, body, tracking_id, reporter_token)
+            claim = await asyncio.to_thread(
+                self.store.claim, idempotency_key, body, tracking_id, reporter_token
+            )
             if claim.body_sha256 != body:
                 raise IdempotencyConflict(
                     "This Idempotency-Key was already used for a different complaint; "
@@ -46,11 +55,17 @@ class Filing:
                 )
             if claim.receipt is not None:
                 return ComplaintReceipt.model_validate_json(claim.receipt)
+            if not claim.mine:
+                raise IdempotencyInProgress(
+                    "A complaint with this Idempotency-Key is being filed right now; "
+                    "retry in a moment to get its answer."
+                )
             # A retry after a failed publish files the same complaint (same tracking id, token
             # and event id), so even a first attempt whose commit did land is not doubled.
             tracking_id, reporter_token = claim.tracking_id, claim.reporter_token
 
-        sealed = seal(submission.reporter, self.keys) if submission.reporter else None
+        reporter = submission.reporter
+        sealed = await asyncio.to_thread(seal, reporter, self.keys) if reporter else None
         complaint = Complaint(
             tracking_id=tracking_id,
             report_type=submission.report_type,
@@ -75,7 +90,12 @@ class Filing:
             for event in complaint.new_events()
         ]
         with about_complaint(complaint.id):
-            await self.publisher.publish(*records)
+            try:
+                await self.publisher.publish(*records)
+            except BaseException:
+                if idempotency_key is not None:
+                    await asyncio.to_thread(self.store.release, idempotency_key)
+                raise
         receipt = ComplaintReceipt(
             tracking_id=tracking_id,
             complaint_id=str(complaint.id),
@@ -84,5 +104,5 @@ class Filing:
             status_url=f"{self.base_url}/v1/complaints/{tracking_id}",
         )
         if idempotency_key is not None:
-            self.store.complete(idempotency_key, receipt.model_dump_json())
+            await asyncio.to_thread(self.store.complete, idempotency_key, receipt.model_dump_json())
         return receipt

@@ -1,18 +1,39 @@
 """The intake's own state: tracking ids handed out, and idempotency keys.
 
-Kept in the intake's own SQLite file, shared by every intake process on the host
-and kept across restarts. Tracking ids are unique here, not just probably unique.
-An idempotency key is remembered for 24 hours, so a retried filing returns the
-first answer instead of filing twice.
+Kept in the platform database (shared/database.py), which every intake replica
+shares and which outlives restarts. Tracking ids are unique there, not just
+probably unique. An idempotency key is remembered for 24 hours, so a retried
+filing returns the first answer instead of filing twice, whichever replica
+receives the retry.
 """
 
-import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, Text, delete, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from shared.database import create_tables
 from shared.domain.tracking import new_tracking_id
 
-RETENTION = "-1 day"
+RETENTION = timedelta(days=1)
+# How long a filing in flight holds its key against a concurrent duplicate. Longer than a
+# publish can take, so only a crashed process' claim is ever taken over.
+LEASE = timedelta(seconds=60)
+
+METADATA = MetaData()
+IDEMPOTENCY_KEYS = Table(
+    "idempotency_keys",
+    METADATA,
+    Column("key", String(255), primary_key=True),
+    Column("body_sha256", String(64), nullable=False),
+    Column("tracking_id", String(16), nullable=False),
+    Column("reporter_token", String(64), nullable=False),
+    Column("receipt", Text),
+    Column("attempt_at", DateTime(timezone=True)),  # a filing in flight since; NULL: none
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+TRACKING_IDS = Table("tracking_ids", METADATA, Column("tracking_id", String(16), primary_key=True))
 
 
 @dataclass(frozen=True)
@@ -23,47 +44,80 @@ class Claim:
     tracking_id: str
     reporter_token: str
     receipt: str | None
+    mine: bool  # this request may publish; False while another holds the key in flight
 
 
 class IntakeStore:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS idempotency_keys ("
-            " key TEXT PRIMARY KEY, body_sha256 TEXT NOT NULL, tracking_id TEXT NOT NULL,"
-            " reporter_token TEXT NOT NULL,"
-            " receipt TEXT, created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
-        )
-        self._db.execute("CREATE TABLE IF NOT EXISTS tracking_ids (tracking_id TEXT PRIMARY KEY)")
+    def __init__(self, database: Engine) -> None:
+        self._db = database
+        create_tables(database, METADATA)
 
     def new_tracking_id(self) -> str:
         """A tracking id never handed out before."""
         while True:
             candidate = new_tracking_id()
-            inserted = self._db.execute(
-                "INSERT OR IGNORE INTO tracking_ids VALUES (?)", (candidate,)
-            ).rowcount
-            if inserted == 1:
-                return candidate
+            try:
+                with self._db.begin() as c:
+                    c.execute(TRACKING_IDS.insert().values(tracking_id=candidate))
+            except IntegrityError:
+                continue
+            return candidate
 
     def claim(self, key: str, body_sha256: str, tracking_id: str, reporter_token: str) -> Claim:
         """Reserve `key` for this body, or return what it already holds."""
-        self._db.execute(
-            "DELETE FROM idempotency_keys WHERE created_at < datetime('now', ?)", (RETENTION,)
-        )
-        self._db.execute(
-            "INSERT OR IGNORE INTO idempotency_keys (key, body_sha256, tracking_id, reporter_token)"
-            " VALUES (?,?,?,?)",
-            (key, body_sha256, tracking_id, reporter_token),
-        )
-        row = self._db.execute(
-            "SELECT body_sha256, tracking_id, reporter_token, receipt FROM idempotency_keys"
-            " WHERE key=?",
-            (key,),
-        ).fetchone()
-        return Claim(*row)
+        now = datetime.now(UTC)
+        keys = IDEMPOTENCY_KEYS
+        with self._db.begin() as c:
+            c.execute(delete(keys).where(keys.c.created_at < now - RETENTION))
+        try:
+            with self._db.begin() as c:
+                c.execute(
+                    keys.insert().values(
+                        key=key,
+                        body_sha256=body_sha256,
+                        tracking_id=tracking_id,
+                        reporter_token=reporter_token,
+                        created_at=now,
+                        attempt_at=now,
+                    )
+                )
+            mine = True
+        except IntegrityError:
+            # Another request (maybe on another replica) holds the key. Take over its
+            # unfinished filing only when none is in flight: one publisher at a time.
+            with self._db.begin() as c:
+                taken = c.execute(
+                    keys.update()
+                    .where(
+                        keys.c.key == key,
+                        keys.c.body_sha256 == body_sha256,
+                        keys.c.receipt.is_(None),
+                        or_(keys.c.attempt_at.is_(None), keys.c.attempt_at < now - LEASE),
+                    )
+                    .values(attempt_at=now)
+                )
+            mine = taken.rowcount == 1
+        with self._db.connect() as c:
+            row = c.execute(
+                select(
+                    keys.c.body_sha256, keys.c.tracking_id, keys.c.reporter_token, keys.c.receipt
+                ).where(keys.c.key == key)
+            ).one()
+        return Claim(*row, mine=mine)
+
+    def release(self, key: str) -> None:
+        """The filing under `key` failed: a retry may try again at once."""
+        with self._db.begin() as c:
+            c.execute(
+                IDEMPOTENCY_KEYS.update()
+                .where(IDEMPOTENCY_KEYS.c.key == key, IDEMPOTENCY_KEYS.c.receipt.is_(None))
+                .values(attempt_at=None)
+            )
 
     def complete(self, key: str, receipt: str) -> None:
-        self._db.execute("UPDATE idempotency_keys SET receipt=? WHERE key=?", (receipt, key))
+        with self._db.begin() as c:
+            c.execute(
+                IDEMPOTENCY_KEYS.update()
+                .where(IDEMPOTENCY_KEYS.c.key == key)
+                .values(receipt=receipt, attempt_at=None)
+            )

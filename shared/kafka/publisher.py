@@ -15,6 +15,7 @@ import asyncio
 import logging
 import os
 import socket
+import uuid
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaProducer
@@ -38,8 +39,9 @@ class Record:
 class Publisher:
     def __init__(self, bootstrap_servers: str, client: str, timeout_seconds: float = 5.0) -> None:
         self._bootstrap = bootstrap_servers
-        # Unique per process, stable across reconnects: a new producer fences the old one.
-        self._transactional_id = f"pintu-{client}-{socket.gethostname()}-{os.getpid()}"
+        # Unique per publisher, stable across its reconnects: a new producer fences the old one.
+        instance = uuid.uuid4().hex[:8]
+        self._transactional_id = f"pintu-{client}-{socket.gethostname()}-{os.getpid()}-{instance}"
         self._timeout = timeout_seconds
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()  # one transaction at a time per producer

@@ -12,6 +12,7 @@ import pytest
 from services.intake.app import create_app
 from shared.config import Settings
 from shared.contracts.cloudevents import CloudEvent, decode
+from shared.database import open_database
 from shared.domain.complaint import Complaint
 from shared.kafka import topics
 from shared.privacy import KeyStore, unseal
@@ -191,7 +192,7 @@ async def test_the_reporter_identity_is_on_the_log_only_sealed_and_shredding_the
     (filed,) = [decode(r.value) for r in records if b'"pintu.complaint.filed"' in r.value]
     assert isinstance(filed, Complaint.Filed) and filed.reporter is not None
 
-    keys = KeyStore(intake_settings.keystore_path)
+    keys = KeyStore(open_database(intake_settings.database))
     identity = unseal(filed.reporter, keys)
     assert (
         identity is not None

@@ -1,0 +1,49 @@
+"""The platform's own database: what cannot be rebuilt from the log.
+
+Reporter keys, idempotency keys and handed-out tracking ids live here. One URL
+names it: an SQLite file by default (one host, `make run`), PostgreSQL when
+several replicas must share it (Kubernetes). SQLAlchemy Core keeps the SQL the
+same on both.
+"""
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+
+class DatabaseUrlError(ValueError):
+    """A DATABASE_URL Pintu cannot use, explained in the operator's terms."""
+
+
+def open_database(url: str) -> Engine:
+    """An engine for `sqlite:///<path>` or `postgresql://user:pass@host/db`."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            raise DatabaseUrlError(f"DATABASE_URL {url!r}: name a file, e.g. sqlite:///pintu.db")
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        # The psycopg 3 driver, whatever the URL says (CloudNativePG writes postgresql://).
+        return create_engine(parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
+    raise DatabaseUrlError(
+        f"DATABASE_URL {url!r}: use sqlite:///<file> or postgresql://<user>@<host>/<database>"
+    )
+
+
+def create_tables(engine: Engine, metadata: MetaData) -> None:
+    """Create what is missing. Replicas starting together may race; the loser finds them made."""
+    try:
+        metadata.create_all(engine)
+    except DBAPIError:
+        metadata.create_all(engine)
+
+
+def _sqlite_pragmas(connection: Any, _: Any) -> None:
+    # WAL lets the processes of one host read while another writes.
+    connection.execute("PRAGMA journal_mode=WAL")
