@@ -52,13 +52,9 @@ class Settings(BaseSettings):
 
     @property
     def database(self) -> str:
-        """Reporter keys, idempotency keys, tracking ids: state the log cannot rebuild. Back it up."""
+        """Reporter keys, idempotency keys, tracking ids (which the log cannot rebuild: back
+        them up) and the read models (which it can)."""
         return self.database_url or f"sqlite:///{self.data_dir / 'pintu.sqlite3'}"
-
-    @property
-    def read_model_path(self) -> Path:
-        """The SQLite file of the read models; rebuildable from the log at any time."""
-        return self.data_dir / "readmodels.sqlite3"
 
 
 @lru_cache

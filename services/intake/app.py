@@ -62,7 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
         store=IntakeStore(database),
         base_url=settings.public_base_url,
     )
-    app.state.read_model = InboxStore(settings.read_model_path)
+    app.state.read_model = InboxStore(database)
     app.include_router(health_routes(BrokerProbe(settings.bootstrap_servers)))
     app.include_router(complaints.router)
     app.include_router(open311.router)

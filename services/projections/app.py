@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from shared.config import Settings
 from shared.contracts.cloudevents import PoisonMessage, event_of, parse
+from shared.database import open_database
 from shared.http import health_routes
 from shared.kafka import topics
 from shared.kafka.consumer import consume
@@ -22,7 +23,8 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> FastAPI:
-    store = InboxStore(settings.read_model_path)
+    database = open_database(settings.database)
+    store = InboxStore(database)
 
     async def handle(record: ConsumerRecord[bytes, bytes]) -> None:
         try:
@@ -31,11 +33,9 @@ def create_app(settings: Settings) -> FastAPI:
         except PoisonMessage:
             return  # dead-lettered by the router
         with about_complaint(event.originator_id):
-            applied = store.apply(
-                event,
-                envelope.type,
-                position(record.topic, record.partition, record.offset),
-            )
+            at = position(record.topic, record.partition, record.offset)
+            # PostgreSQL is across the network: off the event loop.
+            applied = await asyncio.to_thread(store.apply, event, envelope.type, at)
             if applied:
                 log.debug("read model updated")
 
@@ -53,6 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
         task.cancel()
         with suppress(asyncio.CancelledError):
             await task
+        database.dispose()
 
     app = FastAPI(title="Pintu projections", lifespan=lifespan)
     app.include_router(health_routes(BrokerProbe(settings.bootstrap_servers)))

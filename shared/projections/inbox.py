@@ -1,20 +1,38 @@
-"""The agency inbox and the complaint timeline, kept in SQLite (the embedded default).
+"""The agency inbox and the complaint timeline: read models rebuilt from the log.
 
+They live in the platform database (shared/database.py): an SQLite file by
+default, PostgreSQL when intake replicas and the projection worker run apart.
 Each view change is written in the same transaction as the Kafka position it
-came from (eventsourcing's tracking record), so a redelivered event is a no-op.
+came from, so a redelivered event is a no-op.
 """
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
-from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    Row,
+    String,
+    Table,
+    Text,
+    func,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
 
+from shared.database import create_tables
 from shared.domain.complaint import Complaint, Status
 from shared.domain.model import DomainEvent
 
@@ -59,7 +77,7 @@ class PublicRequest:
     category: str
     region_code: str
     status: Status
-    description: str | None  # None on rows projected before descriptions were kept
+    description: str | None
     agency_id: str | None
     address: str | None
     latitude: float | None
@@ -68,121 +86,124 @@ class PublicRequest:
     updated_at: datetime
 
 
-# Columns added after the first release: an existing read model gets them on open.
-ADDED_COLUMNS = {
-    "description": "TEXT",
-    "address": "TEXT",
-    "latitude": "REAL",
-    "longitude": "REAL",
-    "updated_at": "TEXT",
-}
+METADATA = MetaData()
+# One row per applied log position (topic:partition, offset): the exactly-once guard.
+POSITIONS = Table(
+    "projection_positions",
+    METADATA,
+    Column("stream", String(255), primary_key=True),
+    Column("log_offset", BigInteger, primary_key=True, autoincrement=False),
+)
+COMPLAINTS = Table(
+    "complaints",
+    METADATA,
+    Column("complaint_id", String(36), primary_key=True),
+    Column("tracking_id", String(16), unique=True, nullable=False),
+    Column("agency_id", String(120)),
+    Column("status", String(40), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("description", Text),
+    Column("category", String(80), nullable=False),
+    Column("region_code", String(13), nullable=False),
+    Column("address", Text),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("confidential", Boolean, nullable=False),
+    Column("filed_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("routing_rule", String(200)),
+    Column("deadline_at", DateTime(timezone=True)),
+    Column("reporter_token_hash", String(64)),
+    Index("complaints_by_agency", "agency_id", "filed_at"),
+)
+TIMELINE = Table(
+    "timeline",
+    METADATA,
+    Column("complaint_id", String(36), primary_key=True),
+    Column("sequence", Integer, primary_key=True, autoincrement=False),
+    Column("event_type", String(80), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("detail", Text, nullable=False),
+)
 
 
-def position(topic: str, partition: int, offset: int) -> Tracking:
-    # Tracking ids must be positive; Kafka offsets start at 0.
-    return Tracking(application_name=f"{topic}:{partition}", notification_id=offset + 1)
+@dataclass(frozen=True)
+class Position:
+    topic: str
+    partition: int
+    offset: int
+
+    @property
+    def stream(self) -> str:
+        return f"{self.topic}:{self.partition}"
 
 
-class InboxStore(SQLiteTrackingRecorder):
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        super().__init__(SQLiteDatastore(str(path), lock_timeout=10))
-        self.create_table()
+def position(topic: str, partition: int, offset: int) -> Position:
+    return Position(topic, partition, offset)
 
-    def construct_create_table_statements(self) -> list[str]:
-        return [
-            *super().construct_create_table_statements(),
-            "CREATE TABLE IF NOT EXISTS complaints ("
-            " complaint_id TEXT PRIMARY KEY, tracking_id TEXT UNIQUE NOT NULL,"
-            " agency_id TEXT, status TEXT NOT NULL, title TEXT NOT NULL, category TEXT NOT NULL,"
-            " region_code TEXT NOT NULL, confidential INTEGER NOT NULL, filed_at TEXT NOT NULL,"
-            " routing_rule TEXT, deadline_at TEXT, reporter_token_hash TEXT,"
-            + ",".join(f" {name} {kind}" for name, kind in ADDED_COLUMNS.items())
-            + ")",
-            "CREATE INDEX IF NOT EXISTS complaints_by_agency ON complaints (agency_id, filed_at)",
-            "CREATE TABLE IF NOT EXISTS timeline ("
-            " complaint_id TEXT NOT NULL, sequence INTEGER NOT NULL, event_type TEXT NOT NULL,"
-            " at TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (complaint_id, sequence))",
-        ]
 
-    def create_table(self) -> None:
-        super().create_table()
-        self._add_missing_columns()
-
-    def _add_missing_columns(self) -> None:
-        for name, kind in ADDED_COLUMNS.items():
-            if name in self._columns():
-                continue
-            try:
-                with self.datastore.transaction(commit=True) as c:
-                    c.execute(f"ALTER TABLE complaints ADD COLUMN {name} {kind}")
-            except OperationalError:
-                # Intake and projections open the same file at once: the other may have won.
-                if name not in self._columns():
-                    raise
-
-    def _columns(self) -> set[str]:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute("PRAGMA table_info(complaints)")
-            return {row["name"] for row in c.fetchall()}
+class InboxStore:
+    def __init__(self, database: Engine) -> None:
+        self.database = database
+        create_tables(database, METADATA)
 
     def resume_offset(self, topic: str, partition: int) -> int | None:
         """The offset to read next, or None when this partition was never read."""
-        # The stored tracking id is the last applied offset + 1: exactly the next offset.
-        return self.max_tracking_id(f"{topic}:{partition}")
+        with self.database.connect() as c:
+            last = c.scalar(
+                select(func.max(POSITIONS.c.log_offset)).where(
+                    POSITIONS.c.stream == f"{topic}:{partition}"
+                )
+            )
+        return None if last is None else int(last) + 1
 
-    def apply(self, event: DomainEvent, event_type: str, at: Tracking) -> bool:
+    def apply(self, event: DomainEvent, event_type: str, at: Position) -> bool:
         """Apply one event; False when this position was already applied."""
         try:
-            with self.datastore.transaction(commit=True) as c:
-                self._insert_tracking(c, at)
+            with self.database.begin() as c:
+                c.execute(POSITIONS.insert().values(stream=at.stream, log_offset=at.offset))
                 self._project(c, event, event_type)
         except IntegrityError:
             return False
         return True
 
-    def _project(self, c: SQLiteCursor, event: DomainEvent, event_type: str) -> None:
+    def _project(self, c: Connection, event: DomainEvent, event_type: str) -> None:
         complaint_id = str(event.originator_id)
+        at = _utc(event.timestamp)
+        row = COMPLAINTS.c.complaint_id == complaint_id
         if isinstance(event, Complaint.Filed):
-            c.execute(
-                "INSERT OR IGNORE INTO complaints (complaint_id, tracking_id, status, title, category,"
-                " region_code, confidential, filed_at, reporter_token_hash, description, address,"
-                " latitude, longitude) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    complaint_id,
-                    event.tracking_id,
-                    Status.UNVERIFIED.value,
-                    event.title,
-                    event.category,
-                    event.region_code,
-                    int(event.confidential),
-                    event.timestamp.isoformat(),
-                    event.reporter_token_hash,
-                    event.description,
-                    event.address,
-                    event.latitude,
-                    event.longitude,
-                ),
-            )
+            if c.scalar(select(COMPLAINTS.c.complaint_id).where(row)) is None:
+                c.execute(
+                    COMPLAINTS.insert().values(
+                        complaint_id=complaint_id,
+                        tracking_id=event.tracking_id,
+                        status=Status.UNVERIFIED.value,
+                        title=event.title,
+                        description=event.description,
+                        category=event.category,
+                        region_code=event.region_code,
+                        address=event.address,
+                        latitude=event.latitude,
+                        longitude=event.longitude,
+                        confidential=event.confidential,
+                        filed_at=at,
+                        updated_at=at,
+                        reporter_token_hash=event.reporter_token_hash,
+                    )
+                )
         elif isinstance(event, Complaint.Routed):
             c.execute(
-                "UPDATE complaints SET agency_id=?, status=?, routing_rule=? WHERE complaint_id=?",
-                (
-                    event.agency_id,
-                    Status.DISPOSED_NOT_FOLLOWED_UP.value,
-                    event.rule_id,
-                    complaint_id,
-                ),
+                COMPLAINTS.update()
+                .where(row)
+                .values(
+                    agency_id=event.agency_id,
+                    status=Status.DISPOSED_NOT_FOLLOWED_UP.value,
+                    routing_rule=event.rule_id,
+                )
             )
         elif isinstance(event, Complaint.DeadlineScheduled):
-            c.execute(
-                "UPDATE complaints SET deadline_at=? WHERE complaint_id=?",
-                (event.due_at.isoformat(), complaint_id),
-            )
-        c.execute(
-            "UPDATE complaints SET updated_at=? WHERE complaint_id=?",
-            (event.timestamp.isoformat(), complaint_id),
-        )
+            c.execute(COMPLAINTS.update().where(row).values(deadline_at=_utc(event.due_at)))
+        c.execute(COMPLAINTS.update().where(row).values(updated_at=at))
         detail = event.model_dump_json(
             # The timeline never holds the sealed identity or the token's hash.
             exclude={
@@ -195,51 +216,51 @@ class InboxStore(SQLiteTrackingRecorder):
                 "complaint",  # the agency view inside ComplaintRouted: already on the row
             }
         )
-        c.execute(
-            "INSERT OR IGNORE INTO timeline VALUES (?,?,?,?,?)",
-            (
-                complaint_id,
-                event.originator_version,
-                event_type,
-                event.timestamp.isoformat(),
-                detail,
-            ),
-        )
+        sequence = event.originator_version
+        seen = (TIMELINE.c.complaint_id == complaint_id) & (TIMELINE.c.sequence == sequence)
+        if c.scalar(select(TIMELINE.c.sequence).where(seen)) is None:
+            c.execute(
+                TIMELINE.insert().values(
+                    complaint_id=complaint_id,
+                    sequence=sequence,
+                    event_type=event_type,
+                    at=at,
+                    detail=detail,
+                )
+            )
 
     def inbox(self, agency_id: str, limit: int = 100) -> list[InboxEntry]:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                "SELECT * FROM complaints WHERE agency_id=? ORDER BY filed_at LIMIT ?",
-                (agency_id, limit),
-            )
-            return [_inbox_entry(row) for row in c.fetchall()]
+        query = (
+            select(COMPLAINTS)
+            .where(COMPLAINTS.c.agency_id == agency_id)
+            .order_by(COMPLAINTS.c.filed_at)
+            .limit(limit)
+        )
+        with self.database.connect() as c:
+            return [_inbox_entry(row) for row in c.execute(query)]
 
     def complaint(self, tracking_id: str) -> ComplaintView | None:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT * FROM complaints WHERE tracking_id=?", (tracking_id,))
-            row = c.fetchone()
+        with self.database.connect() as c:
+            row = c.execute(
+                select(COMPLAINTS).where(COMPLAINTS.c.tracking_id == tracking_id)
+            ).one_or_none()
             if row is None:
                 return None
-            c.execute(
-                "SELECT * FROM timeline WHERE complaint_id=? ORDER BY sequence",
-                (row["complaint_id"],),
-            )
             timeline = [
-                TimelineEntry(
-                    t["sequence"],
-                    t["event_type"],
-                    datetime.fromisoformat(t["at"]),
-                    json.loads(t["detail"]),
+                TimelineEntry(t.sequence, t.event_type, _utc(t.at), json.loads(t.detail))
+                for t in c.execute(
+                    select(TIMELINE)
+                    .where(TIMELINE.c.complaint_id == row.complaint_id)
+                    .order_by(TIMELINE.c.sequence)
                 )
-                for t in c.fetchall()
             ]
         return ComplaintView(
-            tracking_id=row["tracking_id"],
-            status=Status(row["status"]),
-            agency_id=row["agency_id"],
-            confidential=bool(row["confidential"]),
-            reporter_token_hash=row["reporter_token_hash"],
-            deadline_at=_optional_time(row["deadline_at"]),
+            tracking_id=row.tracking_id,
+            status=Status(row.status),
+            agency_id=row.agency_id,
+            confidential=row.confidential,
+            reporter_token_hash=row.reporter_token_hash,
+            deadline_at=_optional_utc(row.deadline_at),
             timeline=timeline,
         )
 
@@ -254,70 +275,66 @@ class InboxStore(SQLiteTrackingRecorder):
         limit: int = 1000,
     ) -> list[PublicRequest]:
         """Non-rahasia complaints, newest first; each empty filter matches everything."""
-        where: list[str] = ["confidential=0"]
-        args: list[str] = []
-        for column, values in (
-            ("tracking_id", tracking_ids),
-            ("category", categories),
-            ("status", [s.value for s in statuses]),
-        ):
-            if values:
-                where.append(f"{column} IN ({','.join('?' * len(values))})")
-                args.extend(values)
-        # julianday() reads the stored offsets, so rows filed under any clock compare as instants.
+        c_ = COMPLAINTS.c
+        query = select(COMPLAINTS).where(c_.confidential.is_(False))
+        if tracking_ids:
+            query = query.where(c_.tracking_id.in_(tracking_ids))
+        if categories:
+            query = query.where(c_.category.in_(categories))
+        if statuses:
+            query = query.where(c_.status.in_([s.value for s in statuses]))
+        # Every instant is stored in UTC, so rows filed under any clock compare as instants.
         if filed_from is not None:
-            where.append("julianday(filed_at) >= julianday(?)")
-            args.append(filed_from.isoformat())
+            query = query.where(c_.filed_at >= _utc(filed_from))
         if filed_to is not None:
-            where.append("julianday(filed_at) <= julianday(?)")
-            args.append(filed_to.isoformat())
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT * FROM complaints WHERE {' AND '.join(where)}"
-                " ORDER BY julianday(filed_at) DESC, tracking_id LIMIT ?",
-                (*args, limit),
-            )
-            return [_public_request(row) for row in c.fetchall()]
+            query = query.where(c_.filed_at <= _utc(filed_to))
+        query = query.order_by(c_.filed_at.desc(), c_.tracking_id).limit(limit)
+        with self.database.connect() as c:
+            return [_public_request(row) for row in c.execute(query)]
 
     def public_request_by_complaint_id(self, complaint_id: str) -> PublicRequest | None:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                "SELECT * FROM complaints WHERE complaint_id=? AND confidential=0", (complaint_id,)
-            )
-            row = c.fetchone()
+        query = select(COMPLAINTS).where(
+            COMPLAINTS.c.complaint_id == complaint_id, COMPLAINTS.c.confidential.is_(False)
+        )
+        with self.database.connect() as c:
+            row = c.execute(query).one_or_none()
         return None if row is None else _public_request(row)
 
 
-def _public_request(row: sqlite3.Row) -> PublicRequest:
-    filed_at = datetime.fromisoformat(row["filed_at"])
+def _public_request(row: Row[Any]) -> PublicRequest:
     return PublicRequest(
-        tracking_id=row["tracking_id"],
-        complaint_id=row["complaint_id"],
-        category=row["category"],
-        region_code=row["region_code"],
-        status=Status(row["status"]),
-        description=row["description"],
-        agency_id=row["agency_id"],
-        address=row["address"],
-        latitude=row["latitude"],
-        longitude=row["longitude"],
-        filed_at=filed_at,
-        updated_at=_optional_time(row["updated_at"]) or filed_at,
+        tracking_id=row.tracking_id,
+        complaint_id=row.complaint_id,
+        category=row.category,
+        region_code=row.region_code,
+        status=Status(row.status),
+        description=row.description,
+        agency_id=row.agency_id,
+        address=row.address,
+        latitude=row.latitude,
+        longitude=row.longitude,
+        filed_at=_utc(row.filed_at),
+        updated_at=_utc(row.updated_at),
     )
 
 
-def _inbox_entry(row: sqlite3.Row) -> InboxEntry:
+def _inbox_entry(row: Row[Any]) -> InboxEntry:
     return InboxEntry(
-        tracking_id=row["tracking_id"],
-        title=row["title"],
-        category=row["category"],
-        region_code=row["region_code"],
-        status=Status(row["status"]),
-        filed_at=datetime.fromisoformat(row["filed_at"]),
-        routing_rule=row["routing_rule"],
-        deadline_at=_optional_time(row["deadline_at"]),
+        tracking_id=row.tracking_id,
+        title=row.title,
+        category=row.category,
+        region_code=row.region_code,
+        status=Status(row.status),
+        filed_at=_utc(row.filed_at),
+        routing_rule=row.routing_rule,
+        deadline_at=_optional_utc(row.deadline_at),
     )
 
 
-def _optional_time(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
+def _utc(moment: datetime) -> datetime:
+    """Stored and returned in UTC; SQLite hands datetimes back without their zone."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _optional_utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else _utc(moment)

@@ -1,8 +1,23 @@
+"""The read model on both databases Pintu runs on: SQLite (one host) and PostgreSQL."""
+
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+from sqlalchemy import Engine
+
 from shared.contracts.cloudevents import TYPE_NAMES
+from shared.database import open_database
 from shared.domain.complaint import Channel, Complaint, ReportType, Status
 from shared.projections.inbox import InboxStore, position
+from tests.support.databases import fresh_database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+    if request.param == "sqlite":
+        return open_database(f"sqlite:///{tmp_path / 'pintu.sqlite3'}")
+    return open_database(fresh_database(request.getfixturevalue("postgres")))
 
 
 def events() -> list:  # type: ignore[type-arg]
@@ -21,9 +36,9 @@ def events() -> list:  # type: ignore[type-arg]
 
 
 def test_the_inbox_shows_a_routed_complaint_once_even_when_events_are_redelivered(
-    tmp_path: Path,
+    database: Engine,
 ) -> None:
-    store = InboxStore(tmp_path / "read.sqlite3")
+    store = InboxStore(database)
     filed, routed = events()
     assert store.apply(filed, TYPE_NAMES[type(filed)], position("complaints.events", 3, 0))
     assert store.apply(routed, TYPE_NAMES[type(routed)], position("complaints.events", 3, 1))
@@ -39,11 +54,51 @@ def test_the_inbox_shows_a_routed_complaint_once_even_when_events_are_redelivere
     assert view.confidential
 
 
-def test_the_store_resumes_after_the_last_applied_offset(tmp_path: Path) -> None:
-    store = InboxStore(tmp_path / "read.sqlite3")
+def test_the_store_resumes_after_the_last_applied_offset(database: Engine) -> None:
+    store = InboxStore(database)
     assert store.resume_offset("complaints.events", 3) is None
     filed, _ = events()
     store.apply(filed, TYPE_NAMES[type(filed)], position("complaints.events", 3, 41))
-    reopened = InboxStore(tmp_path / "read.sqlite3")
+    reopened = InboxStore(database)
     assert reopened.resume_offset("complaints.events", 3) == 42
     assert reopened.resume_offset("complaints.events", 4) is None
+
+
+def test_public_requests_filter_by_instant_status_and_category_and_never_show_rahasia(
+    database: Engine,
+) -> None:
+    store = InboxStore(database)
+    wib = timezone(timedelta(hours=7))
+    filed_at = {
+        "PUBLIC0001": datetime(2026, 11, 10, 9, 0, tzinfo=wib),  # 02:00 UTC
+        "PUBLIC0002": datetime(2026, 11, 12, 9, 0, tzinfo=UTC),
+        "RAHASIA001": datetime(2026, 11, 11, 9, 0, tzinfo=UTC),
+    }
+    for n, (tracking_id, moment) in enumerate(filed_at.items()):
+        complaint = Complaint(
+            tracking_id=tracking_id,
+            report_type=ReportType.COMPLAINT,
+            title="Lampu jalan padam",
+            description="Sebulan padam",
+            category="penerangan-jalan" if n else "jalan-daerah",
+            region_code="16.08",
+            channel=Channel.WEB,
+            confidential=tracking_id.startswith("RAHASIA"),
+        )
+        (filed,) = complaint.new_events()
+        dated = filed.model_copy(update={"timestamp": moment})
+        store.apply(dated, TYPE_NAMES[type(filed)], position("complaints.events", n, 0))
+
+    def found(**filters: object) -> list[str]:
+        return [r.tracking_id for r in store.public_requests(**filters)]  # type: ignore[arg-type]
+
+    assert found() == ["PUBLIC0002", "PUBLIC0001"]  # newest first, no rahasia
+    # 02:30 UTC is after 09:00 WIB on the same day: instants compare, not wall clocks.
+    assert found(filed_from=datetime(2026, 11, 10, 2, 30, tzinfo=UTC)) == ["PUBLIC0002"]
+    assert found(filed_to=datetime(2026, 11, 10, 9, 0, tzinfo=wib)) == ["PUBLIC0001"]
+    assert found(categories=["jalan-daerah"]) == ["PUBLIC0001"]
+    assert found(statuses=[Status.UNVERIFIED], tracking_ids=["PUBLIC0002"]) == ["PUBLIC0002"]
+    assert found(statuses=[Status.ARCHIVED]) == []
+    assert store.public_request_by_complaint_id(str(complaint.id)) is None  # the rahasia one
+    (first,) = store.public_requests(tracking_ids=["PUBLIC0001"])
+    assert first.filed_at == filed_at["PUBLIC0001"]

@@ -1,7 +1,6 @@
 """Open311 GeoReport v2 without a broker: statuses, rendering, the form, the queries."""
 
 import json
-import sqlite3
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -33,7 +32,7 @@ from shared.domain.catalogue import categories
 from shared.domain.complaint import Channel, Complaint, ReportType, Status, complaint_id_for
 from shared.domain.tracking import is_tracking_id, new_tracking_id
 from shared.kafka.publisher import BrokerUnavailable
-from shared.projections.inbox import InboxStore, PublicRequest, position
+from shared.projections.inbox import COMPLAINTS, InboxStore, PublicRequest, position
 
 WIB = timezone(timedelta(hours=7))
 
@@ -306,45 +305,6 @@ def test_dates_are_w3_with_a_timezone_even_when_the_plus_arrives_as_a_space() ->
         w3_datetime("end_date", "10/11/2026")
 
 
-# --- the store ----------------------------------------------------------------------------
-
-
-def test_a_read_model_from_before_open311_gains_its_columns_and_keeps_its_rows(
-    tmp_path: Path,
-) -> None:
-    path = tmp_path / "readmodels.sqlite3"
-    with sqlite3.connect(path) as old:
-        old.execute(
-            "CREATE TABLE complaints ("
-            " complaint_id TEXT PRIMARY KEY, tracking_id TEXT UNIQUE NOT NULL,"
-            " agency_id TEXT, status TEXT NOT NULL, title TEXT NOT NULL, category TEXT NOT NULL,"
-            " region_code TEXT NOT NULL, confidential INTEGER NOT NULL, filed_at TEXT NOT NULL,"
-            " routing_rule TEXT, deadline_at TEXT, reporter_token_hash TEXT)"
-        )
-        old.execute(
-            "INSERT INTO complaints (complaint_id, tracking_id, status, title, category,"
-            " region_code, confidential, filed_at) VALUES (?,?,?,?,?,?,?,?)",
-            (
-                "c-1",
-                "5XW2KTAPJW",
-                "belum_terverifikasi",
-                "Jalan",
-                "jalan-daerah",
-                "16.08",
-                0,
-                "2026-11-10T02:15:00+00:00",
-            ),
-        )
-    old.close()
-
-    store = InboxStore(path)
-    InboxStore(path)  # a second process opening the same file changes nothing more
-    (row,) = store.public_requests()
-    assert row.tracking_id == "5XW2KTAPJW"
-    assert row.description is None and row.address is None
-    assert row.updated_at == row.filed_at
-
-
 # --- over HTTP, on a projected read model (no broker) -------------------------------------
 
 
@@ -400,10 +360,11 @@ def project(
 
 def close(store: InboxStore, tracking_id: str) -> None:
     # No event closes a complaint yet; the row is set as a future projection would set it.
-    with store.datastore.transaction(commit=True) as c:
+    with store.database.begin() as c:
         c.execute(
-            "UPDATE complaints SET status=? WHERE tracking_id=?",
-            (Status.DISPOSED_DONE.value, tracking_id),
+            COMPLAINTS.update()
+            .where(COMPLAINTS.c.tracking_id == tracking_id)
+            .values(status=Status.DISPOSED_DONE.value)
         )
 
 

@@ -8,6 +8,7 @@ from services.intake.app import create_app
 from services.intake.filing import token_hash
 from shared.config import Settings
 from shared.contracts.cloudevents import TYPE_NAMES
+from shared.database import open_database
 from shared.domain.complaint import Channel, Complaint, ReportType
 from shared.domain.tracking import new_tracking_id
 from shared.projections.inbox import InboxStore, position
@@ -16,7 +17,7 @@ TOKEN = "the-reporters-token"
 RAHASIA, PUBLIC = new_tracking_id(), new_tracking_id()
 
 
-def project(path: Path, tracking_id: str, confidential: bool) -> None:
+def project(data_dir: Path, tracking_id: str, confidential: bool) -> None:
     complaint = Complaint(
         tracking_id=tracking_id,
         report_type=ReportType.COMPLAINT,
@@ -28,7 +29,8 @@ def project(path: Path, tracking_id: str, confidential: bool) -> None:
         confidential=confidential,
         reporter_token_hash=token_hash(TOKEN),
     )
-    store = InboxStore(path)
+    settings = Settings(kafka_bootstrap_servers="127.0.0.1:1", data_dir=data_dir)
+    store = InboxStore(open_database(settings.database))
     for offset, event in enumerate(complaint.new_events()):
         store.apply(event, TYPE_NAMES[type(event)], position("complaints.events", 0, offset))
 
@@ -42,7 +44,7 @@ async def get(tmp_path: Path, tracking_id: str, headers: dict[str, str]) -> http
 
 
 async def test_a_rahasia_complaint_is_invisible_without_the_reporter_token(tmp_path: Path) -> None:
-    project(tmp_path / "readmodels.sqlite3", RAHASIA, confidential=True)
+    project(tmp_path, RAHASIA, confidential=True)
     assert (await get(tmp_path, RAHASIA, {})).status_code == 404
     assert (await get(tmp_path, RAHASIA, {"X-Reporter-Token": "guess"})).status_code == 404
     seen = await get(tmp_path, RAHASIA, {"X-Reporter-Token": TOKEN})
@@ -53,7 +55,7 @@ async def test_a_rahasia_complaint_is_invisible_without_the_reporter_token(tmp_p
 async def test_a_public_complaint_speaks_indonesian_by_default_and_english_on_request(
     tmp_path: Path,
 ) -> None:
-    project(tmp_path / "readmodels.sqlite3", PUBLIC, confidential=False)
+    project(tmp_path, PUBLIC, confidential=False)
     indonesian = (await get(tmp_path, PUBLIC, {})).json()
     english = (await get(tmp_path, PUBLIC, {"Accept-Language": "en-GB,en;q=0.9"})).json()
     assert indonesian["status_label"] == "Belum Terverifikasi"
