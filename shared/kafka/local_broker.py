@@ -200,6 +200,9 @@ def _answers_metadata(bootstrap_servers: str) -> bool:
         try:
             await admin.start()
             await admin.describe_cluster()
+            # Consumer groups work only once __consumer_offsets exists; services started
+            # earlier would log a burst of GroupCoordinatorNotAvailable errors.
+            await admin.find_coordinator("pintu-readiness")
             return True
         except Exception:
             return False

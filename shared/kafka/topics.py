@@ -1,10 +1,11 @@
 """Topic names of the public contract, and idempotent provisioning."""
 
+import asyncio
 import logging
 from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import TopicAlreadyExistsError, for_code
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,29 @@ async def _grow_partitions(admin: AIOKafkaAdminClient, planned: list[NewTopic]) 
         log.info("partitions added", extra={"topics": sorted(short)})
 
 
+async def _create(admin: AIOKafkaAdminClient, topic: NewTopic) -> bool:
+    """True when this call created the topic; False when it already existed."""
+    # aiokafka returns per-topic errors in the response instead of raising them.
+    response = await admin.create_topics([topic], timeout_ms=30_000)
+    for name, code, *message in response.topic_errors:
+        error = for_code(code)
+        if error is TopicAlreadyExistsError:  # another process won the race: fine
+            return False
+        if code != 0:
+            detail = message[0] if message and message[0] else error.description
+            raise error(f"could not create topic {name}: {detail}")
+    return True
+
+
+async def _wait_visible(admin: AIOKafkaAdminClient, names: set[str], timeout: float = 60) -> None:
+    """Creation is acknowledged by the controller before every broker lists the topic."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while missing := names - set(await admin.list_topics()):
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"topics created but not visible after {timeout:.0f}s: {missing}")
+        await asyncio.sleep(0.2)
+
+
 async def provision(
     bootstrap_servers: str, agency_ids: Iterable[str], replication: int = 1
 ) -> list[str]:
@@ -91,13 +115,11 @@ async def provision(
         await _grow_partitions(admin, [t for t in planned if t.name in existing])
         created = []
         for topic in missing:
-            try:
-                await admin.create_topics([topic])
+            if await _create(admin, topic):
                 created.append(topic.name)
-            except TopicAlreadyExistsError:  # another process won the race: fine
-                pass
         if created:
             log.info("topics created", extra={"topics": created})
+            await _wait_visible(admin, set(created))
         return created
     finally:
         await admin.close()
