@@ -16,9 +16,11 @@ from services.intake.schemas import (
     Problem,
     TimelineItem,
 )
+from services.intake.timeline import describe
 from shared.contracts.cloudevents import EVENT_TYPES, event_json_schemas, schema_version
 from shared.domain.catalogue import categories
 from shared.domain.complaint import STATUS_LABELS
+from shared.domain.routing import default_directory
 from shared.domain.tracking import is_tracking_id
 from shared.projections.inbox import InboxStore
 
@@ -114,7 +116,10 @@ async def complaint_status(
         status_label=STATUS_LABELS[lang][view.status],
         agency_id=view.agency_id,
         deadline_at=view.deadline_at,
-        timeline=[TimelineItem(**asdict(t)) for t in view.timeline],
+        timeline=[
+            TimelineItem(**asdict(t), label=describe(t, lang, default_directory().agencies))
+            for t in view.timeline
+        ],
     )
 
 

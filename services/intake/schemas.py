@@ -147,6 +147,7 @@ class ComplaintReceipt(BaseModel):
 
 class TimelineItem(BaseModel):
     sequence: int
+    label: str = Field(description="what happened, in the reporter's language")
     event_type: str
     at: datetime
     detail: dict[str, object]

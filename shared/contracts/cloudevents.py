@@ -18,6 +18,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
     "pintu.complaint.filed": Complaint.Filed,
     "pintu.complaint.routed": Complaint.Routed,
     "pintu.complaint.deadline_scheduled": Complaint.DeadlineScheduled,
+    "pintu.complaint.declined": Complaint.Declined,
 }
 TYPE_NAMES = {cls: name for name, cls in EVENT_TYPES.items()}
 _ENVELOPE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}

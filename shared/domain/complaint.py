@@ -133,6 +133,12 @@ class Complaint(Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["complaint"] = None
 
+    class Declined(Aggregate.Event):
+        """Bukan wewenang: the agency says the complaint is not its authority, and why."""
+
+        agency_id: str
+        reason: str
+
     class DeadlineScheduled(Aggregate.Event):
         stage: str
         due_at: datetime
@@ -178,6 +184,7 @@ class Complaint(Aggregate):
         self.reporter_token_hash = reporter_token_hash
         self.status = Status.UNVERIFIED
         self.agency_id: str | None = None
+        self.declined_by: tuple[str, ...] = ()  # never routed back to any of these
         self.deadlines: dict[str, datetime] = {}
 
     @staticmethod
@@ -189,8 +196,37 @@ class Complaint(Aggregate):
         """Dispose the complaint to the agency that must act (disposisi)."""
         if self.status is not Status.UNVERIFIED:
             raise InvalidTransition(f"a complaint that is {self.status.value} cannot be routed")
+        if agency_id in self.declined_by:
+            raise InvalidTransition(f"{agency_id} already declined this complaint")
+        self._dispose(agency_id, rule_id, reason)
+
+    def reassign(self, agency_id: str, admin: str, reason: str) -> None:
+        """The national admin disposes the complaint by hand, overriding any rule or decline."""
+        if self.status in (Status.DISPOSED_DONE, Status.ARCHIVED):
+            raise InvalidTransition(f"a complaint that is {self.status.value} cannot be reassigned")
+        if agency_id == self.agency_id:
+            raise InvalidTransition(f"the complaint is already with {agency_id}")
+        self._dispose(agency_id, "manual", f"reassigned by {admin}: {reason}")
+
+    def _dispose(self, agency_id: str, rule_id: str, reason: str) -> None:
         view = AgencyView.model_validate(self, from_attributes=True)
         self._routed(agency_id=agency_id, rule_id=rule_id, reason=reason, complaint=view)
+
+    def decline(self, agency_id: str, reason: str) -> None:
+        """Bukan wewenang: back to routing, never to this agency again."""
+        if self.status not in (Status.DISPOSED_NOT_FOLLOWED_UP, Status.DISPOSED_IN_PROGRESS):
+            raise InvalidTransition(f"a complaint that is {self.status.value} cannot be declined")
+        if agency_id != self.agency_id:
+            raise InvalidTransition(f"only {self.agency_id}, which holds it, can decline it")
+        if not reason.strip():
+            raise InvalidTransition("a decline needs the reason it is not this agency's authority")
+        self._declined(agency_id=agency_id, reason=reason.strip())
+
+    @event(Declined)
+    def _declined(self, agency_id: str, reason: str) -> None:
+        self.declined_by = (*self.declined_by, agency_id)
+        self.agency_id = None
+        self.status = Status.UNVERIFIED
 
     @event(Routed)
     def _routed(self, agency_id: str, rule_id: str, reason: str, complaint: AgencyView) -> None:

@@ -201,6 +201,13 @@ class InboxStore:
                     routing_rule=event.rule_id,
                 )
             )
+        elif isinstance(event, Complaint.Declined):
+            # Out of the declining agency's inbox, back in the routing queue.
+            c.execute(
+                COMPLAINTS.update()
+                .where(row)
+                .values(agency_id=None, status=Status.UNVERIFIED.value, routing_rule=None)
+            )
         elif isinstance(event, Complaint.DeadlineScheduled):
             c.execute(COMPLAINTS.update().where(row).values(deadline_at=_utc(event.due_at)))
         c.execute(COMPLAINTS.update().where(row).values(updated_at=at))

@@ -80,3 +80,64 @@ def test_the_routed_event_carries_the_complaint_as_the_agency_sees_it_never_the_
     assert routed.complaint.title == "Jalan rusak"
     assert "reporter" not in routed.complaint.model_dump()
     assert "reporter_token_hash" not in routed.complaint.model_dump()
+
+
+def test_bukan_wewenang_returns_the_complaint_to_routing_and_never_to_that_agency() -> None:
+    complaint = filed()
+    complaint.route("pemkab-oku-timur", "jalan-daerah-oku-timur@v1", "rule")
+    complaint.decline("pemkab-oku-timur", "  Jalan ini jalan provinsi.  ")
+    assert complaint.status is Status.UNVERIFIED
+    assert complaint.agency_id is None
+    assert complaint.declined_by == ("pemkab-oku-timur",)
+    (*_, declined) = complaint.new_events()
+    assert isinstance(declined, Complaint.Declined)
+    assert declined.reason == "Jalan ini jalan provinsi."
+
+    with pytest.raises(InvalidTransition, match="already declined"):
+        complaint.route("pemkab-oku-timur", "jalan-daerah-oku-timur@v1", "rule")
+    complaint.route("pemprov-sumatera-selatan", "jalan-provinsi@v1", "rule")
+    assert complaint.agency_id == "pemprov-sumatera-selatan"
+
+
+def test_only_the_agency_holding_it_may_decline_with_a_reason_and_nothing_else_is_recorded() -> (
+    None
+):
+    complaint = filed()
+    with pytest.raises(InvalidTransition, match="cannot be declined"):
+        complaint.decline("pemkab-oku-timur", "bukan wewenang")
+    complaint.route("pemkab-oku-timur", "jalan-daerah-oku-timur@v1", "rule")
+    complaint.new_events()
+    with pytest.raises(InvalidTransition, match="only pemkab-oku-timur"):
+        complaint.decline("kemen-pu", "bukan wewenang")
+    with pytest.raises(InvalidTransition, match="needs the reason"):
+        complaint.decline("pemkab-oku-timur", "   ")
+    assert complaint.new_events() == []
+    assert complaint.agency_id == "pemkab-oku-timur"
+
+
+def test_the_national_admin_reassigns_by_hand_even_to_an_agency_that_declined() -> None:
+    complaint = filed()
+    complaint.route("pemkab-oku-timur", "jalan-daerah-oku-timur@v1", "rule")
+    complaint.decline("pemkab-oku-timur", "Jalan provinsi")
+    complaint.route("pemprov-sumatera-selatan", "jalan-provinsi@v1", "rule")
+    complaint.reassign("pemkab-oku-timur", "admin-nasional", "status jalan sudah dicek")
+    (*_, reassigned) = complaint.new_events()
+    assert isinstance(reassigned, Complaint.Routed)
+    assert reassigned.rule_id == "manual"
+    assert reassigned.reason == "reassigned by admin-nasional: status jalan sudah dicek"
+    assert complaint.agency_id == "pemkab-oku-timur"
+    with pytest.raises(InvalidTransition, match="already with"):
+        complaint.reassign("pemkab-oku-timur", "admin-nasional", "lagi")
+
+
+def test_replaying_a_history_with_transfers_rebuilds_who_declined() -> None:
+    complaint = filed()
+    complaint.route("pemkab-oku-timur", "jalan-daerah-oku-timur@v1", "rule")
+    complaint.decline("pemkab-oku-timur", "Jalan provinsi")
+    complaint.route("pemprov-sumatera-selatan", "jalan-provinsi@v1", "rule")
+    rebuilt = None
+    for event in complaint.new_events():
+        rebuilt = event.mutate(rebuilt)
+    assert isinstance(rebuilt, Complaint)
+    assert rebuilt.declined_by == ("pemkab-oku-timur",)
+    assert (rebuilt.version, rebuilt.agency_id) == (4, "pemprov-sumatera-selatan")

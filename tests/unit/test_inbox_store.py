@@ -102,3 +102,29 @@ def test_public_requests_filter_by_instant_status_and_category_and_never_show_ra
     assert store.public_request_by_complaint_id(str(complaint.id)) is None  # the rahasia one
     (first,) = store.public_requests(tracking_ids=["PUBLIC0001"])
     assert first.filed_at == filed_at["PUBLIC0001"]
+
+
+def test_a_declined_complaint_leaves_the_agencys_inbox_for_the_next_one(database: Engine) -> None:
+    store = InboxStore(database)
+    complaint = Complaint(
+        tracking_id="DECLINE002",
+        report_type=ReportType.COMPLAINT,
+        title="Jalan rusak",
+        description="Jalan provinsi rusak",
+        category="jalan-daerah",
+        region_code="16.08",
+        channel=Channel.WEB,
+    )
+    complaint.route("pemkab-oku-timur", "jalan-daerah-oku-timur@v1", "rule")
+    complaint.decline("pemkab-oku-timur", "jalan provinsi")
+    events = complaint.new_events()
+    for offset, event in enumerate(events):
+        store.apply(event, TYPE_NAMES[type(event)], position("complaints.events", 5, offset))
+    assert store.inbox("pemkab-oku-timur") == []
+    view = store.complaint("DECLINE002")
+    assert view is not None and view.status is Status.UNVERIFIED and view.agency_id is None
+
+    complaint.route("pemprov-sumatera-selatan", "jalan-provinsi@v1", "rule")
+    (routed,) = complaint.new_events()
+    store.apply(routed, TYPE_NAMES[type(routed)], position("complaints.events", 5, len(events)))
+    assert [e.tracking_id for e in store.inbox("pemprov-sumatera-selatan")] == ["DECLINE002"]

@@ -1,5 +1,6 @@
 """What the public status page shows, read from the read model (no broker needed)."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -10,6 +11,7 @@ from shared.config import Settings
 from shared.contracts.cloudevents import TYPE_NAMES
 from shared.database import open_database
 from shared.domain.complaint import Channel, Complaint, ReportType
+from shared.domain.routing import default_directory
 from shared.domain.tracking import new_tracking_id
 from shared.projections.inbox import InboxStore, position
 
@@ -70,3 +72,46 @@ async def test_a_mistyped_tracking_id_is_named_as_such(tmp_path: Path) -> None:
     answer = await get(tmp_path, typo, {})
     assert answer.status_code == 404
     assert "check it for a typo" in answer.json()["detail"]
+
+
+async def test_the_timeline_tells_each_step_in_the_reporters_language(tmp_path: Path) -> None:
+    tracking_id = new_tracking_id()
+    complaint = Complaint(
+        tracking_id=tracking_id,
+        report_type=ReportType.COMPLAINT,
+        title="Jalan berlubang",
+        description="Jalan kabupaten berlubang",
+        category="jalan-daerah",
+        region_code="16.08",
+        channel=Channel.WEB,
+    )
+    complaint.route("pemkab-oku-timur", "jalan-daerah-oku-timur@v1", "rule")
+    complaint.schedule_deadline(
+        "first_follow_up", datetime(2026, 11, 30, 16, 59, 59, tzinfo=UTC), "test"
+    )
+    complaint.decline("pemkab-oku-timur", "jalan provinsi")
+    complaint.reassign("kemen-pu", "admin-nasional", "jalan nasional")
+    settings = Settings(kafka_bootstrap_servers="127.0.0.1:1", data_dir=tmp_path)
+    store = InboxStore(open_database(settings.database))
+    for offset, event in enumerate(complaint.new_events()):
+        store.apply(event, TYPE_NAMES[type(event)], position("complaints.events", 0, offset))
+
+    indonesian = (await get(tmp_path, tracking_id, {})).json()
+    english = (await get(tmp_path, tracking_id, {"Accept-Language": "en"})).json()
+    oku_timur = default_directory().agencies["pemkab-oku-timur"].name
+    pu = default_directory().agencies["kemen-pu"].name
+    assert [t["label"] for t in indonesian["timeline"]] == [
+        "Laporan diterima",
+        f"Diteruskan ke {oku_timur}",
+        "Batas tindak lanjut pertama: 30 November 2026",  # 23:59:59 WIB
+        f"{oku_timur} menyatakan bukan wewenangnya (jalan provinsi); diteruskan",
+        f"Dialihkan oleh admin nasional ke {pu}",
+    ]
+    assert [t["label"] for t in english["timeline"]] == [
+        "Report received",
+        f"Forwarded to {oku_timur}",
+        "First follow-up due by November 30, 2026",
+        f"{oku_timur} says this is not its authority (jalan provinsi); passed on",
+        f"Reassigned by the national admin to {pu}",
+    ]
+    assert indonesian["agency_id"] == "kemen-pu"
