@@ -232,6 +232,7 @@ class Complaint(Aggregate):
     def _routed(self, agency_id: str, rule_id: str, reason: str, complaint: AgencyView) -> None:
         self.agency_id = agency_id
         self.status = Status.DISPOSED_NOT_FOLLOWED_UP
+        self.deadlines = {}  # a new agency, new clocks
 
     def schedule_deadline(self, stage: str, due_at: datetime, calendar: str) -> None:
         if stage in self.deadlines:

@@ -1,0 +1,75 @@
+"""The router as each complaint's owner after filing (docs/decisions/0001), without any I/O.
+
+Given a complaint rebuilt from its history and what just arrived (its filing,
+or a command), the events to append: routing with its first deadline, a
+decline followed by the next routing, a reassignment by hand.
+"""
+
+from collections.abc import Iterable
+
+from shared import clock
+from shared.contracts.cloudevents import decode
+from shared.contracts.commands import Command, Decline, Reassign
+from shared.domain.complaint import Complaint, InvalidTransition
+from shared.domain.deadlines import start_first_follow_up
+from shared.domain.model import DomainEvent
+from shared.domain.routing import NATIONAL_TRIAGE, Directory, RoutingDecision
+
+# After this many "bukan wewenang", a person decides: the national triage queue.
+MAX_DECLINES = 3
+
+
+def replay(history: Iterable[bytes]) -> Complaint:
+    """The complaint as its recorded events (CloudEvent values, in order) leave it."""
+    complaint: Complaint | None = None
+    for value in history:
+        complaint = decode(value).mutate(complaint)
+    if complaint is None:
+        raise InvalidTransition("no such complaint (its filing has not been seen)")
+    return complaint
+
+
+def on_filed(complaint: Complaint, directory: Directory) -> list[DomainEvent]:
+    _dispose(complaint, decision_for(complaint, directory))
+    return complaint.new_events()
+
+
+def on_command(complaint: Complaint, command: Command, directory: Directory) -> list[DomainEvent]:
+    """The events a command yields; InvalidTransition (nothing recorded) when it may not."""
+    action = command.action
+    if action.agency_id not in directory.agencies:
+        raise InvalidTransition(f"unknown agency {action.agency_id!r}")
+    match action:
+        case Decline():
+            if action.agency_id == NATIONAL_TRIAGE:
+                raise InvalidTransition("national triage does not decline; it reassigns")
+            complaint.decline(action.agency_id, action.reason)
+            _dispose(complaint, decision_for(complaint, directory))
+        case Reassign():
+            complaint.reassign(action.agency_id, action.admin, action.reason)
+            start_first_follow_up(complaint, clock.now())
+    return complaint.new_events()
+
+
+def decision_for(complaint: Complaint, directory: Directory) -> RoutingDecision:
+    """The rules' decision, never an agency that declined; triage after MAX_DECLINES."""
+    declined = complaint.declined_by
+    if len(declined) >= MAX_DECLINES:
+        return RoutingDecision(
+            NATIONAL_TRIAGE,
+            "triage",
+            f"declined by {len(declined)} agencies ({', '.join(declined)}): a person decides",
+        )
+    decision = directory.decide(complaint.category, complaint.region_code)
+    if decision.agency_id in declined:
+        return RoutingDecision(
+            NATIONAL_TRIAGE,
+            "triage",
+            f"{decision.agency_id}, the only competent agency by the rules, declined it",
+        )
+    return decision
+
+
+def _dispose(complaint: Complaint, decision: RoutingDecision) -> None:
+    complaint.route(decision.agency_id, decision.rule_id, decision.reason)
+    start_first_follow_up(complaint, clock.now())

@@ -1,0 +1,114 @@
+"""The router's decisions as a complaint's owner: routing, declines, reassignment."""
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from services.router.lifecycle import MAX_DECLINES, on_command, on_filed, replay
+from shared.contracts.cloudevents import encode
+from shared.contracts.commands import Command, Decline, Reassign
+from shared.domain.complaint import Channel, Complaint, InvalidTransition
+from shared.domain.deadlines import FIRST_FOLLOW_UP
+from shared.domain.routing import NATIONAL_TRIAGE, default_directory
+
+DIRECTORY = default_directory()
+
+
+def filed(category: str = "jalan-daerah", region: str = "16.08") -> list[bytes]:
+    complaint = Complaint(
+        tracking_id="LIFECYCL1",
+        report_type="pengaduan",
+        title="Jalan rusak",
+        description="Jalan berlubang",
+        category=category,
+        region_code=region,
+        channel=Channel.WEB,
+    )
+    return [encode(e, "/test", "http://t")[1] for e in complaint.new_events()]
+
+
+def command(action: Decline | Reassign) -> Command:
+    return Command(
+        id=uuid.uuid4(),
+        complaint_id=uuid.uuid4(),
+        issued_at=datetime.now(UTC),
+        action=action,
+    )
+
+
+def recorded(history: list[bytes], events: list) -> list[bytes]:  # type: ignore[type-arg]
+    return history + [encode(e, "/test", "http://t")[1] for e in events]
+
+
+def test_a_filing_is_routed_and_its_first_deadline_starts_in_the_same_step() -> None:
+    history = filed()
+    routed, scheduled = on_filed(replay(history), DIRECTORY)
+    assert isinstance(routed, Complaint.Routed) and routed.agency_id == "pemkab-oku-timur"
+    assert isinstance(scheduled, Complaint.DeadlineScheduled)
+    assert scheduled.stage == FIRST_FOLLOW_UP
+    assert [routed.originator_version, scheduled.originator_version] == [2, 3]
+
+
+def test_a_decline_reroutes_at_once_never_back_and_numbers_every_event_in_turn() -> None:
+    history = filed()
+    history = recorded(history, on_filed(replay(history), DIRECTORY))
+    events = on_command(
+        replay(history),
+        command(Decline(agency_id="pemkab-oku-timur", reason="jalan provinsi")),
+        DIRECTORY,
+    )
+    declined, rerouted, scheduled = events
+    assert isinstance(declined, Complaint.Declined)
+    assert isinstance(rerouted, Complaint.Routed)
+    assert rerouted.agency_id != "pemkab-oku-timur"
+    assert isinstance(scheduled, Complaint.DeadlineScheduled)
+    assert [e.originator_version for e in events] == [4, 5, 6]
+
+
+def test_after_max_declines_the_complaint_goes_to_national_triage() -> None:
+    history = filed(category="jaminan-kesehatan", region="32.73")
+    history = recorded(history, on_filed(replay(history), DIRECTORY))
+    holders = []
+    for _ in range(MAX_DECLINES):
+        holder = replay(history).agency_id
+        assert holder is not None and holder not in holders
+        holders.append(holder)
+        if holder == NATIONAL_TRIAGE:
+            break
+        history = recorded(
+            history,
+            on_command(replay(history), command(Decline(agency_id=holder, reason="x")), DIRECTORY),
+        )
+    assert replay(history).agency_id == NATIONAL_TRIAGE
+
+
+def test_national_triage_reassigns_but_does_not_decline() -> None:
+    history = filed(category="kategori-tak-dikenal")
+    history = recorded(history, on_filed(replay(history), DIRECTORY))
+    assert replay(history).agency_id == NATIONAL_TRIAGE
+    with pytest.raises(InvalidTransition, match="does not decline"):
+        on_command(
+            replay(history), command(Decline(agency_id=NATIONAL_TRIAGE, reason="x")), DIRECTORY
+        )
+    reassigned, scheduled = on_command(
+        replay(history),
+        command(Reassign(agency_id="kemen-pu", admin="admin-nasional", reason="jalan nasional")),
+        DIRECTORY,
+    )
+    assert isinstance(reassigned, Complaint.Routed) and reassigned.agency_id == "kemen-pu"
+    assert isinstance(scheduled, Complaint.DeadlineScheduled)
+
+
+def test_a_command_naming_an_unknown_agency_or_the_wrong_holder_records_nothing() -> None:
+    history = filed()
+    history = recorded(history, on_filed(replay(history), DIRECTORY))
+    with pytest.raises(InvalidTransition, match="unknown agency"):
+        on_command(replay(history), command(Decline(agency_id="nope", reason="x")), DIRECTORY)
+    with pytest.raises(InvalidTransition, match="only pemkab-oku-timur"):
+        on_command(replay(history), command(Decline(agency_id="kemen-pu", reason="x")), DIRECTORY)
+
+
+def test_a_command_for_a_complaint_never_filed_is_refused() -> None:
+    with pytest.raises(InvalidTransition, match="no such complaint"):
+        replay([])
