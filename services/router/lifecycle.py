@@ -12,7 +12,7 @@ from shared.contracts.cloudevents import decode
 from shared.contracts.commands import Command, Decline, Reassign
 from shared.domain.complaint import Complaint, InvalidTransition
 from shared.domain.deadlines import start_first_follow_up
-from shared.domain.model import DomainEvent
+from shared.domain.model import Aggregate, DomainEvent
 from shared.domain.routing import NATIONAL_TRIAGE, Directory, RoutingDecision
 
 # After this many "bukan wewenang", a person decides: the national triage queue.
@@ -21,12 +21,14 @@ MAX_DECLINES = 3
 
 def replay(history: Iterable[bytes]) -> Complaint:
     """The complaint as its recorded events (CloudEvent values, in order) leave it."""
-    complaint: Complaint | None = None
+    state: Aggregate | None = None
     for value in history:
-        complaint = decode(value).mutate(complaint)
-    if complaint is None:
+        event = decode(value)
+        assert isinstance(event, Aggregate.Event)  # every event type is a complaint's
+        state = event.mutate(state)
+    if not isinstance(state, Complaint):
         raise InvalidTransition("no such complaint (its filing has not been seen)")
-    return complaint
+    return state
 
 
 def on_filed(complaint: Complaint, directory: Directory) -> list[DomainEvent]:
