@@ -30,12 +30,15 @@ test: lint  ## lint, type-check, then unit, integration and end-to-end tests on 
 	$(BIN)/pytest
 
 lint: $(READY)  ## ruff and mypy
-	$(BIN)/ruff check shared services tests
-	$(BIN)/ruff format --check shared services tests
+	$(BIN)/ruff check shared services tests bench
+	$(BIN)/ruff format --check shared services tests bench
 	$(BIN)/mypy
 
 unit: $(READY)  ## the fast tests only (no broker)
 	$(BIN)/pytest tests/unit
+
+bench: $(READY)  ## router throughput vs a bare passthrough on a throwaway broker (ARGS="--complaints 5000")
+	$(BIN)/python -m bench.router $(ARGS)
 
 kafka: $(READY)  ## run only the development broker on 127.0.0.1:9092
 	$(BIN)/pintu kafka

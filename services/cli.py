@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from shared.config import Settings, get_settings
 from shared.domain.routing import default_directory
+from shared.kafka.clients import KafkaConnection, KafkaSignInFailed
 from shared.kafka.local_broker import BrokerSetupError, LocalBroker
 from shared.logs import logging_config
 
@@ -78,7 +79,7 @@ def topics(settings: Settings, _: argparse.Namespace) -> int:
 
     agencies = default_directory().agencies
     created = asyncio.run(
-        provision(settings.bootstrap_servers, agencies, settings.topic_replication)
+        provision(KafkaConnection.from_settings(settings), agencies, settings.topic_replication)
     )
     print(f"{len(created)} topics created: {', '.join(created) or 'all existed'}")
     return 0
@@ -115,7 +116,7 @@ def watch(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    return run_watch(settings.bootstrap_servers, args.agency)
+    return run_watch(KafkaConnection.from_settings(settings), args.agency)
 
 
 Command = Callable[[Settings, argparse.Namespace], int]
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     command, _ = COMMANDS[args.command]
     try:
         return command(get_settings(), args)
-    except BrokerSetupError as error:
+    except (BrokerSetupError, KafkaSignInFailed) as error:
         print(f"pintu: {error}", file=sys.stderr)
         return 2
 

@@ -19,6 +19,7 @@ from services.cli import SERVICES as PLATFORM_SERVICES
 from shared.config import Settings
 from shared.domain.routing import default_directory
 from shared.kafka import local_broker, topics
+from shared.kafka.clients import KafkaConnection
 
 SERVICES = (*PLATFORM_SERVICES, "webhook-receiver")
 COLOURS = {
@@ -115,7 +116,9 @@ def run(settings: Settings) -> int:
             say(f"using the Kafka cluster at {settings.kafka_bootstrap_servers}")
         created = asyncio.run(
             topics.provision(
-                settings.bootstrap_servers, default_directory().agencies, settings.topic_replication
+                KafkaConnection.from_settings(settings),
+                default_directory().agencies,
+                settings.topic_replication,
             )
         )
         say(f"topics ready ({len(created)} created)")

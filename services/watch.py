@@ -7,19 +7,23 @@ from aiokafka import AIOKafkaConsumer
 
 from shared.contracts.cloudevents import CloudEvent
 from shared.kafka import topics
+from shared.kafka.clients import KafkaConnection, start
 
 
-async def follow(bootstrap_servers: str, agency_id: str) -> None:
+async def follow(connection: KafkaConnection, agency_id: str) -> None:
     consumer = AIOKafkaConsumer(
         topics.routed(agency_id),
-        bootstrap_servers=bootstrap_servers,
+        **connection.client_kwargs(),
         group_id=None,  # read everything, commit nothing: watching never disturbs the agency
         auto_offset_reset="earliest",
         isolation_level="read_committed",
     )
-    await consumer.start()
-    print(f"following {topics.routed(agency_id)} on {bootstrap_servers}; Ctrl-C stops", flush=True)
     try:
+        await start(consumer, connection)
+        print(
+            f"following {topics.routed(agency_id)} on {connection.bootstrap_servers}; Ctrl-C stops",
+            flush=True,
+        )
         async for record in consumer:
             event = CloudEvent.model_validate_json(record.value)
             complaint = event.data["complaint"]
@@ -32,7 +36,7 @@ async def follow(bootstrap_servers: str, agency_id: str) -> None:
         await consumer.stop()
 
 
-def run(bootstrap_servers: str, agency_id: str) -> int:
+def run(connection: KafkaConnection, agency_id: str) -> int:
     with suppress(KeyboardInterrupt):
-        asyncio.run(follow(bootstrap_servers, agency_id))
+        asyncio.run(follow(connection, agency_id))
     return 0

@@ -2,21 +2,48 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal, Self
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 
+KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+KafkaSaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+
+def _kafka(name: str) -> AliasChoices:
+    """Kafka's settings keep the names every Kafka client knows (KAFKA_...)."""
+    return AliasChoices(f"KAFKA_{name}", f"PINTU_KAFKA_{name}")
+
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PINTU_", extra="ignore")
+    # Errors never echo the input: it holds the environment's secrets.
+    model_config = SettingsConfigDict(
+        env_prefix="PINTU_", extra="ignore", hide_input_in_errors=True
+    )
 
     # Unset means "development": the project starts its own broker on DEFAULT_BOOTSTRAP.
     kafka_bootstrap_servers: str | None = Field(
         default=None,
-        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "PINTU_KAFKA_BOOTSTRAP_SERVERS"),
+        validation_alias=_kafka("BOOTSTRAP_SERVERS"),
     )
+    # How every Kafka client signs in (shared/kafka/clients.py). Unset: PLAINTEXT, no credentials
+    # (the development broker). On Kubernetes: SASL_PLAINTEXT + SCRAM-SHA-512 as the process's
+    # own KafkaUser. SSL and SASL_SSL verify the brokers against KAFKA_SSL_CAFILE (a PEM file),
+    # or the system's trust store when it is unset.
+    kafka_security_protocol: KafkaSecurityProtocol = Field(
+        default="PLAINTEXT", validation_alias=_kafka("SECURITY_PROTOCOL")
+    )
+    kafka_sasl_mechanism: KafkaSaslMechanism | None = Field(
+        default=None, validation_alias=_kafka("SASL_MECHANISM")
+    )
+    kafka_sasl_username: str | None = Field(default=None, validation_alias=_kafka("SASL_USERNAME"))
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None, validation_alias=_kafka("SASL_PASSWORD")
+    )
+    kafka_ssl_cafile: Path | None = Field(default=None, validation_alias=_kafka("SSL_CAFILE"))
     # The platform database (shared/database.py); unset means an SQLite file in data_dir.
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "PINTU_DATABASE_URL")
@@ -42,9 +69,39 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 60  # filings per client address per intake process
     # Open311 GeoReport v2 api_key values allowed to POST; the default is for development only.
     open311_api_keys: list[str] = ["pintu-dev-open311-key"]
+    # Bearer keys of agency admins, per agency id ("*": any agency, for development only),
+    # and of the national admin (KemenPANRB). The defaults are for development only.
+    agency_api_keys: dict[str, list[str]] = {"*": ["pintu-dev-agency-key"]}
+    admin_api_keys: list[str] = ["pintu-dev-admin-key"]
     retry_after_seconds: int = 5
     # Replication of internal topics; 1 on a single development broker, 3 in production.
     topic_replication: int = 1
+
+    @field_validator("kafka_security_protocol", "kafka_sasl_mechanism", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _kafka_sign_in_is_complete(self) -> Self:
+        """A half-configured sign-in fails at start, naming what is missing, not at first use."""
+        sasl = {
+            "KAFKA_SASL_MECHANISM": self.kafka_sasl_mechanism,
+            "KAFKA_SASL_USERNAME": self.kafka_sasl_username,
+            "KAFKA_SASL_PASSWORD": self.kafka_sasl_password,
+        }
+        protocol = self.kafka_security_protocol
+        if protocol.startswith("SASL_"):
+            missing = [name for name, value in sasl.items() if not value]
+            if missing:
+                raise ValueError(f"KAFKA_SECURITY_PROTOCOL={protocol} needs {', '.join(missing)}")
+        elif any(sasl.values()):
+            given = ", ".join(name for name, value in sasl.items() if value)
+            raise ValueError(
+                f"{given} set but KAFKA_SECURITY_PROTOCOL={protocol} never sends them: "
+                "set KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT (or SASL_SSL)"
+            )
+        return self
 
     @property
     def bootstrap_servers(self) -> str:

@@ -1,7 +1,8 @@
-"""Health endpoints shared by every process that serves HTTP."""
+"""Health and metrics endpoints shared by every process that serves HTTP."""
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
+from shared import metrics
 from shared.kafka.health import BrokerProbe
 
 
@@ -14,9 +15,15 @@ def health_routes(probe: BrokerProbe) -> APIRouter:
 
     @router.get("/readyz", summary="Readiness: Kafka is reachable")
     async def readyz(response: Response) -> dict[str, str]:
-        if await probe.reachable():
+        problem = await probe.problem()
+        if problem is None:
             return {"status": "ready"}
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-        return {"status": "kafka unreachable"}
+        return {"status": problem}
+
+    @router.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics(request: Request) -> Response:
+        body, content_type = metrics.exposition(request.headers.get("accept"))
+        return Response(body, headers={"Content-Type": content_type})
 
     return router

@@ -6,7 +6,7 @@ import pytest
 
 from shared.domain.routing import default_directory
 from shared.kafka.topics import provision
-from tests.support.brokers import test_broker
+from tests.support.brokers import connection, test_broker
 from tests.support.databases import test_postgres
 from tests.support.platform import Platform, running_platform
 from tests.support.receivers import WebhookReceiver, webhook_receiver
@@ -18,7 +18,7 @@ WEBHOOK_SECRET = "test-webhook-secret"
 def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Bootstrap servers of a real broker with Pintu's topics provisioned."""
     with test_broker(tmp_path_factory.mktemp("kafka")) as bootstrap:
-        asyncio.run(provision(bootstrap, default_directory().agencies))
+        asyncio.run(provision(connection(bootstrap), default_directory().agencies))
         yield bootstrap
 
 

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.intake import complaints, open311
+from services.intake import actions, complaints, open311
 from services.intake.filing import Filing, IdempotencyConflict, IdempotencyInProgress
 from services.intake.limits import BodyLimit, RateLimit, RateLimiter
 from services.intake.schemas import FieldError, Problem
@@ -17,6 +17,7 @@ from services.intake.store import IntakeStore
 from shared.config import Settings
 from shared.database import open_database
 from shared.http import health_routes
+from shared.kafka.clients import KafkaConnection
 from shared.kafka.health import BrokerProbe
 from shared.kafka.publisher import BrokerUnavailable, Publisher
 from shared.privacy import KeyStore
@@ -40,7 +41,8 @@ def problem(
 
 
 def create_app(settings: Settings) -> FastAPI:
-    publisher = Publisher(settings.bootstrap_servers, "intake", settings.publish_timeout_seconds)
+    kafka = KafkaConnection.from_settings(settings)
+    publisher = Publisher(kafka, "intake", settings.publish_timeout_seconds)
     database = open_database(settings.database)
 
     @asynccontextmanager
@@ -63,9 +65,11 @@ def create_app(settings: Settings) -> FastAPI:
         base_url=settings.public_base_url,
     )
     app.state.read_model = InboxStore(database)
-    app.include_router(health_routes(BrokerProbe(settings.bootstrap_servers)))
+    app.state.settings = settings
+    app.include_router(health_routes(BrokerProbe(kafka)))
     app.include_router(complaints.router)
     app.include_router(open311.router)
+    app.include_router(actions.router)
     app.add_middleware(RateLimit, limiter=RateLimiter(settings.rate_limit_per_minute))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from services.intake.schemas import ComplaintReceipt, ComplaintSubmission
 from services.intake.store import IntakeStore
+from shared import metrics
 from shared.contracts.cloudevents import encode
 from shared.domain.complaint import Complaint
 from shared.kafka import topics
@@ -96,6 +97,9 @@ class Filing:
                 if idempotency_key is not None:
                     await asyncio.to_thread(self.store.release, idempotency_key)
                 raise
+        metrics.COMPLAINTS_FILED.labels(
+            channel=complaint.channel.value, report_type=complaint.report_type.value
+        ).inc()
         receipt = ComplaintReceipt(
             tracking_id=tracking_id,
             complaint_id=str(complaint.id),

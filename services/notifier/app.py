@@ -12,11 +12,13 @@ from fastapi import FastAPI
 
 from services.notifier.ledger import DeliveryLedger
 from services.notifier.webhook import DeliveryFailed, deliver
+from shared import metrics
 from shared.config import Settings
 from shared.contracts.cloudevents import PoisonMessage, event_of, parse
 from shared.domain.complaint import Complaint
 from shared.http import health_routes
 from shared.kafka import topics
+from shared.kafka.clients import KafkaConnection
 from shared.kafka.consumer import consume
 from shared.kafka.health import BrokerProbe
 from shared.kafka.publisher import Publisher, Record
@@ -43,9 +45,8 @@ def agency_notification(routed: Complaint.Routed, event_id: str, base_url: str) 
 
 def create_app(settings: Settings) -> FastAPI:
     ledger = DeliveryLedger(settings.data_dir / "notifier.sqlite3")
-    dead_letters = Publisher(
-        settings.bootstrap_servers, "notifier", settings.publish_timeout_seconds
-    )
+    kafka = KafkaConnection.from_settings(settings)
+    dead_letters = Publisher(kafka, "notifier", settings.publish_timeout_seconds)
     secret = settings.webhook_secret.get_secret_value()
 
     async def handle(record: ConsumerRecord[bytes, bytes], client: httpx.AsyncClient) -> None:
@@ -65,6 +66,7 @@ def create_app(settings: Settings) -> FastAPI:
                 await deliver(client, settings.webhook_url, secret, event_id, body)
             except DeliveryFailed as failure:
                 log.error("notification dead-lettered: %s", failure)
+                metrics.NOTIFICATIONS_FAILED.labels(agency_id=event.agency_id).inc()
                 await dead_letters.publish(
                     Record(
                         topics.dead_letters("notifier"),
@@ -73,8 +75,10 @@ def create_app(settings: Settings) -> FastAPI:
                         ((topics.DEAD_LETTER_REASON, str(failure).encode()),),
                     )
                 )
+                metrics.DEAD_LETTERS.labels(service="notifier").inc()
             else:
                 log.info("agency notified", extra={"agency_id": event.agency_id})
+                metrics.NOTIFICATIONS_SENT.labels(agency_id=event.agency_id).inc()
             ledger.record(event_id, event.agency_id, WEBHOOK)
 
     @asynccontextmanager
@@ -82,7 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
         async with httpx.AsyncClient(timeout=10) as client:
             task = asyncio.create_task(
                 consume(
-                    settings.bootstrap_servers,
+                    kafka,
                     "pintu-notifier",
                     topics.EVENTS,
                     lambda record: handle(record, client),
@@ -96,5 +100,5 @@ def create_app(settings: Settings) -> FastAPI:
         ledger.close()
 
     app = FastAPI(title="Pintu notifier", lifespan=lifespan)
-    app.include_router(health_routes(BrokerProbe(settings.bootstrap_servers)))
+    app.include_router(health_routes(BrokerProbe(kafka)))
     return app

@@ -9,11 +9,13 @@ from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI
 
+from shared import metrics
 from shared.config import Settings
 from shared.contracts.cloudevents import PoisonMessage, event_of, parse
 from shared.database import open_database
 from shared.http import health_routes
 from shared.kafka import topics
+from shared.kafka.clients import KafkaConnection
 from shared.kafka.consumer import consume
 from shared.kafka.health import BrokerProbe
 from shared.logs import about_complaint
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings) -> FastAPI:
     database = open_database(settings.database)
     store = InboxStore(database)
+    kafka = KafkaConnection.from_settings(settings)
 
     async def handle(record: ConsumerRecord[bytes, bytes]) -> None:
         try:
@@ -37,6 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
             # PostgreSQL is across the network: off the event loop.
             applied = await asyncio.to_thread(store.apply, event, envelope.type, at)
             if applied:
+                metrics.EVENTS_PROJECTED.labels(type=envelope.type).inc()
                 log.debug("read model updated")
 
     def resume_at(tp: TopicPartition) -> int | None:
@@ -45,9 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(
-            consume(
-                settings.bootstrap_servers, "pintu-projections", topics.EVENTS, handle, resume_at
-            )
+            consume(kafka, "pintu-projections", topics.EVENTS, handle, resume_at)
         )
         yield
         task.cancel()
@@ -56,5 +58,5 @@ def create_app(settings: Settings) -> FastAPI:
         database.dispose()
 
     app = FastAPI(title="Pintu projections", lifespan=lifespan)
-    app.include_router(health_routes(BrokerProbe(settings.bootstrap_servers)))
+    app.include_router(health_routes(BrokerProbe(kafka)))
     return app

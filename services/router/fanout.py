@@ -16,7 +16,9 @@ import logging
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from shared import metrics
 from shared.kafka import topics
+from shared.kafka.clients import KafkaConnection
 
 log = logging.getLogger(__name__)
 GROUP = "pintu-router-fanout"
@@ -35,10 +37,10 @@ def agency_of(record: ConsumerRecord[bytes, bytes]) -> str | None:
 
 
 class FanOut(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, bootstrap_servers: str) -> None:
-        self._bootstrap = bootstrap_servers
+    def __init__(self, connection: KafkaConnection) -> None:
+        self._connection = connection
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers,
+            **connection.client_kwargs(),
             group_id=GROUP,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -61,7 +63,7 @@ class FanOut(ConsumerRebalanceListener):  # type: ignore[misc]
         if producer is not None:
             return producer
         producer = AIOKafkaProducer(
-            bootstrap_servers=self._bootstrap,
+            **self._connection.client_kwargs(),
             transactional_id=f"{GROUP}-{tp.topic}-{tp.partition}",
             acks="all",
             enable_idempotence=True,
@@ -97,22 +99,29 @@ class FanOut(ConsumerRebalanceListener):  # type: ignore[misc]
         tp: TopicPartition,
         records: list[ConsumerRecord[bytes, bytes]],
     ) -> None:
+        delivered: list[str] = []
         async with producer.transaction():
             for record in records:
                 agency = agency_of(record)
                 if agency is not None:
-                    # The partition follows the complaint's log partition: one complaint, one order.
+                    delivered.append(agency)
+                    # The partition follows from the complaint's log partition: one complaint, one order.
                     await producer.send(
-                        topics.routed(agency), record.value, key=record.key, partition=tp.partition
+                        topics.routed(agency),
+                        record.value,
+                        key=record.key,
+                        partition=topics.agency_partition(tp.partition),
                     )
             await producer.send_offsets_to_transaction({tp: records[-1].offset + 1}, GROUP)
+        for agency in delivered:  # counted once committed
+            metrics.FANOUT_DELIVERED.labels(agency_id=agency).inc()
 
 
-async def run_forever(bootstrap_servers: str) -> None:
+async def run_forever(connection: KafkaConnection) -> None:
     """The fan-out loop, restarted after any failure (the transaction makes a retry safe)."""
     while True:
         try:
-            await FanOut(bootstrap_servers).run()
+            await FanOut(connection).run()
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -54,7 +54,8 @@ def on_command(complaint: Complaint, command: Command, directory: Directory) -> 
 
 
 def decision_for(complaint: Complaint, directory: Directory) -> RoutingDecision:
-    """The rules' decision, never an agency that declined; triage after MAX_DECLINES."""
+    """The rules' decision (the hint where competent), never an agency that declined;
+    national triage after MAX_DECLINES."""
     declined = complaint.declined_by
     if len(declined) >= MAX_DECLINES:
         return RoutingDecision(
@@ -62,14 +63,9 @@ def decision_for(complaint: Complaint, directory: Directory) -> RoutingDecision:
             "triage",
             f"declined by {len(declined)} agencies ({', '.join(declined)}): a person decides",
         )
-    decision = directory.decide(complaint.category, complaint.region_code)
-    if decision.agency_id in declined:
-        return RoutingDecision(
-            NATIONAL_TRIAGE,
-            "triage",
-            f"{decision.agency_id}, the only competent agency by the rules, declined it",
-        )
-    return decision
+    return directory.decide(
+        complaint.category, complaint.region_code, complaint.agency_hint, exclude=declined
+    )
 
 
 def _dispose(complaint: Complaint, decision: RoutingDecision) -> None:

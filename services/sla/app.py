@@ -1,20 +1,24 @@
-"""SLA (faust-streaming): every routed complaint gets an explicit, durable deadline."""
+"""SLA (faust-streaming): the open deadlines of every complaint, durable in a table.
+
+The router records a deadline with the step that starts its clock
+(docs/decisions/0001); this service keeps every open one at hand, so that
+warnings and escalations (issue 5) fire on time, in working days.
+"""
 
 import logging
 from typing import Any
 
 import faust
 
-from services.sla.deadlines import first_follow_up
+from shared import metrics
 from shared.config import Settings
-from shared.contracts.cloudevents import PoisonMessage, decode, encode
+from shared.contracts.cloudevents import PoisonMessage, decode
 from shared.domain.complaint import Complaint
 from shared.kafka import topics
 from shared.kafka.streams import raw_topic, stream_app
 from shared.logs import about_complaint
 
 log = logging.getLogger(__name__)
-SOURCE = "/pintu/sla"
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -30,22 +34,19 @@ def create_app(settings: Settings) -> faust.App:
                 event = decode(message.value)
             except PoisonMessage:
                 continue  # the router dead-letters poison; the SLA only skips it
-            if not isinstance(event, Complaint.Routed):
-                continue
             complaint_id = str(event.originator_id)
-            with about_complaint(complaint_id):
-                scheduled = first_follow_up(event)
-                if scheduled.stage in deadlines[complaint_id]:
-                    continue
-                deadlines[complaint_id] = {
-                    **deadlines[complaint_id],
-                    scheduled.stage: scheduled.due_at.isoformat(),
-                }
-                key, value = encode(scheduled, SOURCE, settings.public_base_url)
-                await events.send(key=key, value=value)
-                log.info(
-                    "deadline scheduled",
-                    extra={"stage": scheduled.stage, "due_at": scheduled.due_at.isoformat()},
-                )
+            if isinstance(event, Complaint.Routed):
+                deadlines[complaint_id] = {}  # a new agency: its clocks start afresh
+            elif isinstance(event, Complaint.DeadlineScheduled):
+                with about_complaint(complaint_id):
+                    deadlines[complaint_id] = {
+                        **deadlines[complaint_id],
+                        event.stage: event.due_at.isoformat(),
+                    }
+                    metrics.DEADLINES_TRACKED.labels(stage=event.stage).inc()
+                    log.info(
+                        "deadline tracked",
+                        extra={"stage": event.stage, "due_at": event.due_at.isoformat()},
+                    )
 
     return app

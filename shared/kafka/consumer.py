@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from shared.kafka.clients import KafkaConnection, KafkaSignInFailed, start
+
 log = logging.getLogger(__name__)
 
 Handler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]]
@@ -34,16 +36,17 @@ class _Resume(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 async def consume(
-    bootstrap_servers: str,
+    connection: KafkaConnection,
     group_id: str,
     topic: str,
     handle: Handler,
     resume_at: ResumeAt | None = None,
 ) -> None:
-    """Run until cancelled; reconnects when the broker goes away."""
+    """Run until cancelled; reconnects when the broker goes away, or refuses the credentials
+    (they may not have reached every broker yet), saying so."""
     while True:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers,
+            **connection.client_kwargs(),
             group_id=group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -54,7 +57,7 @@ async def consume(
             consumer.subscribe([topic], listener=listener) if listener else consumer.subscribe(
                 [topic]
             )
-            await consumer.start()
+            await start(consumer, connection)
             while True:
                 batches = await consumer.getmany(timeout_ms=500, max_records=200)
                 for records in batches.values():
@@ -64,6 +67,9 @@ async def consume(
                     await consumer.commit()
         except asyncio.CancelledError:
             raise
+        except KafkaSignInFailed as refused:
+            log.error("consumer %s cannot start: %s; retrying in 10s", group_id, refused)
+            await asyncio.sleep(10)
         except Exception:
             log.exception("consumer %s failed; reconnecting", group_id)
             await asyncio.sleep(2)

@@ -14,6 +14,7 @@ import subprocess
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
@@ -29,17 +30,45 @@ class BrokerSetupError(Exception):
     """The development broker cannot be set up; the message says what to install or change."""
 
 
-def _server_properties(data: Path, port: int, controller_port: int) -> str:
+@dataclass(frozen=True)
+class ScramListener:
+    """A second listener that signs clients in with SASL/SCRAM-SHA-512 as one user, the way the
+    Kubernetes cluster's `plain` listener does (deploy/k8s/base/kafka/kafka.yaml)."""
+
+    port: int
+    username: str
+    password: str = field(repr=False)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+def _server_properties(
+    data: Path, port: int, controller_port: int, scram: ScramListener | None = None
+) -> str:
+    listeners = f"PLAINTEXT://127.0.0.1:{port}"
+    protocols = "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+    sasl = ""
+    if scram is not None:
+        listeners += f",SASL_PLAINTEXT://127.0.0.1:{scram.port}"
+        protocols += ",SASL_PLAINTEXT:SASL_PLAINTEXT"
+        sasl = (
+            "sasl.enabled.mechanisms=SCRAM-SHA-512\n"
+            "listener.name.sasl_plaintext.sasl.enabled.mechanisms=SCRAM-SHA-512\n"
+            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config="
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;\n"
+        )
     return f"""\
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}
-listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
-advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+listeners={listeners},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners={listeners}
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map={protocols}
 inter.broker.listener.name=PLAINTEXT
-log.dirs={data}
+{sasl}log.dirs={data}
 num.partitions=1
 offsets.topic.replication.factor=1
 offsets.topic.num.partitions=12
@@ -74,15 +103,25 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
 
 
 class LocalBroker:
-    """One KRaft node whose jars live in `libs` and whose log lives in `home`."""
+    """One KRaft node whose jars live in `libs` and whose log lives in `home`.
+
+    With `scram`, it also listens for SASL/SCRAM-SHA-512 clients on `scram.port`, its user
+    created when the log is first formatted; the PLAINTEXT listener stays as it is.
+    """
 
     def __init__(
-        self, home: Path, libs: Path, port: int = 9092, controller_port: int = 9093
+        self,
+        home: Path,
+        libs: Path,
+        port: int = 9092,
+        controller_port: int = 9093,
+        scram: ScramListener | None = None,
     ) -> None:
         self.home = home.resolve()
         self.libs = libs.resolve()
         self.port = port
         self.controller_port = controller_port
+        self.scram = scram
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -134,9 +173,13 @@ class LocalBroker:
         data = self.home / "data"
         data.mkdir(parents=True, exist_ok=True)
         config = self.home / "server.properties"
-        config.write_text(_server_properties(data, self.port, self.controller_port))
+        config.write_text(_server_properties(data, self.port, self.controller_port, self.scram))
         classpath = f"{self.libs}/*"
         if not (data / "meta.properties").exists():
+            users = []
+            if self.scram is not None:
+                user = f"name={self.scram.username},password={self.scram.password}"
+                users = ["--add-scram", f"SCRAM-SHA-512=[{user}]"]
             subprocess.run(
                 [
                     java,
@@ -149,6 +192,7 @@ class LocalBroker:
                     str(uuid.uuid4()),
                     "-c",
                     str(config),
+                    *users,
                 ],
                 check=True,
                 capture_output=True,

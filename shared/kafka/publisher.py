@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from shared import metrics
+from shared.kafka.clients import KafkaConnection, KafkaSignInFailed, start
+
 log = logging.getLogger(__name__)
 
 
@@ -37,8 +40,11 @@ class Record:
 
 
 class Publisher:
-    def __init__(self, bootstrap_servers: str, client: str, timeout_seconds: float = 5.0) -> None:
-        self._bootstrap = bootstrap_servers
+    def __init__(
+        self, connection: KafkaConnection, client: str, timeout_seconds: float = 5.0
+    ) -> None:
+        self._connection = connection
+        self._client = client
         # Unique per publisher, stable across its reconnects: a new producer fences the old one.
         instance = uuid.uuid4().hex[:8]
         self._transactional_id = f"pintu-{client}-{socket.gethostname()}-{os.getpid()}-{instance}"
@@ -51,6 +57,9 @@ class Publisher:
             async with self._lock:
                 await asyncio.wait_for(self._commit(records), self._timeout)
         except (TimeoutError, KafkaError, OSError) as error:
+            metrics.PUBLISH_FAILURES.labels(client=self._client).inc()
+            if isinstance(error, KafkaSignInFailed):
+                log.error("%s", error)
             # Drop the producer so the next call reconnects: callers recover without a restart.
             await self._abandon()
             raise BrokerUnavailable(str(error) or type(error).__name__) from error
@@ -58,7 +67,7 @@ class Publisher:
     async def _commit(self, records: tuple[Record, ...]) -> None:
         if self._producer is None:
             producer = AIOKafkaProducer(
-                bootstrap_servers=self._bootstrap,
+                **self._connection.client_kwargs(),
                 transactional_id=self._transactional_id,
                 transaction_timeout_ms=30_000,
                 acks="all",
@@ -66,7 +75,7 @@ class Publisher:
                 request_timeout_ms=int(self._timeout * 1000),
             )
             try:
-                await producer.start()
+                await start(producer, self._connection)
             except BaseException:
                 await _stop_quietly(producer)
                 raise

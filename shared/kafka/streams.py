@@ -4,10 +4,13 @@ import logging
 from typing import Any
 
 import faust
+from faust.types.auth import CredentialsT
 from yarl import URL
 
+from shared import metrics
 from shared.config import Settings
 from shared.kafka import topics
+from shared.kafka.clients import KafkaConnection
 from shared.kafka.health import BrokerProbe
 from shared.logs import logging_config
 
@@ -16,13 +19,32 @@ def broker_urls(bootstrap_servers: str) -> list[URL]:
     return [URL(f"kafka://{server.strip()}") for server in bootstrap_servers.split(",")]
 
 
+def broker_credentials(connection: KafkaConnection) -> CredentialsT | None:
+    """The connection's sign-in, the way faust takes it (for every client it makes)."""
+    context = connection.ssl_context()
+    if connection.uses_sasl:
+        # With an SSL context faust speaks SASL_SSL, without one SASL_PLAINTEXT.
+        password = connection.sasl_password
+        return faust.SASLCredentials(
+            username=connection.sasl_username,
+            password=password.get_secret_value() if password else None,
+            mechanism=connection.sasl_mechanism,
+            ssl_context=context,
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
+
+
 def stream_app(name: str, settings: Settings, web_port: int) -> faust.App:
-    """A faust app with exactly-once processing, durable tables and health pages."""
+    """A faust app with exactly-once processing, durable tables, health and metrics pages."""
+    kafka = KafkaConnection.from_settings(settings)
     datadir = settings.data_dir / "faust" / name
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         topics.app_id(name),
         broker=broker_urls(settings.bootstrap_servers),
+        broker_credentials=broker_credentials(kafka),
         processing_guarantee="exactly_once",
         store="memory://",  # tables are rebuilt from their changelog topics on start
         datadir=str(datadir),
@@ -39,7 +61,7 @@ def stream_app(name: str, settings: Settings, web_port: int) -> faust.App:
         web_port=web_port,
         web_host=settings.bind_host,
     )
-    probe = BrokerProbe(settings.bootstrap_servers)
+    probe = BrokerProbe(kafka)
     log = logging.getLogger(f"pintu.{name}")
 
     @app.task
@@ -52,17 +74,23 @@ def stream_app(name: str, settings: Settings, web_port: int) -> faust.App:
 
     @app.page("/readyz")
     async def readyz(web: Any, request: Any) -> Any:
-        if await probe.reachable():
+        problem = await probe.problem()
+        if problem is None:
             return web.json({"status": "ready"})
-        return web.json({"status": "kafka unreachable"}, status=503)
+        return web.json({"status": problem}, status=503)
+
+    @app.page("/metrics")
+    async def prometheus_metrics(web: Any, request: Any) -> Any:
+        body, content_type = metrics.exposition(request.headers.get("Accept"))
+        return web.bytes(body, headers={"Content-Type": content_type})
 
     return app
 
 
-def raw_topic(app: faust.App, name: str) -> Any:
-    """A topic of raw bytes: Pintu's own codec (shared.contracts) reads and writes the values."""
+def raw_topic(app: faust.App, *names: str) -> Any:
+    """Topics of raw bytes: Pintu's own codec (shared.contracts) reads and writes the values."""
     return app.topic(
-        name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+        *names, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
     )
 
 

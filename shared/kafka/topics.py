@@ -7,15 +7,22 @@ from collections.abc import Iterable
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
+from shared.kafka.clients import KafkaConnection, start
+
 log = logging.getLogger(__name__)
 
 EVENTS = "complaints.events"
 EVENTS_PARTITIONS = 12
+# An agency's topic is small; few partitions keep hundreds of agencies cheap to run.
+AGENCY_PARTITIONS = 3
+# Internal: what other services ask of a complaint's owner, the router (docs/decisions/0001).
+# Partitioned like the log, so a complaint's commands meet its state on one router partition.
+COMMANDS = "complaints.commands"
 DEAD_LETTER_REASON = "pintu-dlq-reason"  # header naming why a message was dead-lettered
 SERVICES_WITH_DEAD_LETTERS = ("router", "sla", "notifier", "projections")
 # Durable tables of the stream processors (service, table). Provisioned with the rest so a
 # worker never races its own topic creation, and so operators see every topic in one list.
-STREAM_TABLES = (("sla", "deadlines"),)
+STREAM_TABLES = (("router", "complaints"), ("sla", "deadlines"))
 
 
 def app_id(service: str) -> str:
@@ -33,16 +40,23 @@ def routed(agency_id: str) -> str:
     return f"complaints.routed.{agency_id}"
 
 
+def agency_partition(events_partition: int) -> int:
+    """Where a complaint lands on its agency's topic: fixed per complaint, so in order."""
+    return events_partition % AGENCY_PARTITIONS
+
+
 def dead_letters(service: str) -> str:
     return f"complaints.dlq.{service}"
 
 
 def planned_topics(agency_ids: Iterable[str], replication: int = 1) -> list[NewTopic]:
     forever = {"retention.ms": "-1", "min.insync.replicas": str(min(2, replication))}
-    topics = [NewTopic(EVENTS, EVENTS_PARTITIONS, replication, topic_configs=forever)]
-    # Agency topics mirror the log's partitions: a complaint keeps its partition, hence its order.
+    topics = [
+        NewTopic(EVENTS, EVENTS_PARTITIONS, replication, topic_configs=forever),
+        NewTopic(COMMANDS, EVENTS_PARTITIONS, replication, topic_configs=forever),
+    ]
     topics += [
-        NewTopic(routed(a), EVENTS_PARTITIONS, replication, topic_configs=forever)
+        NewTopic(routed(a), AGENCY_PARTITIONS, replication, topic_configs=forever)
         for a in agency_ids
     ]
     topics += [
@@ -103,12 +117,12 @@ async def _wait_visible(admin: AIOKafkaAdminClient, names: set[str], timeout: fl
 
 
 async def provision(
-    bootstrap_servers: str, agency_ids: Iterable[str], replication: int = 1
+    connection: KafkaConnection, agency_ids: Iterable[str], replication: int = 1
 ) -> list[str]:
     """Create the missing topics; existing ones are left as they are. Returns the created names."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=15000)
-    await admin.start()
+    admin = AIOKafkaAdminClient(**connection.client_kwargs(), request_timeout_ms=15000)
     try:
+        await start(admin, connection)
         existing = set(await admin.list_topics())
         planned = planned_topics(agency_ids, replication)
         missing = [t for t in planned if t.name not in existing]

@@ -59,6 +59,7 @@ class TimelineEntry:
 
 @dataclass(frozen=True)
 class ComplaintView:
+    complaint_id: str
     tracking_id: str
     status: Status
     agency_id: str | None
@@ -262,6 +263,7 @@ class InboxStore:
                 )
             ]
         return ComplaintView(
+            complaint_id=row.complaint_id,
             tracking_id=row.tracking_id,
             status=Status(row.status),
             agency_id=row.agency_id,

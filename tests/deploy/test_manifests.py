@@ -214,11 +214,15 @@ def allowed(user: Doc, resource_type: str, name: str, operation: str) -> bool:
 SERVICE_NEEDS: dict[str, list[tuple[str, str, str]]] = {
     "intake": [
         ("topic", "complaints.events", "Write"),
+        ("topic", "complaints.commands", "Write"),
         ("transactionalId", "pintu-intake-pod-1", "Write"),
     ],
     "router": [
         ("topic", "complaints.events", "Read"),
         ("topic", "complaints.events", "Write"),
+        ("topic", "complaints.commands", "Read"),
+        ("topic", "pintu-router-complaints-changelog", "Read"),
+        ("topic", "pintu-router-complaints-changelog", "Write"),
         ("topic", "complaints.routed.pemkab-oku-timur", "Write"),
         ("topic", "complaints.dlq.router", "Write"),
         ("group", "pintu-router", "Read"),
@@ -228,7 +232,6 @@ SERVICE_NEEDS: dict[str, list[tuple[str, str, str]]] = {
     ],
     "sla": [
         ("topic", "complaints.events", "Read"),
-        ("topic", "complaints.events", "Write"),
         ("topic", "complaints.dlq.sla", "Write"),
         ("topic", "pintu-sla-deadlines-changelog", "Read"),
         ("topic", "pintu-sla-deadlines-changelog", "Write"),
@@ -490,21 +493,26 @@ def test_kafka_runs_kraft_node_pools_sized_for_its_replication(
 
 def test_topics_are_the_public_contract(docs: list[Doc]) -> None:
     partitions = module_constant("shared/kafka/topics.py", "EVENTS_PARTITIONS")
+    agency_partitions = module_constant("shared/kafka/topics.py", "AGENCY_PARTITIONS")
     topics = {
         t["spec"].get("topicName", t["metadata"]["name"]): t for t in of_kind(docs, "KafkaTopic")
     }
     routed = {f"complaints.routed.{a}" for a in agency_ids()}
     dead_letters = {f"complaints.dlq.{s}" for s in DEAD_LETTER_SERVICES}
-    tables = {"pintu-sla-deadlines-changelog"}
-    assert set(topics) == {"complaints.events"} | routed | dead_letters | tables
+    tables = {"pintu-router-complaints-changelog", "pintu-sla-deadlines-changelog"}
+    internal = {"complaints.commands"}
+    assert set(topics) == {"complaints.events"} | internal | routed | dead_letters | tables
 
-    forever = {"complaints.events"} | routed | dead_letters
+    forever = {"complaints.events", "complaints.commands"} | routed | dead_letters
     for name in forever:
         assert topics[name]["spec"]["config"]["retention.ms"] == -1, name
-    # Agency topics and tables mirror the log's partitions: a complaint keeps its partition.
-    for name in {"complaints.events"} | routed | tables:
+    # Commands and tables mirror the log's partitions: a complaint's state stays on one worker.
+    for name in {"complaints.events"} | internal | tables:
         assert topics[name]["spec"]["partitions"] == partitions, name
-    assert topics["pintu-sla-deadlines-changelog"]["spec"]["config"]["cleanup.policy"] == "compact"
+    for name in routed:
+        assert topics[name]["spec"]["partitions"] == agency_partitions, name
+    for name in tables:
+        assert topics[name]["spec"]["config"]["cleanup.policy"] == "compact", name
 
     (kafka,) = of_kind(docs, "Kafka")
     config = kafka["spec"]["kafka"]["config"]
@@ -550,6 +558,9 @@ def test_each_service_may_do_what_its_code_does_and_no_more(docs: list[Doc]) -> 
         for other in set(SERVICE_NEEDS) - {service}:
             assert not allowed(user, "group", f"pintu-{other}", "Read"), service
     assert not allowed(users["pintu-intake"], "topic", "complaints.events", "Read")
+    # After filing, only the router appends to the log (docs/decisions/0001).
+    for reader in ("sla", "notifier", "projections"):
+        assert not allowed(users[f"pintu-{reader}"], "topic", "complaints.events", "Write")
 
 
 def walk(value: Any) -> Iterator[Any]:
@@ -571,3 +582,243 @@ def test_no_secret_value_is_committed(docs: list[Doc]) -> None:
     (config,) = of_kind(docs, "ConfigMap")
     for key in config["data"]:
         assert not re.search(r"SECRET|PASSWORD|API_KEY|DATABASE_URL", key), key
+
+
+# --- NetworkPolicies, evaluated the way the API server defines them -------------------------
+
+# Labels of the pods the operators make (Strimzi node pools, CloudNativePG instances).
+BROKER_POD = {
+    "strimzi.io/cluster": "pintu-kafka",
+    "strimzi.io/kind": "Kafka",
+    "strimzi.io/broker-role": "true",
+}
+POSTGRES_POD = {"cnpg.io/cluster": "pintu-db", "cnpg.io/podRole": "instance"}
+KUBE_SYSTEM = {"kubernetes.io/metadata.name": "kube-system"}
+OUTSIDE = "203.0.113.7"  # TEST-NET-3: an address on the internet, in no cluster
+
+
+def selects(selector: Doc | None, labels: dict[str, str]) -> bool:
+    """A LabelSelector: matchLabels and matchExpressions; the empty selector selects all."""
+    selector = selector or {}
+    if not selector.get("matchLabels", {}).items() <= labels.items():
+        return False
+    for expression in selector.get("matchExpressions", []):
+        key, operator, values = expression["key"], expression["operator"], expression.get("values")
+        present = key in labels
+        if not {
+            "In": present and labels.get(key) in (values or []),
+            "NotIn": not present or labels.get(key) not in (values or []),
+            "Exists": present,
+            "DoesNotExist": not present,
+        }[operator]:
+            return False
+    return True
+
+
+def in_cidr(address: str, block: Doc) -> bool:
+    import ipaddress
+
+    ip = ipaddress.ip_address(address)
+    if ip not in ipaddress.ip_network(block["cidr"]):
+        return False
+    return not any(ip in ipaddress.ip_network(e) for e in block.get("except", []))
+
+
+OWN = "own namespace"  # stands for the namespace of the policies, whatever the overlay names it
+
+
+class Pod:
+    """A pod as a NetworkPolicy sees it: labels, its namespace's labels, named ports; or, with
+    `address`, an endpoint outside the cluster."""
+
+    def __init__(
+        self,
+        labels: dict[str, str],
+        namespace: dict[str, str] | None = None,
+        ports: dict[str, int] | None = None,
+        address: str | None = None,
+    ) -> None:
+        self.labels = labels
+        self.namespace = namespace or {"kubernetes.io/metadata.name": OWN}
+        self.ports = ports or {}
+        self.address = address
+
+    @property
+    def in_own_namespace(self) -> bool:
+        return self.address is None and self.namespace == {"kubernetes.io/metadata.name": OWN}
+
+    def matches(self, peer: Doc) -> bool:
+        """Whether this pod is one of the peers a NetworkPolicyPeer names."""
+        if self.address is not None:
+            return "ipBlock" in peer and in_cidr(self.address, peer["ipBlock"])
+        if "ipBlock" in peer:
+            return False
+        if "namespaceSelector" in peer:
+            namespace_matches = selects(peer["namespaceSelector"], self.namespace)
+        else:
+            namespace_matches = self.in_own_namespace
+        return namespace_matches and selects(peer.get("podSelector"), self.labels)
+
+
+def port_allowed(rule: Doc, target: Pod, port: int, protocol: str) -> bool:
+    if "ports" not in rule:
+        return True
+    for allowed_port in rule["ports"]:
+        if allowed_port.get("protocol", "TCP") != protocol:
+            continue
+        number = allowed_port.get("port")
+        if isinstance(number, str):
+            number = target.ports.get(number)
+        if "port" not in allowed_port or number == port:
+            return True
+    return False
+
+
+def policies(docs: list[Doc], kind: str, pod: Pod) -> list[Doc]:
+    """The NetworkPolicies of `kind` (Ingress or Egress) that isolate `pod` of this namespace."""
+    return [
+        p
+        for p in of_kind(docs, "NetworkPolicy")
+        if kind in p["spec"].get("policyTypes", ["Ingress"])
+        and selects(p["spec"]["podSelector"], pod.labels)
+    ]
+
+
+def may_connect(
+    docs: list[Doc], source: Pod, target: Pod, port: int, protocol: str = "TCP"
+) -> bool:
+    """Whether `source` may open a connection to `target` on `port`: egress of a source in the
+    namespace, and ingress of a target in it, each allowed (or not isolated at all)."""
+
+    def allowed(kind: str, isolated: Pod, peer: Pod, key: str) -> bool:
+        selecting = policies(docs, kind, isolated)
+        if not selecting:
+            return True
+        return any(
+            (not rule.get(key) or any(peer.matches(p) for p in rule[key]))
+            and port_allowed(rule, target, port, protocol)
+            for policy in selecting
+            for rule in policy["spec"].get(kind.lower(), [])
+        )
+
+    # Policies of this namespace isolate only its own pods.
+    egress = not source.in_own_namespace or allowed("Egress", source, target, "to")
+    ingress = not target.in_own_namespace or allowed("Ingress", target, source, "from")
+    return egress and ingress
+
+
+def with_strimzi_policies(docs: list[Doc]) -> list[Doc]:
+    """The manifests plus the NetworkPolicy the Strimzi Cluster Operator makes for the brokers'
+    listeners (on by default): each listener's port, from its networkPolicyPeers or anyone."""
+    (kafka,) = of_kind(docs, "Kafka")
+    name = kafka["metadata"]["name"]
+    rules = []
+    for listener in kafka["spec"]["kafka"]["listeners"]:
+        rule: Doc = {"ports": [{"port": listener["port"], "protocol": "TCP"}]}
+        if listener.get("networkPolicyPeers"):
+            rule["from"] = listener["networkPolicyPeers"]
+        rules.append(rule)
+    generated = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": f"{name}-network-policy-kafka"},
+        "spec": {
+            "podSelector": {
+                "matchLabels": {"strimzi.io/cluster": name, "strimzi.io/kind": "Kafka"}
+            },
+            "policyTypes": ["Ingress"],
+            "ingress": rules,
+        },
+    }
+    return [*docs, generated]
+
+
+def app_pods(docs: list[Doc]) -> dict[str, tuple[Pod, Doc]]:
+    """Each process's pod, and its container."""
+    pods = {}
+    for deployment in of_kind(docs, "Deployment"):
+        (container,) = containers(deployment)
+        ports = {p["name"]: p["containerPort"] for p in container["ports"] if "name" in p}
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        pods[subcommand(deployment)] = (Pod(labels, ports=ports), container)
+    return pods
+
+
+def test_every_pod_is_isolated_by_a_default_deny_and_every_app_pod_by_its_egress(
+    docs: list[Doc],
+) -> None:
+    deny = [
+        p
+        for p in of_kind(docs, "NetworkPolicy")
+        if p["spec"]["podSelector"] == {}
+        and "Ingress" in p["spec"]["policyTypes"]
+        and not p["spec"].get("ingress")
+    ]
+    assert deny, "no default-deny ingress NetworkPolicy for the namespace"
+    others = [Pod(BROKER_POD), Pod(POSTGRES_POD), Pod({"anything": "new"})]
+    for service, (pod, _) in app_pods(docs).items():
+        assert policies(docs, "Ingress", pod), f"{service}: ingress not isolated"
+        assert policies(docs, "Egress", pod), f"{service}: egress not isolated"
+    for pod in others:
+        assert policies(docs, "Ingress", pod), f"{pod.labels}: ingress not isolated"
+
+
+def test_intake_is_reachable_and_prometheus_scrapes_every_process_on_its_port(
+    docs: list[Doc],
+) -> None:
+    pods = app_pods(docs)
+    elsewhere = Pod({"app": "gateway"}, namespace={"kubernetes.io/metadata.name": "ingress"})
+    prometheus = Pod({"app": "prometheus"}, namespace={"kubernetes.io/metadata.name": "monitoring"})
+    for service, (pod, _) in pods.items():
+        port = PORTS[service]
+        assert may_connect(docs, prometheus, pod, port), f"Prometheus cannot scrape {service}"
+        assert not may_connect(docs, prometheus, pod, 22), service
+        reachable = may_connect(docs, elsewhere, pod, port)
+        assert reachable == (service == "intake"), f"{service} reachable: {reachable}"
+    assert not may_connect(docs, elsewhere, Pod(POSTGRES_POD), 5432)
+
+
+def test_app_pods_reach_dns_and_the_brokers_scram_listener(docs: list[Doc]) -> None:
+    (kafka,) = of_kind(docs, "Kafka")
+    (config,) = of_kind(docs, "ConfigMap")
+    port = int(config["data"]["KAFKA_BOOTSTRAP_SERVERS"].split(":")[1])
+    dns = Pod({"k8s-app": "kube-dns"}, namespace=KUBE_SYSTEM)
+    assert BROKER_POD["strimzi.io/cluster"] == kafka["metadata"]["name"]
+    cluster = with_strimzi_policies(docs)
+    for service, (pod, _) in app_pods(docs).items():
+        assert may_connect(cluster, pod, Pod(BROKER_POD), port), f"{service} cannot reach Kafka"
+        assert may_connect(docs, pod, dns, 53, "UDP"), f"{service}: no DNS"
+        assert may_connect(docs, pod, dns, 53, "TCP"), f"{service}: no DNS over TCP"
+    # Strimzi's own NetworkPolicy for the services' listener admits exactly Pintu's pods.
+    (plain,) = [
+        listener for listener in kafka["spec"]["kafka"]["listeners"] if listener["port"] == port
+    ]
+    assert plain["authentication"]["type"] == "scram-sha-512"
+    assert not may_connect(cluster, Pod({"app": "other"}), Pod(BROKER_POD), port)
+
+
+def test_only_the_pods_with_a_database_url_may_reach_postgres(docs: list[Doc]) -> None:
+    pods = app_pods(docs)
+    with_database = {s for s, (_, container) in pods.items() if "DATABASE_URL" in env_of(container)}
+    assert with_database == {"intake", "projections"}
+    reaching = {
+        s for s, (pod, _) in pods.items() if may_connect(docs, pod, Pod(POSTGRES_POD), 5432)
+    }
+    assert reaching == with_database
+    # The operator and the other instances keep the cluster running.
+    operator = Pod({"app": "cnpg"}, namespace={"kubernetes.io/metadata.name": "cnpg-system"})
+    for port in (5432, 8000):
+        assert may_connect(docs, operator, Pod(POSTGRES_POD), port)
+        assert may_connect(docs, Pod(POSTGRES_POD), Pod(POSTGRES_POD), port)
+
+
+def test_only_the_notifier_leaves_the_cluster(docs: list[Doc]) -> None:
+    internet = Pod({}, address=OUTSIDE)
+    for service, (pod, _) in app_pods(docs).items():
+        for port in (443, 587, 80, 5432):
+            leaves = may_connect(docs, pod, internet, port)
+            assert leaves == (service == "notifier" and port in (443, 587)), (service, port)
+    notifier, _ = app_pods(docs)["notifier"]
+    # Not into the cluster's private ranges nor to the cloud's metadata address.
+    for inside in ("10.1.2.3", "172.20.0.1", "192.168.1.1", "169.254.169.254"):
+        assert not may_connect(docs, notifier, Pod({}, address=inside), 443), inside

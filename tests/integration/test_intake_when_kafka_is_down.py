@@ -8,7 +8,7 @@ import httpx
 from services.intake.app import create_app
 from shared.config import Settings
 from shared.kafka import topics
-from tests.support.brokers import local_broker
+from tests.support.brokers import connection, local_broker
 from tests.support.topics import settle
 
 COMPLAINT = {
@@ -24,7 +24,7 @@ async def test_intake_answers_503_with_retry_after_while_kafka_is_down_and_recov
 ) -> None:
     # This test stops its broker, so it has one of its own.
     with local_broker(tmp_path / "kafka") as broker:
-        await topics.provision(broker.bootstrap_servers, [])
+        await topics.provision(connection(broker.bootstrap_servers), [])
         settings = Settings(
             kafka_bootstrap_servers=broker.bootstrap_servers,
             data_dir=tmp_path / "data",

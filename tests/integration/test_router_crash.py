@@ -14,7 +14,7 @@ from shared.domain.complaint import Channel, Complaint, ReportType
 from shared.domain.routing import default_directory
 from shared.kafka import topics
 from shared.kafka.local_broker import free_port
-from tests.support.brokers import local_broker
+from tests.support.brokers import connection, local_broker
 from tests.support.platform import spawn, stop, wait_until_ready
 from tests.support.topics import Record, read_all, read_until
 
@@ -55,7 +55,7 @@ async def test_a_router_killed_mid_stream_routes_every_complaint_exactly_once(
 ) -> None:
     with local_broker(tmp_path / "kafka") as broker:
         bootstrap = broker.bootstrap_servers
-        await topics.provision(bootstrap, default_directory().agencies)
+        await topics.provision(connection(bootstrap), default_directory().agencies)
         port = free_port()
         env = {
             **os.environ,

@@ -5,15 +5,16 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from shared.domain.routing import default_directory
 from shared.kafka import topics
+from tests.support.brokers import connection
 
 
 async def test_provisioning_twice_creates_nothing_the_second_time(kafka: str) -> None:
     # The session fixture provisioned once already.
-    assert await topics.provision(kafka, default_directory().agencies) == []
+    assert await topics.provision(connection(kafka), default_directory().agencies) == []
 
 
 async def test_the_event_log_has_twelve_partitions_and_infinite_retention(kafka: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    admin = AIOKafkaAdminClient(**connection(kafka).client_kwargs())
     await admin.start()
     try:
         (described,) = await admin.describe_topics([topics.EVENTS])

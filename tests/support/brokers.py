@@ -11,16 +11,28 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from shared.kafka.local_broker import LocalBroker, free_port
+from shared.config import Settings
+from shared.kafka.clients import KafkaConnection
+from shared.kafka.local_broker import LocalBroker, ScramListener, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 KAFKA_LIBS = REPO / ".pintu" / "kafka-libs"  # shared with `make run`: resolved once per machine
 KAFKA_IMAGE = "apache/kafka:4.1.1"
 
 
+def connection(bootstrap: str) -> KafkaConnection:
+    """How tests reach the test cluster: its address, with the sign-in of the services'
+    environment (KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_*), for a cluster given in
+    KAFKA_BOOTSTRAP_SERVERS that wants one. The brokers the tests start want none."""
+    return KafkaConnection.from_settings(Settings(kafka_bootstrap_servers=bootstrap))
+
+
 @contextmanager
-def local_broker(home: Path) -> Iterator[LocalBroker]:
-    broker = LocalBroker(home=home, libs=KAFKA_LIBS, port=free_port(), controller_port=free_port())
+def local_broker(home: Path, scram: ScramListener | None = None) -> Iterator[LocalBroker]:
+    """The project's broker on free ports; with `scram`, also a SASL/SCRAM-SHA-512 listener."""
+    broker = LocalBroker(
+        home=home, libs=KAFKA_LIBS, port=free_port(), controller_port=free_port(), scram=scram
+    )
     broker.start()
     try:
         broker.wait_ready()

@@ -8,6 +8,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 
+from tests.support.brokers import connection
+
 Record = ConsumerRecord[bytes, bytes]
 
 
@@ -17,7 +19,7 @@ async def read_until(
     """Every committed record of `topic` from offset 0, until `done(records)` or the timeout."""
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **connection(bootstrap).client_kwargs(),
         group_id=None,
         auto_offset_reset="earliest",
         isolation_level="read_committed",
@@ -43,7 +45,7 @@ async def settle(bootstrap: str, topic: str, seconds: float = 3.0) -> list[Recor
 
 
 async def partition_ids(bootstrap: str, topic: str) -> list[int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**connection(bootstrap).client_kwargs())
     await admin.start()
     try:
         (described,) = await admin.describe_topics([topic])
@@ -60,8 +62,12 @@ async def settled_ends(
     The stream processors keep a transaction open for a few seconds after they write;
     until it commits, a read_committed reader cannot see past it (the last stable offset).
     """
-    committed = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed")
-    everything = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_uncommitted")
+    committed = AIOKafkaConsumer(
+        **connection(bootstrap).client_kwargs(), isolation_level="read_committed"
+    )
+    everything = AIOKafkaConsumer(
+        **connection(bootstrap).client_kwargs(), isolation_level="read_uncommitted"
+    )
     await committed.start()
     await everything.start()
     try:
@@ -81,7 +87,7 @@ async def read_all(bootstrap: str, topic: str) -> list[Record]:
     partitions = [TopicPartition(topic, p) for p in await partition_ids(bootstrap, topic)]
     ends = await settled_ends(bootstrap, partitions)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **connection(bootstrap).client_kwargs(),
         group_id=None,
         enable_auto_commit=False,
         isolation_level="read_committed",

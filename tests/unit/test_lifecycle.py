@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.router.lifecycle import MAX_DECLINES, on_command, on_filed, replay
-from shared.contracts.cloudevents import encode
+from shared.contracts.cloudevents import decode, encode
 from shared.contracts.commands import Command, Decline, Reassign
 from shared.domain.complaint import Channel, Complaint, InvalidTransition
 from shared.domain.deadlines import FIRST_FOLLOW_UP
@@ -66,21 +66,30 @@ def test_a_decline_reroutes_at_once_never_back_and_numbers_every_event_in_turn()
     assert [e.originator_version for e in events] == [4, 5, 6]
 
 
-def test_after_max_declines_the_complaint_goes_to_national_triage() -> None:
+def test_each_decline_goes_to_the_next_competent_agency_then_triage_after_max() -> None:
+    history = filed(category="pungutan-liar", region="16.08")
+    history = recorded(history, on_filed(replay(history), DIRECTORY))
+    holders = [replay(history).agency_id]
+    for _ in range(MAX_DECLINES):
+        holder = holders[-1]
+        assert holder is not None
+        decline = command(Decline(agency_id=holder, reason="bukan wewenang kami"))
+        history = recorded(history, on_command(replay(history), decline, DIRECTORY))
+        holders.append(replay(history).agency_id)
+    # Kabupaten, then province, then police (the rules' precedence), then a person.
+    assert holders == ["pemkab-oku-timur", "pemprov-sumatera-selatan", "polri", NATIONAL_TRIAGE]
+    versions = [decode(v).originator_version for v in history]
+    assert versions == list(range(1, len(history) + 1))  # one writer: no gap, no repeat
+
+
+def test_when_every_competent_agency_declined_triage_decides_before_max() -> None:
     history = filed(category="jaminan-kesehatan", region="32.73")
     history = recorded(history, on_filed(replay(history), DIRECTORY))
-    holders = []
-    for _ in range(MAX_DECLINES):
-        holder = replay(history).agency_id
-        assert holder is not None and holder not in holders
-        holders.append(holder)
-        if holder == NATIONAL_TRIAGE:
-            break
-        history = recorded(
-            history,
-            on_command(replay(history), command(Decline(agency_id=holder, reason="x")), DIRECTORY),
-        )
-    assert replay(history).agency_id == NATIONAL_TRIAGE
+    assert replay(history).agency_id == "bpjs-kesehatan"
+    decline = command(Decline(agency_id="bpjs-kesehatan", reason="bukan wewenang kami"))
+    _, routed, _ = on_command(replay(history), decline, DIRECTORY)
+    assert isinstance(routed, Complaint.Routed) and routed.agency_id == NATIONAL_TRIAGE
+    assert "declined it (bpjs-kesehatan)" in routed.reason
 
 
 def test_national_triage_reassigns_but_does_not_decline() -> None:

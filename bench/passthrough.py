@@ -1,0 +1,98 @@
+"""The baseline: a bare aiokafka consume -> produce copy of one topic onto another, one process.
+
+    python -m bench.passthrough INPUT OUTPUT --group G [--transactional]
+
+It reads like the router's fan-out does (read_committed, batches of up to 500, a record
+keeps its partition) and writes with acks=all and idempotence. Without --transactional the
+offsets are committed after the batch is acknowledged (at least once); with it, each batch
+and its offsets are one Kafka transaction (exactly once, like the router). No decoding, no
+routing, no logging per record: the floor under what any consume -> produce service costs.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+from shared.config import Settings
+from shared.kafka.clients import KafkaConnection, start
+
+Batches = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+
+
+def next_offsets(batches: Batches) -> dict[TopicPartition, int]:
+    return {tp: records[-1].offset + 1 for tp, records in batches.items() if records}
+
+
+async def copy(
+    connection: KafkaConnection, source: str, target: str, group: str, transactional: bool
+) -> None:
+    consumer = AIOKafkaConsumer(
+        source,
+        **connection.client_kwargs(),
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+    )
+    producer = AIOKafkaProducer(
+        **connection.client_kwargs(),
+        acks="all",
+        enable_idempotence=True,
+        transactional_id=f"{group}-producer" if transactional else None,
+    )
+    await start(producer, connection)
+    await start(consumer, connection)
+    print(f"passthrough {source} -> {target} running", flush=True)
+    try:
+        while True:
+            batches: Batches = await consumer.getmany(timeout_ms=500, max_records=500)
+            if not batches:
+                continue
+            if transactional:
+                async with producer.transaction():
+                    for tp, records in batches.items():
+                        for r in records:
+                            await producer.send(target, r.value, key=r.key, partition=tp.partition)
+                    await producer.send_offsets_to_transaction(next_offsets(batches), group)
+            else:
+                sent = [
+                    await producer.send(target, r.value, key=r.key, partition=tp.partition)
+                    for tp, records in batches.items()
+                    for r in records
+                ]
+                await asyncio.gather(*sent)
+                await consumer.commit(next_offsets(batches))
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    connection = KafkaConnection.from_settings(Settings())
+    task = asyncio.ensure_future(
+        copy(connection, args.source, args.target, args.group, args.transactional)
+    )
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.passthrough", description=__doc__)
+    parser.add_argument("source")
+    parser.add_argument("target")
+    parser.add_argument("--group", required=True)
+    parser.add_argument("--transactional", action="store_true")
+    asyncio.run(main_async(parser.parse_args(argv)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

