@@ -6,10 +6,12 @@ import sys
 from collections.abc import Callable
 
 from shared.config import Settings, get_settings
+from shared.database import open_database
 from shared.domain.routing import default_directory
 from shared.kafka.clients import KafkaConnection, KafkaSignInFailed
 from shared.kafka.local_broker import BrokerSetupError, LocalBroker
 from shared.logs import logging_config
+from shared.projections.inbox import InboxStore
 
 
 def _serve(service: str, app: object, host: str, port: int, settings: Settings) -> int:
@@ -120,6 +122,22 @@ def watch(settings: Settings, args: argparse.Namespace) -> int:
 
 
 Command = Callable[[Settings, argparse.Namespace], int]
+
+
+def rebuild_read_models(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.yes:
+        print(
+            "This empties the agency inboxes and timelines; `pintu projections` then rebuilds\n"
+            "them from the whole event log. Stop the projection worker first, then run:\n"
+            "  pintu rebuild-read-models --yes",
+            file=sys.stderr,
+        )
+        return 2
+    InboxStore(open_database(settings.database)).rebuild()
+    print("read models emptied; start `pintu projections` to replay the log into them")
+    return 0
+
+
 COMMANDS: dict[str, tuple[Command, str]] = {
     "run": (run, "start Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set) and every service"),
     "intake": (intake, "the HTTP front door (FastAPI)"),
@@ -132,6 +150,7 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "kafka": (kafka, "run only the development Kafka broker"),
     "demo": (demo, "file sample complaints into a running platform and show where each went"),
     "watch": (watch, "follow one agency's topic"),
+    "rebuild-read-models": (rebuild_read_models, "empty the read models to replay the log"),
 }
 # The long-running processes a deployment starts (the Dockerfile and deploy/k8s use these).
 SERVICES = ("intake", "router", "sla", "notifier", "projections")
@@ -144,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         subparser = subcommands.add_parser(name, help=help_)
         if name == "watch":
             subparser.add_argument("agency", help="agency id, e.g. pemkab-oku-timur")
+        if name == "rebuild-read-models":
+            subparser.add_argument("--yes", action="store_true", help="yes, empty them")
     args = parser.parse_args(argv)
     command, _ = COMMANDS[args.command]
     try:

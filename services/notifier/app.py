@@ -15,6 +15,7 @@ from services.notifier.webhook import DeliveryFailed, deliver
 from shared import metrics
 from shared.config import Settings
 from shared.contracts.cloudevents import PoisonMessage, event_of, parse
+from shared.database import open_database
 from shared.domain.complaint import Complaint
 from shared.http import health_routes
 from shared.kafka import topics
@@ -44,7 +45,8 @@ def agency_notification(routed: Complaint.Routed, event_id: str, base_url: str) 
 
 
 def create_app(settings: Settings) -> FastAPI:
-    ledger = DeliveryLedger(settings.data_dir / "notifier.sqlite3")
+    database = open_database(settings.database)
+    ledger = DeliveryLedger(database)
     kafka = KafkaConnection.from_settings(settings)
     dead_letters = Publisher(kafka, "notifier", settings.publish_timeout_seconds)
     secret = settings.webhook_secret.get_secret_value()
@@ -59,7 +61,8 @@ def create_app(settings: Settings) -> FastAPI:
             return
         event_id = envelope.id
         with about_complaint(event.originator_id):
-            if ledger.delivered(event_id, event.agency_id, WEBHOOK):
+            # PostgreSQL is across the network: the ledger's calls run off the event loop.
+            if await asyncio.to_thread(ledger.delivered, event_id, event.agency_id, WEBHOOK):
                 return
             body = agency_notification(event, event_id, settings.public_base_url)
             try:
@@ -79,7 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
             else:
                 log.info("agency notified", extra={"agency_id": event.agency_id})
                 metrics.NOTIFICATIONS_SENT.labels(agency_id=event.agency_id).inc()
-            ledger.record(event_id, event.agency_id, WEBHOOK)
+            await asyncio.to_thread(ledger.record, event_id, event.agency_id, WEBHOOK)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -97,7 +100,7 @@ def create_app(settings: Settings) -> FastAPI:
             with suppress(asyncio.CancelledError):
                 await task
         await dead_letters.close()
-        ledger.close()
+        database.dispose()
 
     app = FastAPI(title="Pintu notifier", lifespan=lifespan)
     app.include_router(health_routes(BrokerProbe(kafka)))

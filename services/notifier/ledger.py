@@ -1,33 +1,42 @@
-"""The delivery ledger: one row per (event, recipient) delivered, so nothing is sent twice."""
+"""The delivery ledger: one row per (event, recipient, channel) delivered, so nothing is sent
+twice. In the platform database (shared/database.py), so it outlives the notifier's pod."""
 
-import sqlite3
-from pathlib import Path
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, select
+from sqlalchemy.exc import IntegrityError
+
+from shared.database import create_tables
+
+METADATA = MetaData()
+DELIVERIES = Table(
+    "deliveries",
+    METADATA,
+    Column("event_id", String(36), primary_key=True),
+    Column("recipient", String(255), primary_key=True),
+    Column("channel", String(20), primary_key=True),
+    Column("delivered_at", DateTime(timezone=True), nullable=False),
+)
 
 
 class DeliveryLedger:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS deliveries ("
-            " event_id TEXT NOT NULL, recipient TEXT NOT NULL, channel TEXT NOT NULL,"
-            " delivered_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,"
-            " PRIMARY KEY (event_id, recipient, channel))"
-        )
+    def __init__(self, database: Engine) -> None:
+        self._db = database
+        create_tables(database, METADATA)
 
     def delivered(self, event_id: str, recipient: str, channel: str) -> bool:
-        row = self._db.execute(
-            "SELECT 1 FROM deliveries WHERE event_id=? AND recipient=? AND channel=?",
-            (event_id, recipient, channel),
-        ).fetchone()
-        return row is not None
+        query = select(DELIVERIES.c.event_id).where(
+            DELIVERIES.c.event_id == event_id,
+            DELIVERIES.c.recipient == recipient,
+            DELIVERIES.c.channel == channel,
+        )
+        with self._db.connect() as c:
+            return c.execute(query).first() is not None
 
     def record(self, event_id: str, recipient: str, channel: str) -> None:
-        self._db.execute(
-            "INSERT OR IGNORE INTO deliveries (event_id, recipient, channel) VALUES (?,?,?)",
-            (event_id, recipient, channel),
-        )
-
-    def close(self) -> None:
-        self._db.close()
+        row = {"event_id": event_id, "recipient": recipient, "channel": channel}
+        try:
+            with self._db.begin() as c:
+                c.execute(DELIVERIES.insert().values(**row, delivered_at=datetime.now(UTC)))
+        except IntegrityError:
+            pass  # recorded already: a redelivery after a crash between send and record

@@ -31,7 +31,11 @@ class _Resume(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         for tp in assigned:
             offset = self.resume_at(tp)
-            if offset is not None:
+            # The store's positions are the truth: one it never read is read from the start,
+            # whatever the group last committed (a rebuilt read model replays the whole log).
+            if offset is None:
+                await self.consumer.seek_to_beginning(tp)
+            else:
                 self.consumer.seek(tp, offset)
 
 

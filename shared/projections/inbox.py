@@ -148,6 +148,11 @@ class InboxStore:
         self.database = database
         create_tables(database, METADATA)
 
+    def rebuild(self) -> None:
+        """Empty the read models and forget every position: the worker replays the whole log."""
+        METADATA.drop_all(self.database)
+        create_tables(self.database, METADATA)
+
     def resume_offset(self, topic: str, partition: int) -> int | None:
         """The offset to read next, or None when this partition was never read."""
         with self.database.connect() as c:

@@ -800,7 +800,7 @@ def test_app_pods_reach_dns_and_the_brokers_scram_listener(docs: list[Doc]) -> N
 def test_only_the_pods_with_a_database_url_may_reach_postgres(docs: list[Doc]) -> None:
     pods = app_pods(docs)
     with_database = {s for s, (_, container) in pods.items() if "DATABASE_URL" in env_of(container)}
-    assert with_database == {"intake", "projections"}
+    assert with_database == {"intake", "notifier", "projections"}
     reaching = {
         s for s, (pod, _) in pods.items() if may_connect(docs, pod, Pod(POSTGRES_POD), 5432)
     }

@@ -128,3 +128,18 @@ def test_a_declined_complaint_leaves_the_agencys_inbox_for_the_next_one(database
     (routed,) = complaint.new_events()
     store.apply(routed, TYPE_NAMES[type(routed)], position("complaints.events", 5, len(events)))
     assert [e.tracking_id for e in store.inbox("pemprov-sumatera-selatan")] == ["DECLINE002"]
+
+
+def test_a_rebuild_empties_the_views_and_forgets_every_position(database: Engine) -> None:
+    store = InboxStore(database)
+    filed, routed = events()
+    store.apply(filed, TYPE_NAMES[type(filed)], position("complaints.events", 3, 0))
+    store.apply(routed, TYPE_NAMES[type(routed)], position("complaints.events", 3, 1))
+    store.rebuild()
+    assert store.resume_offset("complaints.events", 3) is None  # the worker starts at 0
+    assert store.complaint("QWERTY2345") is None
+    # Replaying the log brings the same view back.
+    assert store.apply(filed, TYPE_NAMES[type(filed)], position("complaints.events", 3, 0))
+    assert store.apply(routed, TYPE_NAMES[type(routed)], position("complaints.events", 3, 1))
+    (entry,) = store.inbox("pemprov-jawa-barat")
+    assert entry.tracking_id == "QWERTY2345"

@@ -1,0 +1,28 @@
+"""The operator's verbs that need no broker."""
+
+from pathlib import Path
+
+import pytest
+
+from services import cli
+from shared.config import Settings, get_settings
+from shared.database import open_database
+from shared.projections.inbox import InboxStore
+
+
+def test_rebuild_read_models_asks_for_yes_then_empties_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PINTU_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    store = InboxStore(open_database(Settings().database))
+    with store.database.begin() as c:
+        c.exec_driver_sql("INSERT INTO projection_positions VALUES ('complaints.events:0', 41)")
+    try:
+        assert cli.main(["rebuild-read-models"]) == 2
+        assert "--yes" in capsys.readouterr().err
+        assert store.resume_offset("complaints.events", 0) == 42  # nothing changed
+        assert cli.main(["rebuild-read-models", "--yes"]) == 0
+        assert store.resume_offset("complaints.events", 0) is None
+    finally:
+        get_settings.cache_clear()
