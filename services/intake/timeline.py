@@ -34,7 +34,12 @@ def describe(entry: TimelineEntry, lang: str, agencies: Mapping[str, Agency]) ->
                 return f"Reassigned by the national admin to {agency()}"
             return f"Dialihkan oleh admin nasional ke {agency()}"
         case "pintu.complaint.routed":
-            return f"Forwarded to {agency()}" if english else f"Diteruskan ke {agency()}"
+            line = f"Forwarded to {agency()}" if english else f"Diteruskan ke {agency()}"
+            copies = [str(a) for a in detail.get("copies") or []]
+            if copies:
+                names = ", ".join(agencies[a].name if a in agencies else a for a in copies)
+                line += f" (copy to {names})" if english else f" (tembusan: {names})"
+            return line
         case "pintu.complaint.declined":
             reason = detail.get("reason", "")
             if english:

@@ -25,15 +25,17 @@ GROUP = "pintu-router-fanout"
 ROUTED = b'"type":"pintu.complaint.routed"'
 
 
-def agency_of(record: ConsumerRecord[bytes, bytes]) -> str | None:
-    """The agency a ComplaintRouted record names; None for every other record."""
+def recipients(record: ConsumerRecord[bytes, bytes]) -> list[str]:
+    """The agencies a ComplaintRouted record goes to: the one that must act, then its
+    tembusan (copies). Nothing for every other record."""
     if ROUTED not in record.value:
-        return None
+        return []
     try:
-        agency = json.loads(record.value)["data"]["agency_id"]
+        data = json.loads(record.value)["data"]
+        named = [data["agency_id"], *data.get("copies", [])]
     except (ValueError, KeyError, TypeError):
-        return None  # the router dead-letters what it cannot read
-    return agency if isinstance(agency, str) else None
+        return []  # the router dead-letters what it cannot read
+    return [a for a in dict.fromkeys(named) if isinstance(a, str)]
 
 
 class FanOut(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -102,8 +104,7 @@ class FanOut(ConsumerRebalanceListener):  # type: ignore[misc]
         delivered: list[str] = []
         async with producer.transaction():
             for record in records:
-                agency = agency_of(record)
-                if agency is not None:
+                for agency in recipients(record):
                     delivered.append(agency)
                     # The partition follows from the complaint's log partition: one complaint, one order.
                     await producer.send(

@@ -69,5 +69,13 @@ def decision_for(complaint: Complaint, directory: Directory) -> RoutingDecision:
 
 
 def _dispose(complaint: Complaint, decision: RoutingDecision) -> None:
-    complaint.route(decision.agency_id, decision.rule_id, decision.reason)
+    complaint.route(
+        decision.agency_id,
+        decision.rule_id,
+        decision.reason,
+        copies=decision.copies,
+        candidates=decision.candidates,
+        hint_used=decision.hint_used,
+        hint_reason=decision.hint_reason,
+    )
     start_first_follow_up(complaint, clock.now())

@@ -121,17 +121,26 @@ class Complaint(Aggregate):
             )
 
     class Routed(Aggregate.Event):
-        # v2 carries the complaint as the agency sees it, so the event alone is the agency's message.
-        class_version: ClassVar[int] = 2
+        # v2 carries the complaint as the agency sees it, so the event alone is the agency's
+        # message; v3 the whole decision: tembusan, candidates, the verdict on the hint.
+        class_version: ClassVar[int] = 3
 
         agency_id: str
         rule_id: str
         reason: str
         complaint: AgencyView | None
+        copies: tuple[str, ...]  # tembusan: agencies that receive the complaint for information
+        candidates: tuple[str, ...]  # what the matching rules named, best first
+        hint_used: bool
+        hint_reason: str | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["complaint"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state.update(copies=[], candidates=[], hint_used=False, hint_reason=None)
 
     class Declined(Aggregate.Event):
         """Bukan wewenang: the agency says the complaint is not its authority, and why."""
@@ -192,13 +201,33 @@ class Complaint(Aggregate):
         # eventsourcing calls this with the filing's arguments: the id follows the tracking id.
         return complaint_id_for(tracking_id)
 
-    def route(self, agency_id: str, rule_id: str, reason: str) -> None:
-        """Dispose the complaint to the agency that must act (disposisi)."""
+    def route(
+        self,
+        agency_id: str,
+        rule_id: str,
+        reason: str,
+        *,
+        copies: tuple[str, ...] = (),
+        candidates: tuple[str, ...] = (),
+        hint_used: bool = False,
+        hint_reason: str | None = None,
+    ) -> None:
+        """Dispose the complaint to the agency that must act (disposisi), with tembusan."""
         if self.status is not Status.UNVERIFIED:
             raise InvalidTransition(f"a complaint that is {self.status.value} cannot be routed")
         if agency_id in self.declined_by:
             raise InvalidTransition(f"{agency_id} already declined this complaint")
-        self._dispose(agency_id, rule_id, reason)
+        view = AgencyView.model_validate(self, from_attributes=True)
+        self._routed(
+            agency_id=agency_id,
+            rule_id=rule_id,
+            reason=reason,
+            complaint=view,
+            copies=copies,
+            candidates=candidates,
+            hint_used=hint_used,
+            hint_reason=hint_reason,
+        )
 
     def reassign(self, agency_id: str, admin: str, reason: str) -> None:
         """The national admin disposes the complaint by hand, overriding any rule or decline."""
@@ -206,11 +235,17 @@ class Complaint(Aggregate):
             raise InvalidTransition(f"a complaint that is {self.status.value} cannot be reassigned")
         if agency_id == self.agency_id:
             raise InvalidTransition(f"the complaint is already with {agency_id}")
-        self._dispose(agency_id, "manual", f"reassigned by {admin}: {reason}")
-
-    def _dispose(self, agency_id: str, rule_id: str, reason: str) -> None:
         view = AgencyView.model_validate(self, from_attributes=True)
-        self._routed(agency_id=agency_id, rule_id=rule_id, reason=reason, complaint=view)
+        self._routed(
+            agency_id=agency_id,
+            rule_id="manual",
+            reason=f"reassigned by {admin}: {reason}",
+            complaint=view,
+            copies=(),
+            candidates=(),
+            hint_used=False,
+            hint_reason=None,
+        )
 
     def decline(self, agency_id: str, reason: str) -> None:
         """Bukan wewenang: back to routing, never to this agency again."""
@@ -229,7 +264,17 @@ class Complaint(Aggregate):
         self.status = Status.UNVERIFIED
 
     @event(Routed)
-    def _routed(self, agency_id: str, rule_id: str, reason: str, complaint: AgencyView) -> None:
+    def _routed(
+        self,
+        agency_id: str,
+        rule_id: str,
+        reason: str,
+        complaint: AgencyView,
+        copies: tuple[str, ...],
+        candidates: tuple[str, ...],
+        hint_used: bool,
+        hint_reason: str | None,
+    ) -> None:
         self.agency_id = agency_id
         self.status = Status.DISPOSED_NOT_FOLLOWED_UP
         self.deadlines = {}  # a new agency, new clocks

@@ -47,8 +47,8 @@ def test_the_envelope_is_cloudevents_structured_json_with_a_sequence() -> None:
     assert envelope["subject"] == str(routed.originator_id)
     assert envelope["sequence"] == 2
     assert envelope["datacontenttype"] == "application/json"
-    assert envelope["dataversion"] == 2
-    assert envelope["dataschema"] == f"{BASE}/v1/schemas/pintu.complaint.routed/v2.json"
+    assert envelope["dataversion"] == 3
+    assert envelope["dataschema"] == f"{BASE}/v1/schemas/pintu.complaint.routed/v3.json"
     data = envelope["data"]
     assert (data["agency_id"], data["rule_id"], data["reason"]) == (
         "kemenkes",
@@ -95,7 +95,16 @@ def test_every_event_type_publishes_a_schema_of_its_data_only() -> None:
     schemas = event_json_schemas()
     assert set(schemas) == set(EVENT_TYPES)
     routed = schemas["pintu.complaint.routed"]
-    assert set(routed["properties"]) == {"agency_id", "rule_id", "reason", "complaint"}
+    assert set(routed["properties"]) == {
+        "agency_id",
+        "rule_id",
+        "reason",
+        "complaint",
+        "copies",
+        "candidates",
+        "hint_used",
+        "hint_reason",
+    }
     assert "originator_id" not in schemas["pintu.complaint.filed"]["properties"]
 
 
@@ -128,3 +137,27 @@ def test_data_newer_than_the_service_is_refused_not_guessed() -> None:
     envelope["dataversion"] = 9
     with pytest.raises(PoisonMessage, match="newer than this service"):
         decode(json.dumps(envelope).encode())
+
+
+def test_a_v1_routing_from_the_old_log_loads_through_the_v3_class() -> None:
+    # As the router wrote ComplaintRouted before v2: no agency view, no decision details.
+    v1 = {
+        "specversion": "1.0",
+        "id": "6b0e1a52-0f3e-5d53-9a2c-1d1f0d1b2c3d",
+        "source": "/pintu/router",
+        "type": "pintu.complaint.routed",
+        "subject": "63798491-c466-59c4-b714-3fb347ab656c",
+        "time": "2026-11-20T10:00:00Z",
+        "datacontenttype": "application/json",
+        "dataschema": f"{BASE}/v1/schemas/pintu.complaint.routed/v1.json",
+        "sequence": 2,
+        "data": {"agency_id": "kemen-pu", "rule_id": "jalan-nasional@v1", "reason": "rule"},
+    }
+    routed = decode(json.dumps(v1).encode())
+    assert isinstance(routed, Complaint.Routed)
+    assert (routed.agency_id, routed.complaint, routed.copies, routed.hint_used) == (
+        "kemen-pu",
+        None,
+        (),
+        False,
+    )

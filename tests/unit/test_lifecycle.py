@@ -121,3 +121,12 @@ def test_a_command_naming_an_unknown_agency_or_the_wrong_holder_records_nothing(
 def test_a_command_for_a_complaint_never_filed_is_refused() -> None:
     with pytest.raises(InvalidTransition, match="no such complaint"):
         replay([])
+
+
+def test_the_decision_travels_whole_tembusan_candidates_and_the_hint_verdict() -> None:
+    history = filed(category="bantuan-sosial", region="32.73")
+    routed, _ = on_filed(replay(history), DIRECTORY)
+    assert isinstance(routed, Complaint.Routed)
+    assert (routed.agency_id, routed.copies) == ("pemkot-bandung", ("kemensos",))
+    assert routed.candidates[0] == "pemkot-bandung"
+    assert routed.hint_used is False and routed.hint_reason is None

@@ -1,0 +1,44 @@
+"""Tembusan: the agency that must act and the agencies copied each get the complaint once."""
+
+import httpx
+
+from shared.contracts.cloudevents import CloudEvent
+from shared.kafka import topics
+from tests.e2e.test_complaint_journey import poll
+from tests.support.platform import Platform
+from tests.support.topics import read_until
+
+SOCIAL_AID_IN_BANDUNG = {
+    "title": "Bantuan sembako tidak sampai",
+    "description": "Bantuan sembako bulan Oktober tidak diterima warga RT 03 padahal terdaftar.",
+    "category": "bantuan-sosial",
+    "location": {"region_code": "32.73"},
+}
+
+
+async def test_the_copied_agency_receives_the_same_event_once_and_knows_it_is_a_copy(
+    platform: Platform, kafka: str
+) -> None:
+    intake = httpx.Client(base_url=platform.intake_url, timeout=10)
+    filed = intake.post("/v1/complaints", json=SOCIAL_AID_IN_BANDUNG)
+    assert filed.status_code == 201, filed.text
+    key = filed.json()["complaint_id"].encode()
+
+    received = {}
+    for agency in ("pemkot-bandung", "kemensos"):
+        records = await read_until(
+            kafka, topics.routed(agency), lambda rs: any(r.key == key for r in rs)
+        )
+        mine = [r for r in records if r.key == key]
+        assert len(mine) == 1, agency
+        received[agency] = CloudEvent.model_validate_json(mine[0].value)
+    assert received["pemkot-bandung"].id == received["kemensos"].id
+    data = received["kemensos"].data
+    assert (data["agency_id"], data["copies"]) == ("pemkot-bandung", ["kemensos"])
+
+    status = poll(
+        lambda: intake.get(f"/v1/complaints/{filed.json()['tracking_id']}"),
+        lambda r: r.status_code == 200 and r.json()["agency_id"] == "pemkot-bandung",
+    )
+    routed = status.json()["timeline"][1]
+    assert "tembusan: Kementerian Sosial" in routed["label"]
