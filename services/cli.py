@@ -46,10 +46,10 @@ def projections(settings: Settings, _: argparse.Namespace) -> int:
 
 def router(settings: Settings, _: argparse.Namespace) -> int:
     from services.router.app import create_app
-    from shared.kafka.streams import run_worker
 
-    run_worker(create_app(settings), "router", settings)
-    return 0
+    return _serve(
+        "router", create_app(settings), settings.bind_host, settings.router_port, settings
+    )
 
 
 def sla(settings: Settings, _: argparse.Namespace) -> int:
@@ -141,7 +141,7 @@ def rebuild_read_models(settings: Settings, args: argparse.Namespace) -> int:
 COMMANDS: dict[str, tuple[Command, str]] = {
     "run": (run, "start Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set) and every service"),
     "intake": (intake, "the HTTP front door (FastAPI)"),
-    "router": (router, "the no-wrong-door router (faust)"),
+    "router": (router, "the no-wrong-door router"),
     "sla": (sla, "deadlines and escalation (faust)"),
     "notifier": (notifier, "webhooks to agencies"),
     "projections": (projections, "read models from the event log"),

@@ -18,11 +18,14 @@ from services.intake.schemas import Problem
 from shared import clock
 from shared.config import Settings
 from shared.contracts.commands import Command, Decline, Reassign, encode_command
+from shared.contracts.routing import RoutingPublished
 from shared.domain.complaint import Status
 from shared.domain.routing import NATIONAL_TRIAGE, default_directory
 from shared.domain.tracking import is_tracking_id
 from shared.kafka import topics
+from shared.kafka.clients import KafkaConnection
 from shared.kafka.publisher import Record
+from shared.kafka.routing_feed import publish, read_published
 from shared.projections.inbox import ComplaintView
 
 router = APIRouter(tags=["agencies and the national admin"])
@@ -175,3 +178,71 @@ async def reassign(
         raise HTTPException(409, f"Complaint {tracking_id} is closed; it cannot be reassigned.")
     action = Reassign(agency_id=body.agency_id, admin="national-admin", reason=body.reason.strip())
     return await _submit(filing, view, action)
+
+
+class RulesDocument(BaseModel):
+    """A new version of the routing rules, in shared/data/routing_rules.json's shape."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1, description="must be higher than the version in force")
+    rules: list[dict[str, object]] = Field(
+        min_length=1,
+        examples=[
+            [
+                {"id": "jalan-daerah", "category": "jalan-daerah", "government": "regency_or_city"},
+                {"id": "jalan-nasional", "category": "jalan-nasional", "agency": "kemen-pu"},
+            ]
+        ],
+    )
+
+
+class RulesPublished(BaseModel):
+    directory_version: int
+    rules_version: int
+    detail: str
+
+
+@router.put(
+    "/v1/admin/routing-rules",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Publish a new version of the routing rules (national admin)",
+    description="The rules apply to complaints routed from now on; complaints already "
+    "routed keep the decision of the rules in force then, and a replay reproduces it.",
+    responses={
+        401: {"model": Problem},
+        403: FORBIDDEN,
+        409: {"model": Problem, "description": "not newer than the version in force"},
+        422: {"model": Problem, "description": "rules that do not load"},
+    },
+)
+async def publish_rules(
+    body: RulesDocument, key: KeyDep, config: SettingsDep, filing: FilingDep
+) -> RulesPublished:
+    if not _known(key, config.admin_api_keys):
+        raise HTTPException(403, "Only the national admin may change the routing rules.")
+    kafka = KafkaConnection.from_settings(config)
+    feed = await read_published(kafka)
+    if not feed.published:
+        raise HTTPException(503, "No routing is in force yet: start the router once first.")
+    in_force = feed.published[-1]
+    if body.version <= in_force.versions[1]:
+        raise HTTPException(
+            409, f"Rules v{body.version} are not newer than v{in_force.versions[1]} in force."
+        )
+    published = RoutingPublished(
+        published_at=clock.now(),
+        published_by="national-admin",
+        agencies=in_force.agencies,
+        rules=body.model_dump(),
+    )
+    try:
+        published.directory()
+    except (ValueError, TypeError, KeyError) as error:
+        raise HTTPException(422, f"These rules do not load: {error}") from error
+    await publish(kafka, published, filing.base_url)
+    return RulesPublished(
+        directory_version=in_force.versions[0],
+        rules_version=body.version,
+        detail="Published: the router applies these rules to complaints routed from now on.",
+    )

@@ -1,15 +1,14 @@
 """Fan-out: every ComplaintRouted on the log, onto its agency's topic, exactly once.
 
-faust's exactly-once covers only the topics a worker consumes, so the router's
-decision (ComplaintRouted on complaints.events) is one transaction and this
-copy to `complaints.routed.<agency_id>` is another: consume, produce and commit
+The router's decision (ComplaintRouted on complaints.events) is one transaction
+(services/router/owner.py) and this copy to `complaints.routed.<agency_id>` is
+another: consume, produce and commit
 the consumer offset in one Kafka transaction, with one transactional producer
 per input partition. Whoever takes a partition over fences the previous owner
 (its open transaction is aborted) before reading the committed offset, so a
 crash or rebalance neither drops nor repeats a message.
 """
 
-import asyncio
 import json
 import logging
 
@@ -116,15 +115,3 @@ class FanOut(ConsumerRebalanceListener):  # type: ignore[misc]
             await producer.send_offsets_to_transaction({tp: records[-1].offset + 1}, GROUP)
         for agency in delivered:  # counted once committed
             metrics.FANOUT_DELIVERED.labels(agency_id=agency).inc()
-
-
-async def run_forever(connection: KafkaConnection) -> None:
-    """The fan-out loop, restarted after any failure (the transaction makes a retry safe)."""
-    while True:
-        try:
-            await FanOut(connection).run()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("fan-out failed; restarting")
-            await asyncio.sleep(2)

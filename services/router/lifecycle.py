@@ -5,7 +5,7 @@ or a command), the events to append: routing with its first deadline, a
 decline followed by the next routing, a reassignment by hand.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from shared import clock
 from shared.contracts.cloudevents import decode
@@ -62,6 +62,8 @@ def decision_for(complaint: Complaint, directory: Directory) -> RoutingDecision:
             NATIONAL_TRIAGE,
             "triage",
             f"declined by {len(declined)} agencies ({', '.join(declined)}): a person decides",
+            directory_version=directory.version,
+            rules_version=directory.rules_version,
         )
     return directory.decide(
         complaint.category, complaint.region_code, complaint.agency_hint, exclude=declined
@@ -77,5 +79,37 @@ def _dispose(complaint: Complaint, decision: RoutingDecision) -> None:
         candidates=decision.candidates,
         hint_used=decision.hint_used,
         hint_reason=decision.hint_reason,
+        directory_version=decision.directory_version,
+        rules_version=decision.rules_version,
     )
     start_first_follow_up(complaint, clock.now())
+
+
+def reproduce(
+    history: Iterable[bytes], versions: Callable[[int, int], Directory | None]
+) -> list[str]:
+    """Re-decide every ComplaintRouted of a complaint with the directory and rules it names
+    (`versions` looks them up, e.g. RoutingFeed.version). What differs is returned; an
+    auditor expects nothing. Reassignments by hand are people's decisions, not re-decided."""
+    differences = []
+    state: Aggregate | None = None
+    for value in history:
+        event = decode(value)
+        assert isinstance(event, Aggregate.Event)
+        if isinstance(event, Complaint.Routed) and event.rule_id != "manual":
+            assert isinstance(state, Complaint)
+            where = f"{event.originator_id} #{event.originator_version}"
+            directory = None
+            if event.directory_version is not None and event.rules_version is not None:
+                directory = versions(event.directory_version, event.rules_version)
+            if directory is None:
+                differences.append(f"{where}: directory and rules it names are not published")
+            else:
+                again = decision_for(state, directory)
+                if (again.agency_id, again.rule_id) != (event.agency_id, event.rule_id):
+                    differences.append(
+                        f"{where}: recorded {event.agency_id} by {event.rule_id}, "
+                        f"re-decided {again.agency_id} by {again.rule_id}"
+                    )
+        state = event.mutate(state)
+    return differences

@@ -122,8 +122,9 @@ class Complaint(Aggregate):
 
     class Routed(Aggregate.Event):
         # v2 carries the complaint as the agency sees it, so the event alone is the agency's
-        # message; v3 the whole decision: tembusan, candidates, the verdict on the hint.
-        class_version: ClassVar[int] = 3
+        # message; v3 the whole decision: tembusan, candidates, the verdict on the hint;
+        # v4 the directory and rules versions that decided, so a replay can re-decide.
+        class_version: ClassVar[int] = 4
 
         agency_id: str
         rule_id: str
@@ -133,6 +134,8 @@ class Complaint(Aggregate):
         candidates: tuple[str, ...]  # what the matching rules named, best first
         hint_used: bool
         hint_reason: str | None
+        directory_version: int | None  # the directory and rules that decided (None: by hand)
+        rules_version: int | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -141,6 +144,10 @@ class Complaint(Aggregate):
         @staticmethod
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             state.update(copies=[], candidates=[], hint_used=False, hint_reason=None)
+
+        @staticmethod
+        def upcast_v3_v4(state: dict[str, Any]) -> None:
+            state.update(directory_version=None, rules_version=None)
 
     class Declined(Aggregate.Event):
         """Bukan wewenang: the agency says the complaint is not its authority, and why."""
@@ -211,6 +218,8 @@ class Complaint(Aggregate):
         candidates: tuple[str, ...] = (),
         hint_used: bool = False,
         hint_reason: str | None = None,
+        directory_version: int | None = None,
+        rules_version: int | None = None,
     ) -> None:
         """Dispose the complaint to the agency that must act (disposisi), with tembusan."""
         if self.status is not Status.UNVERIFIED:
@@ -227,6 +236,8 @@ class Complaint(Aggregate):
             candidates=candidates,
             hint_used=hint_used,
             hint_reason=hint_reason,
+            directory_version=directory_version,
+            rules_version=rules_version,
         )
 
     def reassign(self, agency_id: str, admin: str, reason: str) -> None:
@@ -245,6 +256,8 @@ class Complaint(Aggregate):
             candidates=(),
             hint_used=False,
             hint_reason=None,
+            directory_version=None,
+            rules_version=None,
         )
 
     def decline(self, agency_id: str, reason: str) -> None:
@@ -274,6 +287,8 @@ class Complaint(Aggregate):
         candidates: tuple[str, ...],
         hint_used: bool,
         hint_reason: str | None,
+        directory_version: int | None,
+        rules_version: int | None,
     ) -> None:
         self.agency_id = agency_id
         self.status = Status.DISPOSED_NOT_FOLLOWED_UP

@@ -109,6 +109,8 @@ class RoutingDecision:
     candidates: tuple[str, ...] = ()  # what the matching rules resolve to, best first
     hint_used: bool = False
     hint_reason: str | None = None  # why the citizen's hint was or was not followed
+    directory_version: int | None = None  # the versions that decided: a replay uses the same
+    rules_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -226,7 +228,13 @@ class Directory:
             if hint_reason is not None:
                 reason += f"; hint: {hint_reason}"
             return RoutingDecision(
-                NATIONAL_TRIAGE, "triage", reason, hint_used=False, hint_reason=hint_reason
+                NATIONAL_TRIAGE,
+                "triage",
+                reason,
+                hint_used=False,
+                hint_reason=hint_reason,
+                directory_version=self.version,
+                rules_version=self.rules_version,
             )
 
         rule, agency = chosen
@@ -250,6 +258,8 @@ class Directory:
             candidates=candidates,
             hint_used=hint_used,
             hint_reason=hint_reason,
+            directory_version=self.version,
+            rules_version=self.rules_version,
         )
 
 
@@ -267,14 +277,30 @@ def _rule(data: dict[str, Any]) -> RoutingRule:
     return RoutingRule(**{**data, "copies": copies})
 
 
-@lru_cache
-def default_directory() -> Directory:
+def directory_from(agencies: dict[str, Any], rules: dict[str, Any]) -> Directory:
+    """A directory from its two documents (the shapes of shared/data/agencies.json and
+    routing_rules.json); ValueError, saying what, when they do not fit together."""
+    directory = Directory(
+        version=int(agencies["version"]),
+        agencies={a["id"]: _agency(a) for a in agencies["agencies"]},
+        rules_version=int(rules["version"]),
+        rules=tuple(_rule(r) for r in rules["rules"]),
+    )
+    for rule in directory.rules:
+        for target in (rule.target, *rule.copies):
+            if target.agency is not None and target.agency not in directory.agencies:
+                raise ValueError(f"rule {rule.id} names {target.agency}, not in the directory")
+    return directory
+
+
+def bundled_documents() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The directory and rules shipped with this release: the first ones ever published."""
     data = resources.files("shared.data")
     agencies = json.loads((data / "agencies.json").read_text())
     rules = json.loads((data / "routing_rules.json").read_text())
-    return Directory(
-        version=agencies["version"],
-        agencies={a["id"]: _agency(a) for a in agencies["agencies"]},
-        rules_version=rules["version"],
-        rules=tuple(_rule(r) for r in rules["rules"]),
-    )
+    return agencies, rules
+
+
+@lru_cache
+def default_directory() -> Directory:
+    return directory_from(*bundled_documents())

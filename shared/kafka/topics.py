@@ -18,11 +18,13 @@ AGENCY_PARTITIONS = 3
 # Internal: what other services ask of a complaint's owner, the router (docs/decisions/0001).
 # Partitioned like the log, so a complaint's commands meet its state on one router partition.
 COMMANDS = "complaints.commands"
+# Every version of the agency directory and routing rules (shared/contracts/routing.py).
+ROUTING = "routing.events"
 DEAD_LETTER_REASON = "pintu-dlq-reason"  # header naming why a message was dead-lettered
 SERVICES_WITH_DEAD_LETTERS = ("router", "sla", "notifier", "projections")
 # Durable tables of the stream processors (service, table). Provisioned with the rest so a
 # worker never races its own topic creation, and so operators see every topic in one list.
-STREAM_TABLES = (("router", "complaints"), ("sla", "deadlines"))
+STREAM_TABLES = (("sla", "deadlines"),)
 
 
 def app_id(service: str) -> str:
@@ -54,6 +56,7 @@ def planned_topics(agency_ids: Iterable[str], replication: int = 1) -> list[NewT
     topics = [
         NewTopic(EVENTS, EVENTS_PARTITIONS, replication, topic_configs=forever),
         NewTopic(COMMANDS, EVENTS_PARTITIONS, replication, topic_configs=forever),
+        NewTopic(ROUTING, 1, replication, topic_configs=forever),
     ]
     topics += [
         NewTopic(routed(a), AGENCY_PARTITIONS, replication, topic_configs=forever)

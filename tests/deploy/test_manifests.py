@@ -215,19 +215,21 @@ SERVICE_NEEDS: dict[str, list[tuple[str, str, str]]] = {
     "intake": [
         ("topic", "complaints.events", "Write"),
         ("topic", "complaints.commands", "Write"),
+        ("topic", "routing.events", "Read"),
+        ("topic", "routing.events", "Write"),
         ("transactionalId", "pintu-intake-pod-1", "Write"),
     ],
     "router": [
         ("topic", "complaints.events", "Read"),
         ("topic", "complaints.events", "Write"),
         ("topic", "complaints.commands", "Read"),
-        ("topic", "pintu-router-complaints-changelog", "Read"),
-        ("topic", "pintu-router-complaints-changelog", "Write"),
+        ("topic", "routing.events", "Read"),
+        ("topic", "routing.events", "Write"),
         ("topic", "complaints.routed.pemkab-oku-timur", "Write"),
         ("topic", "complaints.dlq.router", "Write"),
-        ("group", "pintu-router", "Read"),
+        ("group", "pintu-router-owner", "Read"),
         ("group", "pintu-router-fanout", "Read"),
-        ("transactionalId", "pintu-router-complaints.events-0", "Write"),
+        ("transactionalId", "pintu-router-owner-0", "Write"),
         ("transactionalId", "pintu-router-fanout-complaints.events-0", "Write"),
     ],
     "sla": [
@@ -499,11 +501,14 @@ def test_topics_are_the_public_contract(docs: list[Doc]) -> None:
     }
     routed = {f"complaints.routed.{a}" for a in agency_ids()}
     dead_letters = {f"complaints.dlq.{s}" for s in DEAD_LETTER_SERVICES}
-    tables = {"pintu-router-complaints-changelog", "pintu-sla-deadlines-changelog"}
+    tables = {"pintu-sla-deadlines-changelog"}
     internal = {"complaints.commands"}
-    assert set(topics) == {"complaints.events"} | internal | routed | dead_letters | tables
+    assert set(topics) == {"complaints.events", "routing.events"} | internal | routed | (
+        dead_letters | tables
+    )
+    assert topics["routing.events"]["spec"]["partitions"] == 1  # one order of versions
 
-    forever = {"complaints.events", "complaints.commands"} | routed | dead_letters
+    forever = {"complaints.events", "complaints.commands", "routing.events"} | routed | dead_letters
     for name in forever:
         assert topics[name]["spec"]["config"]["retention.ms"] == -1, name
     # Commands and tables mirror the log's partitions: a complaint's state stays on one worker.

@@ -64,7 +64,7 @@ async def test_a_filed_complaint_reaches_its_agency_gets_a_deadline_a_webhook_an
     assert mine[0].type == "pintu.complaint.routed"
     assert mine[0].subject == complaint_id
     assert mine[0].data["complaint"]["tracking_id"] == tracking_id
-    assert mine[0].data["rule_id"] == "jalan-daerah@v2"
+    assert mine[0].data["rule_id"].startswith("jalan-daerah@v")  # whichever rules are in force
 
     # The deadline is on the log.
     def deadline_recorded(records: list[Record]) -> bool:

@@ -47,8 +47,8 @@ def test_the_envelope_is_cloudevents_structured_json_with_a_sequence() -> None:
     assert envelope["subject"] == str(routed.originator_id)
     assert envelope["sequence"] == 2
     assert envelope["datacontenttype"] == "application/json"
-    assert envelope["dataversion"] == 3
-    assert envelope["dataschema"] == f"{BASE}/v1/schemas/pintu.complaint.routed/v3.json"
+    assert envelope["dataversion"] == 4
+    assert envelope["dataschema"] == f"{BASE}/v1/schemas/pintu.complaint.routed/v4.json"
     data = envelope["data"]
     assert (data["agency_id"], data["rule_id"], data["reason"]) == (
         "kemenkes",
@@ -104,6 +104,8 @@ def test_every_event_type_publishes_a_schema_of_its_data_only() -> None:
         "candidates",
         "hint_used",
         "hint_reason",
+        "directory_version",
+        "rules_version",
     }
     assert "originator_id" not in schemas["pintu.complaint.filed"]["properties"]
 
@@ -139,7 +141,7 @@ def test_data_newer_than_the_service_is_refused_not_guessed() -> None:
         decode(json.dumps(envelope).encode())
 
 
-def test_a_v1_routing_from_the_old_log_loads_through_the_v3_class() -> None:
+def test_a_v1_routing_from_the_old_log_loads_through_the_v4_class() -> None:
     # As the router wrote ComplaintRouted before v2: no agency view, no decision details.
     v1 = {
         "specversion": "1.0",
@@ -161,3 +163,5 @@ def test_a_v1_routing_from_the_old_log_loads_through_the_v3_class() -> None:
         (),
         False,
     )
+    # Decided before versions were recorded: a replay cannot re-decide it, and says so.
+    assert (routed.directory_version, routed.rules_version) == (None, None)

@@ -5,12 +5,17 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.router.lifecycle import MAX_DECLINES, on_command, on_filed, replay
+from services.router.lifecycle import MAX_DECLINES, on_command, on_filed, replay, reproduce
 from shared.contracts.cloudevents import decode, encode
 from shared.contracts.commands import Command, Decline, Reassign
 from shared.domain.complaint import Channel, Complaint, InvalidTransition
 from shared.domain.deadlines import FIRST_FOLLOW_UP
-from shared.domain.routing import NATIONAL_TRIAGE, default_directory
+from shared.domain.routing import (
+    NATIONAL_TRIAGE,
+    bundled_documents,
+    default_directory,
+    directory_from,
+)
 
 DIRECTORY = default_directory()
 
@@ -130,3 +135,21 @@ def test_the_decision_travels_whole_tembusan_candidates_and_the_hint_verdict() -
     assert (routed.agency_id, routed.copies) == ("pemkot-bandung", ("kemensos",))
     assert routed.candidates[0] == "pemkot-bandung"
     assert routed.hint_used is False and routed.hint_reason is None
+
+
+def test_a_replay_re_decides_each_routing_with_the_versions_it_names() -> None:
+    history = filed(category="pungutan-liar", region="16.08")
+    history = recorded(history, on_filed(replay(history), DIRECTORY))
+    decline = command(Decline(agency_id="pemkab-oku-timur", reason="bukan wewenang kami"))
+    history = recorded(history, on_command(replay(history), decline, DIRECTORY))
+    known = {(DIRECTORY.version, DIRECTORY.rules_version): DIRECTORY}
+    assert reproduce(history, lambda d, r: known.get((d, r))) == []
+
+    # Had other rules been in force under the same version numbers, the replay says so.
+    agencies, rules = bundled_documents()
+    changed = [r for r in rules["rules"] if r["id"] != "pungutan-liar-daerah"]
+    tampered = directory_from(agencies, {**rules, "rules": changed})
+    differences = reproduce(history, lambda d, r: tampered)
+    assert differences and "recorded pemkab-oku-timur" in differences[0]
+    # Versions nobody published cannot vouch for anything.
+    assert "not published" in reproduce(history, lambda d, r: None)[0]

@@ -1,0 +1,222 @@
+"""The router as each complaint's one writer after filing (docs/decisions/0001), exactly once.
+
+For every partition number p it owns, the router reads complaints.events p (filings,
+and everything else appended) and complaints.commands p (what others ask), decides
+with services/router/lifecycle.py, and appends the outcome to complaints.events p in
+one Kafka transaction with the input offsets. Its state, each complaint's history, is
+the log itself: on taking a partition over it first fences the previous owner (whose
+open transaction is aborted), then reads that partition of the log to its end. So
+after a crash or a rebalance nothing is lost, nothing is done twice, and no state
+outside Kafka can disagree with it.
+
+faust-streaming's tables are not written in the transaction of the output they go
+with (a complaint was lost in the crash test), hence plain aiokafka transactions here.
+"""
+
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import TypeAlias
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.structs import ConsumerRecord
+
+from services.router.lifecycle import on_command, on_filed, replay
+from shared import metrics
+from shared.contracts.cloudevents import PoisonMessage, decode, encode
+from shared.contracts.commands import decode_command
+from shared.domain.complaint import Complaint, InvalidTransition
+from shared.domain.model import DomainEvent
+from shared.kafka import topics
+from shared.kafka.clients import KafkaConnection, start
+from shared.kafka.routing_feed import RoutingFeed
+from shared.logs import about_complaint
+
+log = logging.getLogger(__name__)
+GROUP = "pintu-router-owner"
+SOURCE = "/pintu/router"
+
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
+History: TypeAlias = list[bytes]
+
+
+class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, connection: KafkaConnection, routing: RoutingFeed, base_url: str) -> None:
+        self._connection = connection
+        self._routing = routing
+        self._base_url = base_url
+        self._consumer = AIOKafkaConsumer(
+            **connection.client_kwargs(),
+            group_id=GROUP,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            # Range, not aiokafka's round-robin: partition p of the log and of the commands
+            # go to the same router, the one holding p's histories and transactional id.
+            partition_assignment_strategy=(RangePartitionAssignor,),
+        )
+        self._producers: dict[int, AIOKafkaProducer] = {}
+        self._histories: dict[int, dict[bytes, History]] = {}
+        self._checked: set[TopicPartition] = set()
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        for p in {tp.partition for tp in revoked}:
+            self._histories.pop(p, None)
+            self._checked -= {TopicPartition(topics.EVENTS, p), TopicPartition(topics.COMMANDS, p)}
+            producer = self._producers.pop(p, None)
+            if producer is not None:
+                await producer.stop()
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        pass  # ownership is taken on a partition's first batch, where a failure is not swallowed
+
+    async def run(self) -> None:
+        await self._routing.ready.wait()  # never decide before the rules in force are known
+        self._consumer.subscribe([topics.EVENTS, topics.COMMANDS], listener=self)
+        await start(self._consumer, self._connection)
+        try:
+            while True:
+                batches = await self._consumer.getmany(timeout_ms=500, max_records=500)
+                for tp, records in batches.items():
+                    producer = await self._own(tp, records[0].offset)
+                    if producer is not None:
+                        await self._process(producer, tp, records)
+        finally:
+            for producer in self._producers.values():
+                await producer.stop()
+            self._producers.clear()
+            await self._consumer.stop()
+
+    async def _own(self, tp: TopicPartition, first_offset: int) -> AIOKafkaProducer | None:
+        """Partition p's producer, or None when this batch began before the committed offset."""
+        p = tp.partition
+        if p not in self._producers:
+            producer = AIOKafkaProducer(
+                **self._connection.client_kwargs(),
+                transactional_id=f"{GROUP}-{p}",
+                acks="all",
+                enable_idempotence=True,
+            )
+            await start(producer, self._connection)  # fences the previous owner of p
+            self._producers[p] = producer
+            self._histories[p] = await self._read_log(p)
+        if tp not in self._checked:
+            # Read the committed offset only now, after fencing: it can no longer move.
+            committed = await self._consumer.committed(tp)
+            self._checked.add(tp)
+            if committed is not None and committed != first_offset:
+                self._consumer.seek(tp, committed)
+                return None
+        return self._producers[p]
+
+    async def _read_log(self, p: int) -> dict[bytes, History]:
+        """Every complaint's history on complaints.events p, up to its committed end."""
+        partition = TopicPartition(topics.EVENTS, p)
+        reader = AIOKafkaConsumer(
+            **self._connection.client_kwargs(), group_id=None, isolation_level="read_committed"
+        )
+        reader.assign([partition])
+        await start(reader, self._connection)
+        histories: dict[bytes, History] = {}
+        try:
+            await reader.seek_to_beginning(partition)
+            end = (await reader.end_offsets([partition]))[partition]
+            while await reader.position(partition) < end:
+                batch = await reader.getmany(partition, timeout_ms=1000)
+                for record in batch.get(partition, []):
+                    # Poison is no one's history; it is dead-lettered when processed.
+                    with contextlib.suppress(PoisonMessage):
+                        _remember(histories, record)
+        finally:
+            await reader.stop()
+        log.info("took over partition %d: %d complaints", p, len(histories))
+        return histories
+
+    async def _process(
+        self, producer: AIOKafkaProducer, tp: TopicPartition, records: Sequence[Record]
+    ) -> None:
+        histories = self._histories[tp.partition]
+        async with producer.transaction():
+            for record in records:
+                if tp.topic == topics.COMMANDS:
+                    new = await self._command(producer, histories, record)
+                else:
+                    new = await self._event(producer, histories, record)
+                for event in new:
+                    await self._append(producer, tp.partition, histories, event)
+            await producer.send_offsets_to_transaction({tp: records[-1].offset + 1}, GROUP)
+
+    async def _event(
+        self, producer: AIOKafkaProducer, histories: dict[bytes, History], record: Record
+    ) -> list[DomainEvent]:
+        try:
+            event = _remember(histories, record)
+        except PoisonMessage as poison:
+            await _dead_letter(producer, record, str(poison))
+            return []
+        history = histories[record.key or b""]
+        # A filing is routed once: when nothing followed it on the log yet.
+        if not isinstance(event, Complaint.Filed) or len(history) != 1:
+            return []
+        with about_complaint(event.originator_id):
+            return on_filed(replay(history), self._routing.current)
+
+    async def _command(
+        self, producer: AIOKafkaProducer, histories: dict[bytes, History], record: Record
+    ) -> list[DomainEvent]:
+        try:
+            command = decode_command(record.value)
+        except PoisonMessage as poison:
+            await _dead_letter(producer, record, str(poison))
+            return []
+        with about_complaint(command.complaint_id):
+            history = histories.get(str(command.complaint_id).encode(), [])
+            try:
+                return on_command(replay(history), command, self._routing.current)
+            except InvalidTransition as refused:
+                await _dead_letter(producer, record, f"command {command.id} refused: {refused}")
+                return []
+
+    async def _append(
+        self,
+        producer: AIOKafkaProducer,
+        p: int,
+        histories: dict[bytes, History],
+        event: DomainEvent,
+    ) -> None:
+        key, value = encode(event, SOURCE, self._base_url)
+        await producer.send(topics.EVENTS, value, key=key, partition=p)
+        histories.setdefault(key, []).append(value)
+        if isinstance(event, Complaint.Routed):
+            log.info("complaint routed", extra={"agency_id": event.agency_id})
+            metrics.COMPLAINTS_ROUTED.labels(agency_id=event.agency_id).inc()
+        elif isinstance(event, Complaint.DeadlineScheduled):
+            metrics.DEADLINES_SCHEDULED.labels(stage=event.stage).inc()
+
+
+def _remember(histories: dict[bytes, History], record: Record) -> DomainEvent:
+    """Decode a record of the log and add it to its complaint's history, unless known."""
+    event = decode(record.value)
+    history = histories.setdefault(record.key or b"", [])
+    if event.originator_version == len(history) + 1:
+        history.append(record.value)
+    elif event.originator_version > len(history) + 1:
+        log.error(
+            "gap in the history of %s: #%d after #%d",
+            record.key,
+            event.originator_version,
+            len(history),
+        )
+    return event
+
+
+async def _dead_letter(producer: AIOKafkaProducer, record: Record, reason: str) -> None:
+    log.warning("dead-lettered: %s", reason)
+    await producer.send(
+        topics.dead_letters("router"),
+        record.value,
+        key=record.key,
+        headers=[(topics.DEAD_LETTER_REASON, reason.encode())],
+    )
+    metrics.DEAD_LETTERS.labels(service="router").inc()
