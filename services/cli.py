@@ -5,6 +5,7 @@ import asyncio
 import sys
 from collections.abc import Callable
 
+from shared import clock
 from shared.config import Settings, get_settings
 from shared.database import open_database
 from shared.domain.routing import default_directory
@@ -167,8 +168,11 @@ def main(argv: list[str] | None = None) -> int:
             subparser.add_argument("--yes", action="store_true", help="yes, empty them")
     args = parser.parse_args(argv)
     command, _ = COMMANDS[args.command]
+    settings = get_settings()
+    if settings.clock_file is not None:
+        clock.use_clock(clock.file_clock(settings.clock_file))
     try:
-        return command(get_settings(), args)
+        return command(settings, args)
     except (BrokerSetupError, KafkaSignInFailed) as error:
         print(f"pintu: {error}", file=sys.stderr)
         return 2

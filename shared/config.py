@@ -7,6 +7,8 @@ from typing import Literal, Self
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.domain.deadlines import DeadlinePolicy
+
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 
 KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
@@ -77,6 +79,29 @@ class Settings(BaseSettings):
     # Replication of internal topics; 1 on a single development broker, 3 in production.
     topic_replication: int = 1
 
+    # The lifecycle (shared/domain/deadlines.py). Whether the national admin verifies each
+    # complaint before it is routed; off, the router routes on filing.
+    verification_required: bool = False
+    # The deadlines of the handbook's table, per deployment (PINTU_SLA_FIRST_FOLLOW_UP_WORKING_DAYS=5, ...).
+    sla_verification_working_days: int = 3
+    sla_triage_working_days: int = 3
+    sla_first_follow_up_working_days: int = 5
+    sla_simple_working_days: int = 5
+    sla_standard_working_days: int = 14
+    sla_field_inspection_days: int = 60
+    sla_escalation_working_days: int = 3
+    sla_reporter_info_working_days: int = 10
+    sla_reply_window_working_days: int = 10
+    sla_warn_at: float = Field(default=0.75, gt=0, lt=1)
+    sla_archive_when_reporter_silent: bool = True
+    # How often the SLA service looks for deadlines that fell due.
+    sla_check_seconds: float = 5.0
+    # How long an action over HTTP waits for the router's verdict before answering 202.
+    action_wait_seconds: float = 10.0
+    # Simulated time: a file holding an ISO 8601 instant that every process takes as now
+    # (tests and drills); unset, the system clock.
+    clock_file: Path | None = None
+
     @field_validator("kafka_security_protocol", "kafka_sasl_mechanism", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
@@ -102,6 +127,22 @@ class Settings(BaseSettings):
                 "set KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT (or SASL_SSL)"
             )
         return self
+
+    @property
+    def deadline_policy(self) -> DeadlinePolicy:
+        return DeadlinePolicy(
+            verification_working_days=self.sla_verification_working_days,
+            triage_working_days=self.sla_triage_working_days,
+            first_follow_up_working_days=self.sla_first_follow_up_working_days,
+            simple_working_days=self.sla_simple_working_days,
+            standard_working_days=self.sla_standard_working_days,
+            field_inspection_days=self.sla_field_inspection_days,
+            escalation_working_days=self.sla_escalation_working_days,
+            reporter_info_working_days=self.sla_reporter_info_working_days,
+            reply_window_working_days=self.sla_reply_window_working_days,
+            warn_at=self.sla_warn_at,
+            archive_when_reporter_silent=self.sla_archive_when_reporter_silent,
+        )
 
     @property
     def bootstrap_servers(self) -> str:

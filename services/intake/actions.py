@@ -1,26 +1,47 @@
-"""What agencies and the national admin do to a complaint: bukan wewenang, reassignment.
+"""What people do to a complaint, by role: the national admin, the agency, the reporter.
 
-Intake checks who asks and whether the action makes sense now (from the read
-model), then hands a command to the complaint's owner, the router, which
-records the events (docs/decisions/0001). So the answer is 202: accepted, and
-visible in the complaint's timeline within seconds.
+Intake checks who asks (an admin or agency key, or the reporter token) and hands a
+command to the complaint's owner, the router, which checks it against the
+complaint's state and records the events (docs/decisions/0001). Intake waits for
+the router's verdict: 200 with the new status, or 409 with the reason and nothing
+recorded. Two actions at the same moment are decided one after the other, so one
+of two conflicting actions is refused. A verdict that takes longer than
+PINTU_ACTION_WAIT_SECONDS leaves the action accepted (202): the timeline tells.
 """
 
 import hmac
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.intake.complaints import FilingDep, ReadModelDep
+from services.intake.complaints import FilingDep, ReadModelDep, proves_reporter
+from services.intake.outcomes import Outcomes
 from services.intake.schemas import Problem
 from shared import clock
 from shared.config import Settings
-from shared.contracts.commands import Command, Decline, Reassign, encode_command
+from shared.contracts.commands import (
+    Acknowledge,
+    Action,
+    Archive,
+    Command,
+    Decline,
+    FollowUp,
+    Postpone,
+    Rate,
+    Reassign,
+    Reopen,
+    Reply,
+    RequestInformation,
+    Resolve,
+    Verify,
+    encode_command,
+)
 from shared.contracts.routing import RoutingPublished
-from shared.domain.complaint import Status
-from shared.domain.routing import NATIONAL_TRIAGE, default_directory
+from shared.domain.complaint import NATIONAL_TRIAGE
+from shared.domain.deadlines import Tier
+from shared.domain.routing import default_directory
 from shared.domain.tracking import is_tracking_id
 from shared.kafka import topics
 from shared.kafka.clients import KafkaConnection
@@ -28,16 +49,18 @@ from shared.kafka.publisher import Record
 from shared.kafka.routing_feed import publish, read_published
 from shared.projections.inbox import ComplaintView
 
-router = APIRouter(tags=["agencies and the national admin"])
-HOLDING = (Status.DISPOSED_NOT_FOLLOWED_UP, Status.DISPOSED_IN_PROGRESS)
+router = APIRouter(tags=["actions of the national admin, agencies and reporters"])
+NATIONAL_ADMIN = "national-admin"
+
+
+# Free text a person reads later: long enough to mean something, short enough to read.
+Text = Annotated[str, Field(min_length=10, max_length=2000)]
 
 
 class DeclineRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(
-        min_length=10,
-        max_length=2000,
+    reason: Text = Field(
         description="why this is not the agency's authority, in words the next agency can use",
         examples=[
             "Ruas jalan ini jalan provinsi (SK Gubernur Sumsel 2023), bukan jalan kabupaten."
@@ -49,16 +72,62 @@ class ReassignRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     agency_id: str = Field(max_length=120, examples=["kemen-pu"])
-    reason: str = Field(
-        min_length=10,
-        max_length=2000,
+    reason: Text = Field(
+        description="why it goes there",
         examples=["Ruas ini jalan nasional; wewenang Kementerian PU."],
     )
 
 
-class ActionAccepted(BaseModel):
+class ReasonRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Text = Field(
+        description="the reason, kept in the complaint's history",
+        examples=["Laporan tidak memuat lokasi; menunggu keterangan pelapor."],
+    )
+
+
+class AcknowledgeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tier: Tier = Field(
+        default=Tier.STANDARD,
+        description="how much work completion takes: sederhana 5 WD, "
+        "tanpa_peninjauan_lapangan 14 WD, peninjauan_lapangan 60 days",
+        examples=[Tier.FIELD_INSPECTION],
+    )
+
+
+class QuestionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: Text = Field(
+        description="what the agency needs from the reporter; the clocks pause until the answer",
+        examples=["Mohon kirimkan foto lokasi dan nama desa tempat jalan rusak."],
+    )
+
+
+class MessageRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: Text = Field(
+        description="the text the reporter reads",
+        examples=["Tim dinas PUPR telah meninjau lokasi; penambalan dijadwalkan pekan depan."],
+    )
+
+
+class RatingRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    score: int = Field(ge=1, le=5, examples=[4])
+    comment: str | None = Field(default=None, max_length=2000, examples=["Cepat ditangani."])
+
+
+class ActionResult(BaseModel):
     command_id: uuid.UUID
     tracking_id: str
+    outcome: str = Field(description="accepted (recorded) or pending (the router is busy)")
+    status: str | None = Field(description="the complaint's status afterwards, when known")
     status_url: str
     detail: str
 
@@ -80,9 +149,24 @@ def settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
+def outcomes(request: Request) -> Outcomes:
+    return request.app.state.outcomes  # type: ignore[no-any-return]
+
+
 KeyDep = Annotated[str, Depends(bearer)]
 SettingsDep = Annotated[Settings, Depends(settings)]
+OutcomesDep = Annotated[Outcomes, Depends(outcomes)]
+ReporterTokenDep = Annotated[
+    str | None, Header(alias="X-Reporter-Token", description="the reporter token from filing")
+]
 FORBIDDEN = {"model": Problem, "description": "the key is not this agency's (or an admin's)"}
+ANSWERS: dict[int | str, dict[str, object]] = {
+    202: {"model": ActionResult, "description": "accepted; the router has not answered yet"},
+    401: {"model": Problem},
+    403: FORBIDDEN,
+    404: {"model": Problem},
+    409: {"model": Problem, "description": "not allowed in the complaint's state; the reason"},
+}
 
 
 def _known(key: str, allowed: list[str]) -> bool:
@@ -96,88 +180,311 @@ def _complaint(store: ReadModelDep, tracking_id: str) -> ComplaintView:
     return view
 
 
-async def _submit(
-    filing: FilingDep, view: ComplaintView, action: Decline | Reassign
-) -> ActionAccepted:
-    command = Command(
-        id=uuid.uuid4(),
-        complaint_id=uuid.UUID(view.complaint_id),
-        issued_at=clock.now(),
-        action=action,
-    )
-    await filing.publisher.publish(Record(topics.COMMANDS, *encode_command(command)))
-    return ActionAccepted(
-        command_id=command.id,
-        tracking_id=view.tracking_id,
-        status_url=f"{filing.base_url}/v1/complaints/{view.tracking_id}",
-        detail="Accepted: the complaint's timeline shows the outcome within seconds.",
-    )
+def _require_admin(key: str, config: Settings, what: str) -> None:
+    if not _known(key, config.admin_api_keys):
+        raise HTTPException(403, f"Only the national admin may {what}.")
+
+
+def _require_agency(key: str, config: Settings, agency_id: str) -> None:
+    keys = config.agency_api_keys
+    if not _known(key, keys.get(agency_id, []) + keys.get("*", [])):
+        raise HTTPException(403, f"This key may not act for {agency_id}.")
+
+
+def _reporter_view(store: ReadModelDep, tracking_id: str, token: str | None) -> ComplaintView:
+    view = _complaint(store, tracking_id)
+    if not proves_reporter(view, token):
+        raise HTTPException(
+            403, "Only the reporter may do this: send the reporter token as X-Reporter-Token."
+        )
+    return view
+
+
+class Actions:
+    """Send a command to the complaint's owner and answer with its verdict."""
+
+    def __init__(self, filing: FilingDep, waiting: OutcomesDep, config: SettingsDep) -> None:
+        self.filing = filing
+        self.waiting = waiting
+        self.config = config
+
+    async def submit(self, view: ComplaintView, action: Action, response: Response) -> ActionResult:
+        command = Command(
+            id=uuid.uuid4(),
+            complaint_id=uuid.UUID(view.complaint_id),
+            issued_at=clock.now(),
+            action=action,
+        )
+        verdict = self.waiting.expect(command.id)
+        await self.filing.publisher.publish(Record(topics.COMMANDS, *encode_command(command)))
+        outcome = await self.waiting.wait(command.id, verdict, self.config.action_wait_seconds)
+        status_url = f"{self.filing.base_url}/v1/complaints/{view.tracking_id}"
+        if outcome is None:
+            response.status_code = status.HTTP_202_ACCEPTED
+            return ActionResult(
+                command_id=command.id,
+                tracking_id=view.tracking_id,
+                outcome="pending",
+                status=None,
+                status_url=status_url,
+                detail="Accepted: the complaint's timeline shows the outcome shortly.",
+            )
+        if not outcome.accepted:
+            raise HTTPException(
+                409, f"Not done: {outcome.reason}. Nothing was recorded for {view.tracking_id}."
+            )
+        return ActionResult(
+            command_id=command.id,
+            tracking_id=view.tracking_id,
+            outcome="accepted",
+            status=outcome.status,
+            status_url=status_url,
+            detail="Recorded: the complaint's timeline shows it within seconds.",
+        )
+
+
+ActionsDep = Annotated[Actions, Depends()]
+
+
+# -- the national admin (KemenPANRB) -----------------------------------------------------
 
 
 @router.post(
-    "/v1/agencies/{agency_id}/complaints/{tracking_id}/decline",
-    status_code=status.HTTP_202_ACCEPTED,
+    "/v1/admin/complaints/{tracking_id}/verify",
+    summary="Verify a complaint; the router disposes it at once (when verification applies)",
+    responses=ANSWERS,
+)
+async def verify(
+    tracking_id: str, key: KeyDep, store: ReadModelDep, act: ActionsDep, response: Response
+) -> ActionResult:
+    _require_admin(key, act.config, "verify complaints")
+    view = _complaint(store, tracking_id)
+    return await act.submit(view, Verify(admin=NATIONAL_ADMIN), response)
+
+
+@router.post(
+    "/v1/admin/complaints/{tracking_id}/reassign",
+    summary="The national admin sends a complaint to an agency by hand",
+    responses={**ANSWERS, 422: {"model": Problem, "description": "unknown agency"}},
+)
+async def reassign(
+    tracking_id: str,
+    body: ReassignRequest,
+    key: KeyDep,
+    store: ReadModelDep,
+    act: ActionsDep,
+    response: Response,
+) -> ActionResult:
+    _require_admin(key, act.config, "reassign complaints")
+    if body.agency_id not in default_directory().agencies:
+        raise HTTPException(422, f"There is no agency {body.agency_id!r} in the directory.")
+    view = _complaint(store, tracking_id)
+    action = Reassign(agency_id=body.agency_id, admin=NATIONAL_ADMIN, reason=body.reason.strip())
+    return await act.submit(view, action, response)
+
+
+@router.post(
+    "/v1/admin/complaints/{tracking_id}/postpone",
+    summary="Tunda: wait for the reporter, with the clocks paused",
+    responses=ANSWERS,
+)
+async def postpone(
+    tracking_id: str,
+    body: ReasonRequest,
+    key: KeyDep,
+    store: ReadModelDep,
+    act: ActionsDep,
+    response: Response,
+) -> ActionResult:
+    _require_admin(key, act.config, "postpone complaints")
+    view = _complaint(store, tracking_id)
+    action = Postpone(admin=NATIONAL_ADMIN, reason=body.reason.strip())
+    return await act.submit(view, action, response)
+
+
+@router.post(
+    "/v1/admin/complaints/{tracking_id}/archive",
+    summary="Archive a complaint (arsip), with the reason",
+    responses=ANSWERS,
+)
+async def archive(
+    tracking_id: str,
+    body: ReasonRequest,
+    key: KeyDep,
+    store: ReadModelDep,
+    act: ActionsDep,
+    response: Response,
+) -> ActionResult:
+    _require_admin(key, act.config, "archive complaints")
+    view = _complaint(store, tracking_id)
+    return await act.submit(
+        view, Archive(admin=NATIONAL_ADMIN, reason=body.reason.strip()), response
+    )
+
+
+# -- the agency holding the complaint (its admin or pejabat penghubung) ------------------
+
+AGENCY = "/v1/agencies/{agency_id}/complaints/{tracking_id}"
+
+
+@router.post(
+    f"{AGENCY}/decline",
     summary="Bukan wewenang: the complaint is not this agency's authority",
     description="The complaint goes to the next competent agency, never back to this one; "
     "after three declines the national admin decides.",
-    responses={
-        401: {"model": Problem},
-        403: FORBIDDEN,
-        404: {"model": Problem},
-        409: {"model": Problem, "description": "the complaint is not in this agency's inbox"},
-    },
+    responses=ANSWERS,
 )
 async def decline(
     agency_id: str,
     tracking_id: str,
     body: DeclineRequest,
     key: KeyDep,
-    config: SettingsDep,
     store: ReadModelDep,
-    filing: FilingDep,
-) -> ActionAccepted:
-    keys = config.agency_api_keys
-    if not _known(key, keys.get(agency_id, []) + keys.get("*", [])):
-        raise HTTPException(403, f"This key may not act for {agency_id}.")
+    act: ActionsDep,
+    response: Response,
+) -> ActionResult:
+    _require_agency(key, act.config, agency_id)
     if agency_id == NATIONAL_TRIAGE:
         raise HTTPException(409, "National triage does not decline; reassign the complaint.")
     view = _complaint(store, tracking_id)
-    if view.agency_id != agency_id or view.status not in HOLDING:
-        raise HTTPException(409, f"Complaint {tracking_id} is not in {agency_id}'s inbox now.")
-    return await _submit(filing, view, Decline(agency_id=agency_id, reason=body.reason.strip()))
+    action = Decline(agency_id=agency_id, reason=body.reason.strip())
+    return await act.submit(view, action, response)
 
 
 @router.post(
-    "/v1/admin/complaints/{tracking_id}/reassign",
-    status_code=status.HTTP_202_ACCEPTED,
-    summary="The national admin sends a complaint to an agency by hand",
-    responses={
-        401: {"model": Problem},
-        403: FORBIDDEN,
-        404: {"model": Problem},
-        409: {"model": Problem, "description": "already with that agency, or closed"},
-        422: {"model": Problem, "description": "unknown agency"},
-    },
+    f"{AGENCY}/acknowledge",
+    summary="Take the complaint up (sedang diproses) and say how much work it takes",
+    responses=ANSWERS,
 )
-async def reassign(
+async def acknowledge(
+    agency_id: str,
     tracking_id: str,
-    body: ReassignRequest,
+    body: AcknowledgeRequest,
     key: KeyDep,
-    config: SettingsDep,
     store: ReadModelDep,
-    filing: FilingDep,
-) -> ActionAccepted:
-    if not _known(key, config.admin_api_keys):
-        raise HTTPException(403, "Only the national admin may reassign complaints.")
-    if body.agency_id not in default_directory().agencies:
-        raise HTTPException(422, f"There is no agency {body.agency_id!r} in the directory.")
+    act: ActionsDep,
+    response: Response,
+) -> ActionResult:
+    _require_agency(key, act.config, agency_id)
     view = _complaint(store, tracking_id)
-    if view.agency_id == body.agency_id:
-        raise HTTPException(409, f"Complaint {tracking_id} is already with {body.agency_id}.")
-    if view.status in (Status.DISPOSED_DONE, Status.ARCHIVED):
-        raise HTTPException(409, f"Complaint {tracking_id} is closed; it cannot be reassigned.")
-    action = Reassign(agency_id=body.agency_id, admin="national-admin", reason=body.reason.strip())
-    return await _submit(filing, view, action)
+    return await act.submit(view, Acknowledge(agency_id=agency_id, tier=body.tier), response)
+
+
+@router.post(
+    f"{AGENCY}/request-information",
+    summary="Ask the reporter for information; the clocks pause until the answer",
+    responses=ANSWERS,
+)
+async def request_information(
+    agency_id: str,
+    tracking_id: str,
+    body: QuestionRequest,
+    key: KeyDep,
+    store: ReadModelDep,
+    act: ActionsDep,
+    response: Response,
+) -> ActionResult:
+    _require_agency(key, act.config, agency_id)
+    view = _complaint(store, tracking_id)
+    action = RequestInformation(agency_id=agency_id, question=body.question.strip())
+    return await act.submit(view, action, response)
+
+
+@router.post(
+    f"{AGENCY}/follow-up",
+    summary="Post a tindak lanjut for the reporter",
+    responses=ANSWERS,
+)
+async def follow_up(
+    agency_id: str,
+    tracking_id: str,
+    body: MessageRequest,
+    key: KeyDep,
+    store: ReadModelDep,
+    act: ActionsDep,
+    response: Response,
+) -> ActionResult:
+    _require_agency(key, act.config, agency_id)
+    view = _complaint(store, tracking_id)
+    action = FollowUp(agency_id=agency_id, message=body.message.strip())
+    return await act.submit(view, action, response)
+
+
+@router.post(
+    f"{AGENCY}/resolve",
+    summary="The work is done (terdisposisi selesai); the reporter may reopen for a while",
+    responses=ANSWERS,
+)
+async def resolve(
+    agency_id: str,
+    tracking_id: str,
+    body: MessageRequest,
+    key: KeyDep,
+    store: ReadModelDep,
+    act: ActionsDep,
+    response: Response,
+) -> ActionResult:
+    _require_agency(key, act.config, agency_id)
+    view = _complaint(store, tracking_id)
+    action = Resolve(agency_id=agency_id, message=body.message.strip())
+    return await act.submit(view, action, response)
+
+
+# -- the reporter (pelapor), proven by the reporter token -------------------------------
+
+
+@router.post(
+    "/v1/complaints/{tracking_id}/reply",
+    summary="The reporter answers a question or a follow-up",
+    responses=ANSWERS,
+)
+async def reply(
+    tracking_id: str,
+    body: MessageRequest,
+    token: ReporterTokenDep,
+    store: ReadModelDep,
+    act: ActionsDep,
+    response: Response,
+) -> ActionResult:
+    view = _reporter_view(store, tracking_id, token)
+    return await act.submit(view, Reply(message=body.message.strip()), response)
+
+
+@router.post(
+    "/v1/complaints/{tracking_id}/reopen",
+    summary="The reporter is not satisfied: the agency works on (within the reply window)",
+    responses=ANSWERS,
+)
+async def reopen(
+    tracking_id: str,
+    body: ReasonRequest,
+    token: ReporterTokenDep,
+    store: ReadModelDep,
+    act: ActionsDep,
+    response: Response,
+) -> ActionResult:
+    view = _reporter_view(store, tracking_id, token)
+    return await act.submit(view, Reopen(reason=body.reason.strip()), response)
+
+
+@router.post(
+    "/v1/complaints/{tracking_id}/rating",
+    summary="The reporter rates the answer, 1 to 5",
+    responses=ANSWERS,
+)
+async def rate(
+    tracking_id: str,
+    body: RatingRequest,
+    token: ReporterTokenDep,
+    store: ReadModelDep,
+    act: ActionsDep,
+    response: Response,
+) -> ActionResult:
+    view = _reporter_view(store, tracking_id, token)
+    return await act.submit(view, Rate(score=body.score, comment=body.comment), response)
+
+
+# -- routing rules ----------------------------------------------------------------------
 
 
 class RulesDocument(BaseModel):

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from services.intake import actions, complaints, open311
 from services.intake.filing import Filing, IdempotencyConflict, IdempotencyInProgress
 from services.intake.limits import BodyLimit, RateLimit, RateLimiter
+from services.intake.outcomes import Outcomes
 from services.intake.schemas import FieldError, Problem
 from services.intake.store import IntakeStore
 from shared.config import Settings
@@ -44,10 +45,13 @@ def create_app(settings: Settings) -> FastAPI:
     kafka = KafkaConnection.from_settings(settings)
     publisher = Publisher(kafka, "intake", settings.publish_timeout_seconds)
     database = open_database(settings.database)
+    outcomes = Outcomes(kafka)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        outcomes.start()
         yield
+        await outcomes.stop()
         await publisher.close()
         database.dispose()
 
@@ -65,6 +69,7 @@ def create_app(settings: Settings) -> FastAPI:
         base_url=settings.public_base_url,
     )
     app.state.read_model = InboxStore(database)
+    app.state.outcomes = outcomes
     app.state.settings = settings
     app.include_router(health_routes(BrokerProbe(kafka)))
     app.include_router(complaints.router)

@@ -22,7 +22,7 @@ from shared.domain.catalogue import categories
 from shared.domain.complaint import STATUS_LABELS
 from shared.domain.routing import default_directory
 from shared.domain.tracking import is_tracking_id
-from shared.projections.inbox import InboxStore
+from shared.projections.inbox import ComplaintView, InboxStore
 
 router = APIRouter()
 
@@ -45,6 +45,15 @@ def json_body(content_type: Annotated[str | None, Header()] = None) -> None:
         raise HTTPException(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "Send the complaint as application/json."
         )
+
+
+def proves_reporter(view: ComplaintView, token: str | None) -> bool:
+    """The reporter token handed out at filing, checked against its hash on the log."""
+    return bool(
+        token
+        and view.reporter_token_hash
+        and hmac.compare_digest(token_hash(token), view.reporter_token_hash)
+    )
 
 
 FilingDep = Annotated[Filing, Depends(filing)]
@@ -103,12 +112,7 @@ async def complaint_status(
     not_found = HTTPException(404, f"No complaint with tracking id {tracking_id} (yet).")
     if view is None:
         raise not_found
-    is_reporter = bool(
-        x_reporter_token
-        and view.reporter_token_hash
-        and hmac.compare_digest(token_hash(x_reporter_token), view.reporter_token_hash)
-    )
-    if view.confidential and not is_reporter:
+    if view.confidential and not proves_reporter(view, x_reporter_token):
         raise not_found  # rahasia: not even its existence is public
     return ComplaintStatusView(
         tracking_id=view.tracking_id,

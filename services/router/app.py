@@ -49,9 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         loops = [
             asyncio.create_task(forever("routing feed", follow_routing)),
-            asyncio.create_task(
-                forever("owner", lambda: Owner(kafka, routing, settings.public_base_url).run())
-            ),
+            asyncio.create_task(forever("owner", lambda: Owner(kafka, routing, settings).run())),
             asyncio.create_task(forever("fan-out", lambda: FanOut(kafka).run())),
         ]
         log.info("router ready: routing, transfers and fan-out running")

@@ -1,19 +1,35 @@
 """The router as each complaint's owner after filing (docs/decisions/0001), without any I/O.
 
 Given a complaint rebuilt from its history and what just arrived (its filing,
-or a command), the events to append: routing with its first deadline, a
-decline followed by the next routing, a reassignment by hand.
+or a command), the events to append: routing with its deadlines, a decline
+followed by the next routing, a reassignment by hand, every role's action on
+the complaint, and what a deadline falling due sets off.
 """
 
 from collections.abc import Callable, Iterable
 
 from shared import clock
 from shared.contracts.cloudevents import decode
-from shared.contracts.commands import Command, Decline, Reassign
-from shared.domain.complaint import Complaint, InvalidTransition
-from shared.domain.deadlines import start_first_follow_up
+from shared.contracts.commands import (
+    Acknowledge,
+    Archive,
+    Command,
+    DeadlinePassed,
+    Decline,
+    FollowUp,
+    Postpone,
+    Rate,
+    Reassign,
+    Reopen,
+    Reply,
+    RequestInformation,
+    Resolve,
+    Verify,
+)
+from shared.domain.complaint import NATIONAL_TRIAGE, Complaint, InvalidTransition
+from shared.domain.deadlines import DeadlinePolicy
 from shared.domain.model import Aggregate, DomainEvent
-from shared.domain.routing import NATIONAL_TRIAGE, Directory, RoutingDecision
+from shared.domain.routing import Directory, RoutingDecision
 
 # After this many "bukan wewenang", a person decides: the national triage queue.
 MAX_DECLINES = 3
@@ -31,25 +47,66 @@ def replay(history: Iterable[bytes]) -> Complaint:
     return state
 
 
-def on_filed(complaint: Complaint, directory: Directory) -> list[DomainEvent]:
-    _dispose(complaint, decision_for(complaint, directory))
+def on_filed(
+    complaint: Complaint, directory: Directory, policy: DeadlinePolicy, verification: bool
+) -> list[DomainEvent]:
+    """Route a new complaint at once, or, where the national admin verifies first
+    (`verification`), start the verification clock."""
+    if verification:
+        complaint.await_verification(clock.now(), policy)
+    else:
+        _dispose(complaint, decision_for(complaint, directory), policy)
     return complaint.new_events()
 
 
-def on_command(complaint: Complaint, command: Command, directory: Directory) -> list[DomainEvent]:
+def on_command(
+    complaint: Complaint, command: Command, directory: Directory, policy: DeadlinePolicy
+) -> list[DomainEvent]:
     """The events a command yields; InvalidTransition (nothing recorded) when it may not."""
+    now = clock.now()
     action = command.action
-    if action.agency_id not in directory.agencies:
-        raise InvalidTransition(f"unknown agency {action.agency_id!r}")
+    agency_id = getattr(action, "agency_id", None)
+    if agency_id is not None and agency_id not in directory.agencies:
+        raise InvalidTransition(f"unknown agency {agency_id!r}")
     match action:
+        case Verify():
+            complaint.verify(action.admin)
+            _dispose(complaint, decision_for(complaint, directory), policy)
+        case Reassign():
+            complaint.reassign(action.agency_id, action.admin, action.reason, at=now, policy=policy)
+        case Postpone():
+            complaint.postpone(action.admin, action.reason, now, policy)
+        case Archive():
+            complaint.archive(action.admin, action.reason)
         case Decline():
             if action.agency_id == NATIONAL_TRIAGE:
                 raise InvalidTransition("national triage does not decline; it reassigns")
             complaint.decline(action.agency_id, action.reason)
-            _dispose(complaint, decision_for(complaint, directory))
-        case Reassign():
-            complaint.reassign(action.agency_id, action.admin, action.reason)
-            start_first_follow_up(complaint, clock.now())
+            _dispose(complaint, decision_for(complaint, directory), policy)
+        case Acknowledge():
+            complaint.acknowledge(action.agency_id, action.tier, policy)
+        case RequestInformation():
+            complaint.request_information(action.agency_id, action.question, now, policy)
+        case FollowUp():
+            complaint.follow_up(action.agency_id, action.message, now, policy)
+        case Resolve():
+            complaint.resolve(action.agency_id, action.message, now, policy)
+        case Reply():
+            complaint.reply(action.message, now)
+        case Reopen():
+            complaint.reopen(action.reason, now, policy)
+        case Rate():
+            complaint.rate(action.score, action.comment)
+        case DeadlinePassed():
+            holder = directory.agencies.get(complaint.agency_id or "")
+            complaint.deadline_passed(
+                action.stage,
+                action.due_at,
+                action.warning,
+                at=now,
+                policy=policy,
+                parent_agency=holder.parent if holder else None,
+            )
     return complaint.new_events()
 
 
@@ -70,11 +127,13 @@ def decision_for(complaint: Complaint, directory: Directory) -> RoutingDecision:
     )
 
 
-def _dispose(complaint: Complaint, decision: RoutingDecision) -> None:
+def _dispose(complaint: Complaint, decision: RoutingDecision, policy: DeadlinePolicy) -> None:
     complaint.route(
         decision.agency_id,
         decision.rule_id,
         decision.reason,
+        at=clock.now(),
+        policy=policy,
         copies=decision.copies,
         candidates=decision.candidates,
         hint_used=decision.hint_used,
@@ -82,7 +141,6 @@ def _dispose(complaint: Complaint, decision: RoutingDecision) -> None:
         directory_version=decision.directory_version,
         rules_version=decision.rules_version,
     )
-    start_first_follow_up(complaint, clock.now())
 
 
 def reproduce(

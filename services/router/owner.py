@@ -24,8 +24,9 @@ from aiokafka.structs import ConsumerRecord
 
 from services.router.lifecycle import on_command, on_filed, replay
 from shared import metrics
+from shared.config import Settings
 from shared.contracts.cloudevents import PoisonMessage, decode, encode
-from shared.contracts.commands import decode_command
+from shared.contracts.commands import Outcome, decode_command, encode_outcome
 from shared.domain.complaint import Complaint, InvalidTransition
 from shared.domain.model import DomainEvent
 from shared.kafka import topics
@@ -42,10 +43,14 @@ History: TypeAlias = list[bytes]
 
 
 class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, connection: KafkaConnection, routing: RoutingFeed, base_url: str) -> None:
+    def __init__(
+        self, connection: KafkaConnection, routing: RoutingFeed, settings: Settings
+    ) -> None:
         self._connection = connection
         self._routing = routing
-        self._base_url = base_url
+        self._base_url = settings.public_base_url
+        self._policy = settings.deadline_policy
+        self._verification = settings.verification_required
         self._consumer = AIOKafkaConsumer(
             **connection.client_kwargs(),
             group_id=GROUP,
@@ -160,7 +165,9 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         if not isinstance(event, Complaint.Filed) or len(history) != 1:
             return []
         with about_complaint(event.originator_id):
-            return on_filed(replay(history), self._routing.current)
+            return on_filed(
+                replay(history), self._routing.current, self._policy, self._verification
+            )
 
     async def _command(
         self, producer: AIOKafkaProducer, histories: dict[bytes, History], record: Record
@@ -173,10 +180,30 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         with about_complaint(command.complaint_id):
             history = histories.get(str(command.complaint_id).encode(), [])
             try:
-                return on_command(replay(history), command, self._routing.current)
+                complaint = replay(history)
+                new = on_command(complaint, command, self._routing.current, self._policy)
             except InvalidTransition as refused:
-                await _dead_letter(producer, record, f"command {command.id} refused: {refused}")
+                log.info("command %s refused: %s", command.action.kind, refused)
+                await _answer(
+                    producer,
+                    Outcome(
+                        command_id=command.id,
+                        complaint_id=command.complaint_id,
+                        accepted=False,
+                        reason=str(refused),
+                    ),
+                )
                 return []
+            await _answer(
+                producer,
+                Outcome(
+                    command_id=command.id,
+                    complaint_id=command.complaint_id,
+                    accepted=True,
+                    status=complaint.status.value,
+                ),
+            )
+            return new
 
     async def _append(
         self,
@@ -209,6 +236,12 @@ def _remember(histories: dict[bytes, History], record: Record) -> DomainEvent:
             len(history),
         )
     return event
+
+
+async def _answer(producer: AIOKafkaProducer, outcome: Outcome) -> None:
+    """The verdict on a command, in the same transaction as what it appended."""
+    key, value = encode_outcome(outcome)
+    await producer.send(topics.OUTCOMES, value, key=key)
 
 
 async def _dead_letter(producer: AIOKafkaProducer, record: Record, reason: str) -> None:

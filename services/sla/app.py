@@ -1,31 +1,44 @@
-"""SLA (faust-streaming): the open deadlines of every complaint, durable in a table.
+"""SLA (faust-streaming): every open deadline, durable in a table, asked about on time.
 
-The router records a deadline with the step that starts its clock
-(docs/decisions/0001); this service keeps every open one at hand, so that
-warnings and escalations (issue 5) fire on time, in working days.
+The router records deadlines with the steps that start and stop them
+(docs/decisions/0001); this service mirrors the open ones in a changelog-backed
+table and, every PINTU_SLA_CHECK_SECONDS, asks the router to record a warning or a
+breach for each whose time has come (services/sla/timers.py). The router decides
+each exactly once, so a restarted service simply asks again, late deadlines
+included.
 """
 
 import logging
+import time
+import uuid
+from datetime import datetime
 from typing import Any
 
 import faust
 
-from shared import metrics
+from services.sla.timers import Question, mirrored, questions
+from shared import clock, metrics
 from shared.config import Settings
 from shared.contracts.cloudevents import PoisonMessage, decode
+from shared.contracts.commands import Command, DeadlinePassed, encode_command
 from shared.domain.complaint import Complaint
 from shared.kafka import topics
+from shared.kafka.clients import KafkaConnection
+from shared.kafka.publisher import BrokerUnavailable, Publisher, Record
 from shared.kafka.streams import raw_topic, stream_app
 from shared.logs import about_complaint
 
 log = logging.getLogger(__name__)
+ASK_AGAIN_SECONDS = 30.0  # an unanswered question (the router busy or down) is asked again
 
 
 def create_app(settings: Settings) -> faust.App:
     app = stream_app("sla", settings, settings.sla_port)
     events = raw_topic(app, topics.EVENTS)
-    # Open deadlines per complaint id, durable through the table's changelog topic.
+    # complaint id -> its open deadlines, durable through the table's changelog topic.
     deadlines = app.Table("deadlines", default=dict, key_type=str, value_type=dict)
+    commands = Publisher(KafkaConnection.from_settings(settings), "sla")
+    asked: dict[Question, float] = {}  # question -> when, on the monotonic clock
 
     @app.agent(events)
     async def track(stream: Any) -> None:
@@ -35,18 +48,47 @@ def create_app(settings: Settings) -> faust.App:
             except PoisonMessage:
                 continue  # the router dead-letters poison; the SLA only skips it
             complaint_id = str(event.originator_id)
-            if isinstance(event, Complaint.Routed):
-                deadlines[complaint_id] = {}  # a new agency: its clocks start afresh
-            elif isinstance(event, Complaint.DeadlineScheduled):
+            changed = mirrored(deadlines[complaint_id], event)
+            if changed is None:
+                continue
+            deadlines[complaint_id] = changed
+            if isinstance(event, Complaint.DeadlineScheduled):
                 with about_complaint(complaint_id):
-                    deadlines[complaint_id] = {
-                        **deadlines[complaint_id],
-                        event.stage: event.due_at.isoformat(),
-                    }
                     metrics.DEADLINES_TRACKED.labels(stage=event.stage).inc()
                     log.info(
                         "deadline tracked",
                         extra={"stage": event.stage, "due_at": event.due_at.isoformat()},
                     )
 
+    @app.timer(settings.sla_check_seconds)
+    async def check() -> None:
+        now, moment = clock.now(), time.monotonic()
+        due = [q for key, open_ in deadlines.items() for q in questions(key, open_, now)]
+        fresh = [q for q in due if moment - asked.get(q, -ASK_AGAIN_SECONDS) >= ASK_AGAIN_SECONDS]
+        if not fresh:
+            return
+        try:
+            await commands.publish(*(_command(q, now) for q in fresh))
+        except BrokerUnavailable as error:
+            log.warning("could not ask about %d deadlines: %s", len(fresh), error)
+            return
+        for q in fresh:
+            asked[q] = moment
+        for q in set(asked) - set(due):
+            del asked[q]  # answered: no longer open
+        log.info("asked about %d deadlines that came due", len(fresh))
+
     return app
+
+
+def _command(question: Question, now: datetime) -> Record:
+    command = Command(
+        # The same question, asked again, carries the same id: the router's log shows one.
+        id=uuid.uuid5(uuid.NAMESPACE_URL, f"{question}"),
+        complaint_id=uuid.UUID(question.complaint_id),
+        issued_at=now,
+        action=DeadlinePassed(
+            stage=question.stage, due_at=question.due_at, warning=question.warning
+        ),
+    )
+    return Record(topics.COMMANDS, *encode_command(command))

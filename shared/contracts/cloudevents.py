@@ -19,6 +19,21 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
     "pintu.complaint.routed": Complaint.Routed,
     "pintu.complaint.deadline_scheduled": Complaint.DeadlineScheduled,
     "pintu.complaint.declined": Complaint.Declined,
+    "pintu.complaint.deadline_warned": Complaint.DeadlineWarned,
+    "pintu.complaint.deadline_breached": Complaint.DeadlineBreached,
+    "pintu.complaint.deadline_stopped": Complaint.DeadlineStopped,
+    "pintu.complaint.escalated": Complaint.Escalated,
+    "pintu.complaint.verified": Complaint.Verified,
+    "pintu.complaint.acknowledged": Complaint.Acknowledged,
+    "pintu.complaint.followed_up": Complaint.FollowedUp,
+    "pintu.complaint.information_requested": Complaint.InformationRequested,
+    "pintu.complaint.postponed": Complaint.Postponed,
+    "pintu.complaint.reporter_replied": Complaint.ReporterReplied,
+    "pintu.complaint.resolved": Complaint.Resolved,
+    "pintu.complaint.auto_closed": Complaint.AutoClosed,
+    "pintu.complaint.reopened": Complaint.Reopened,
+    "pintu.complaint.rated": Complaint.Rated,
+    "pintu.complaint.archived": Complaint.Archived,
 }
 TYPE_NAMES = {cls: name for name, cls in EVENT_TYPES.items()}
 _ENVELOPE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}

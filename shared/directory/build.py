@@ -166,6 +166,12 @@ def topics_yaml(agency_ids: list[str]) -> str:
         + _topic(topics.EVENTS, topics.EVENTS_PARTITIONS, forever),
         "# Internal: commands to a complaint's owner, the router (docs/decisions/0001).\n"
         + _topic(topics.COMMANDS, topics.EVENTS_PARTITIONS, forever),
+        "# Internal: the router's verdict on each command, read at once by intake.\n"
+        + _topic(
+            topics.OUTCOMES,
+            topics.EVENTS_PARTITIONS,
+            f"retention.ms: {topics.OUTCOMES_RETENTION_MS}",
+        ),
         "# Every version of the agency directory and routing rules, in one order, kept forever.\n"
         + _topic(topics.ROUTING, 1, forever),
     ]

@@ -38,3 +38,14 @@ def working_day_deadline(start: datetime, working_days: int) -> datetime:
         if is_working_day(day):
             counted += 1
     return datetime.combine(day, time(23, 59, 59), tzinfo=WIB)
+
+
+def working_days_between(start: datetime, end: datetime) -> int:
+    """How many working days end after the day `start` falls on, up to the day of `end`."""
+    day, last = start.astimezone(WIB).date(), end.astimezone(WIB).date()
+    count = 0
+    while day < last:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            count += 1
+    return count

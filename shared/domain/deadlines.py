@@ -1,15 +1,112 @@
-"""Which deadlines a complaint's steps start (the handbook's table), without any I/O."""
+"""The follow-up deadlines of the handbook's table (tenggat), as pure date arithmetic.
 
-from datetime import datetime
+Each stage is counted from the step that starts it, in working days (hari kerja) or,
+for a field inspection, in calendar days. The numbers are a deployment's to set
+(shared/config.py: PINTU_SLA_*); these defaults are SP4N-LAPOR!'s.
+"""
 
-from shared.domain.calendar import CALENDAR_VERSION, working_day_deadline
-from shared.domain.complaint import Complaint
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
 
-FIRST_FOLLOW_UP = "first_follow_up"
-FIRST_FOLLOW_UP_WORKING_DAYS = 5
+from shared.domain.calendar import WIB, working_day_deadline, working_days_between
+
+# Stages, named as they appear on the log.
+VERIFICATION = "verification"  # the national admin verifies and routes (when verification applies)
+TRIAGE = "triage"  # a person in national triage routes it (no rule, or declined too often)
+FIRST_FOLLOW_UP = "first_follow_up"  # the agency's first tindak lanjut
+COMPLETION = "completion"  # the agency finishes, by tier
+ESCALATION = "escalation"  # the parent agency's turn after a breach, before the national admin
+REPORTER_INFO = "reporter_info"  # tunda: the reporter's answer to a question
+REPLY_WINDOW = "reply_window"  # the reporter may reply or reopen; unanswered, it closes
+
+# Breaches of these escalate up the agency hierarchy: parent agency, then national admin.
+AGENCY_STAGES = (FIRST_FOLLOW_UP, COMPLETION)
 
 
-def start_first_follow_up(complaint: Complaint, routed_at: datetime) -> None:
-    """The agency's first follow-up is due 5 working days after the complaint reached it."""
-    due = working_day_deadline(routed_at, FIRST_FOLLOW_UP_WORKING_DAYS)
-    complaint.schedule_deadline(FIRST_FOLLOW_UP, due, CALENDAR_VERSION)
+class Tier(StrEnum):
+    """How much work completion takes, which sets its deadline."""
+
+    SIMPLE = "sederhana"  # information request or simple: 5 WD
+    STANDARD = "tanpa_peninjauan_lapangan"  # no field check: 14 WD
+    FIELD_INSPECTION = "peninjauan_lapangan"  # field inspection: 60 calendar days
+
+
+@dataclass(frozen=True)
+class DeadlinePolicy:
+    verification_working_days: int = 3
+    triage_working_days: int = 3
+    first_follow_up_working_days: int = 5
+    simple_working_days: int = 5
+    standard_working_days: int = 14
+    field_inspection_days: int = 60
+    escalation_working_days: int = 3
+    reporter_info_working_days: int = 10
+    reply_window_working_days: int = 10
+    warn_at: float = 0.75  # share of the time after which a warning goes out
+    archive_when_reporter_silent: bool = True  # tunda unanswered: archive, or only record it
+
+
+STANDARD_POLICY = DeadlinePolicy()  # SP4N-LAPOR!'s, as in the handbook
+
+
+@dataclass(frozen=True)
+class Due:
+    started_at: datetime  # when the stage's clock started
+    due_at: datetime
+    warn_at: datetime
+    in_working_days: bool  # False: calendar days (a pause shifts it by elapsed days)
+
+
+def due(policy: DeadlinePolicy, stage: str, start: datetime, tier: Tier | None = None) -> Due:
+    """When `stage`, started at `start`, falls due, and when to warn before it."""
+    if stage == COMPLETION and tier is Tier.FIELD_INSPECTION:
+        end = start.astimezone(WIB) + timedelta(days=policy.field_inspection_days)
+        end = end.replace(hour=23, minute=59, second=59, microsecond=0)
+        return _with_warning(policy, start, end, in_working_days=False)
+    days = {
+        VERIFICATION: policy.verification_working_days,
+        TRIAGE: policy.triage_working_days,
+        FIRST_FOLLOW_UP: policy.first_follow_up_working_days,
+        ESCALATION: policy.escalation_working_days,
+        REPORTER_INFO: policy.reporter_info_working_days,
+        REPLY_WINDOW: policy.reply_window_working_days,
+        COMPLETION: policy.simple_working_days
+        if tier is Tier.SIMPLE
+        else policy.standard_working_days,
+    }[stage]
+    return _with_warning(policy, start, working_day_deadline(start, days), in_working_days=True)
+
+
+def resumed(deadline: Due, paused_at: datetime, resumed_at: datetime) -> Due:
+    """The deadline moved on by the time its clock was paused (tunda)."""
+    if deadline.in_working_days:
+        shift = working_days_between(paused_at, resumed_at)
+        if shift == 0:
+            return deadline
+        return Due(
+            deadline.started_at,
+            working_day_deadline(deadline.due_at, shift),
+            _shift_working(deadline.warn_at, shift),
+            in_working_days=True,
+        )
+    elapsed = resumed_at - paused_at
+    return Due(
+        deadline.started_at,
+        deadline.due_at + elapsed,
+        deadline.warn_at + elapsed,
+        in_working_days=False,
+    )
+
+
+def _with_warning(
+    policy: DeadlinePolicy, start: datetime, end: datetime, *, in_working_days: bool
+) -> Due:
+    return Due(start, end, start + (end - start) * policy.warn_at, in_working_days)
+
+
+def _shift_working(moment: datetime, working_days: int) -> datetime:
+    # Same time of day, `working_days` working days later.
+    local = moment.astimezone(WIB)
+    day_end = working_day_deadline(local, working_days)
+    return day_end.replace(hour=local.hour, minute=local.minute, second=local.second)

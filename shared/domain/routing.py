@@ -24,7 +24,8 @@ from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
-NATIONAL_TRIAGE = "national-triage"
+from shared.domain.complaint import NATIONAL_TRIAGE
+
 LEVELS = ("national", "ministry", "lembaga", "state_company", "province", "regency", "city")
 # A rule's government level -> the agency levels that can fill it.
 GOVERNMENTS = {"province": ("province",), "regency_or_city": ("regency", "city")}

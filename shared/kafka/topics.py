@@ -18,6 +18,9 @@ AGENCY_PARTITIONS = 3
 # Internal: what other services ask of a complaint's owner, the router (docs/decisions/0001).
 # Partitioned like the log, so a complaint's commands meet its state on one router partition.
 COMMANDS = "complaints.commands"
+# Internal: the owner's verdict on each command (shared/contracts/commands.py: Outcome).
+OUTCOMES = "complaints.outcomes"
+OUTCOMES_RETENTION_MS = 7 * 24 * 3600 * 1000
 # Every version of the agency directory and routing rules (shared/contracts/routing.py).
 ROUTING = "routing.events"
 DEAD_LETTER_REASON = "pintu-dlq-reason"  # header naming why a message was dead-lettered
@@ -53,9 +56,11 @@ def dead_letters(service: str) -> str:
 
 def planned_topics(agency_ids: Iterable[str], replication: int = 1) -> list[NewTopic]:
     forever = {"retention.ms": "-1", "min.insync.replicas": str(min(2, replication))}
+    week = {**forever, "retention.ms": str(OUTCOMES_RETENTION_MS)}  # answers, read at once
     topics = [
         NewTopic(EVENTS, EVENTS_PARTITIONS, replication, topic_configs=forever),
         NewTopic(COMMANDS, EVENTS_PARTITIONS, replication, topic_configs=forever),
+        NewTopic(OUTCOMES, EVENTS_PARTITIONS, replication, topic_configs=week),
         NewTopic(ROUTING, 1, replication, topic_configs=forever),
     ]
     topics += [

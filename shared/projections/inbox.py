@@ -34,7 +34,27 @@ from sqlalchemy.exc import IntegrityError
 
 from shared.database import create_tables
 from shared.domain.complaint import Complaint, Status
+from shared.domain.deadlines import FIRST_FOLLOW_UP, TRIAGE, VERIFICATION
 from shared.domain.model import DomainEvent
+
+# The deadline an inbox shows: the next step its holder owes.
+HOLDER_STAGES = (VERIFICATION, TRIAGE, FIRST_FOLLOW_UP)
+
+
+def status_after(event: DomainEvent) -> Status | None:
+    """The status a lifecycle event leaves the complaint in; None when it changes none."""
+    match event:
+        case Complaint.Acknowledged() | Complaint.FollowedUp() | Complaint.Reopened():
+            return Status.DISPOSED_IN_PROGRESS
+        case Complaint.InformationRequested() | Complaint.Postponed():
+            return Status.POSTPONED
+        case Complaint.ReporterReplied():
+            return event.resumed_status
+        case Complaint.Resolved() | Complaint.AutoClosed():
+            return Status.DISPOSED_DONE
+        case Complaint.Archived():
+            return Status.ARCHIVED
+    return None
 
 
 @dataclass(frozen=True)
@@ -215,7 +235,13 @@ class InboxStore:
                 .values(agency_id=None, status=Status.UNVERIFIED.value, routing_rule=None)
             )
         elif isinstance(event, Complaint.DeadlineScheduled):
-            c.execute(COMPLAINTS.update().where(row).values(deadline_at=_utc(event.due_at)))
+            if event.stage in HOLDER_STAGES:
+                c.execute(COMPLAINTS.update().where(row).values(deadline_at=_utc(event.due_at)))
+        elif isinstance(event, Complaint.DeadlineStopped | Complaint.DeadlineBreached):
+            if event.stage in HOLDER_STAGES:
+                c.execute(COMPLAINTS.update().where(row).values(deadline_at=None))
+        elif (status := status_after(event)) is not None:
+            c.execute(COMPLAINTS.update().where(row).values(status=status.value))
         c.execute(COMPLAINTS.update().where(row).values(updated_at=at))
         detail = event.model_dump_json(
             # The timeline never holds the sealed identity or the token's hash.

@@ -1,0 +1,94 @@
+"""The router's verdicts on the commands this intake sent, so an action answers in kind.
+
+Every intake replica reads all of `complaints.outcomes` from where it stood when it
+started (no consumer group: each one hears every verdict and keeps those it waits
+for). A verdict that does not come in time leaves the action accepted (202): the
+complaint's timeline shows what the router made of it.
+"""
+
+import asyncio
+import logging
+from uuid import UUID
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from shared.contracts.commands import Outcome, decode_outcome
+from shared.kafka import topics
+from shared.kafka.clients import KafkaConnection, start
+
+log = logging.getLogger(__name__)
+
+
+class Outcomes:
+    def __init__(self, connection: KafkaConnection) -> None:
+        self._connection = connection
+        self._waiting: dict[UUID, asyncio.Future[Outcome]] = {}
+        self._listening = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._listen_forever())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    def expect(self, command_id: UUID) -> asyncio.Future[Outcome]:
+        """Register before the command is sent, so its verdict cannot slip past."""
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._waiting[command_id] = future
+        return future
+
+    async def wait(
+        self, command_id: UUID, future: asyncio.Future[Outcome], timeout: float
+    ) -> Outcome | None:
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout)
+        except TimeoutError:
+            return None
+        finally:
+            self._waiting.pop(command_id, None)
+
+    async def _listen_forever(self) -> None:
+        while True:
+            try:
+                await self._listen()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the broker went away: listen again when it is back
+                log.warning("not hearing the router's verdicts (%s); retrying", error)
+                await asyncio.sleep(2)
+
+    async def _listen(self) -> None:
+        consumer = AIOKafkaConsumer(
+            **self._connection.client_kwargs(), group_id=None, isolation_level="read_committed"
+        )
+        await start(consumer, self._connection)
+        try:
+            await consumer.topics()  # the cluster's metadata, partitions included
+            partitions = consumer.partitions_for_topic(topics.OUTCOMES)
+            if not partitions:
+                raise LookupError(f"no topic {topics.OUTCOMES}: run `pintu topics`")
+            assigned = [TopicPartition(topics.OUTCOMES, p) for p in sorted(partitions)]
+            consumer.assign(assigned)
+            await consumer.seek_to_end(*assigned)
+            for tp in assigned:
+                await consumer.position(tp)  # fixed now: nothing sent after this is missed
+            while True:
+                batches = await consumer.getmany(timeout_ms=1000)
+                for records in batches.values():
+                    for record in records:
+                        self._heard(record.value)
+        finally:
+            await consumer.stop()
+
+    def _heard(self, value: bytes | None) -> None:
+        try:
+            outcome = decode_outcome(value or b"")
+        except ValueError:
+            log.warning("an unreadable verdict on %s", topics.OUTCOMES)
+            return
+        future = self._waiting.get(outcome.command_id)
+        if future is not None and not future.done():
+            future.set_result(outcome)
