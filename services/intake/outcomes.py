@@ -66,11 +66,8 @@ class Outcomes:
         )
         await start(consumer, self._connection)
         try:
-            await consumer.topics()  # the cluster's metadata, partitions included
-            partitions = consumer.partitions_for_topic(topics.OUTCOMES)
-            if not partitions:
-                raise LookupError(f"no topic {topics.OUTCOMES}: run `pintu topics`")
-            assigned = [TopicPartition(topics.OUTCOMES, p) for p in sorted(partitions)]
+            # Provisioned like the log (shared/kafka/topics.py), so its partitions are known.
+            assigned = [TopicPartition(topics.OUTCOMES, p) for p in range(topics.EVENTS_PARTITIONS)]
             consumer.assign(assigned)
             await consumer.seek_to_end(*assigned)
             for tp in assigned:

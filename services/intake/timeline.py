@@ -12,8 +12,24 @@ from shared.projections.inbox import TimelineEntry
 # Deadlines fall at the end of a working day; the national calendar keeps Jakarta time.
 JAKARTA = ZoneInfo("Asia/Jakarta")
 STAGES = {
-    "id": {"first_follow_up": "tindak lanjut pertama"},
-    "en": {"first_follow_up": "first follow-up"},
+    "id": {
+        "verification": "verifikasi",
+        "triage": "penentuan instansi",
+        "first_follow_up": "tindak lanjut pertama",
+        "completion": "penyelesaian",
+        "escalation": "tanggapan atasan",
+        "reporter_info": "jawaban pelapor",
+        "reply_window": "tanggapan pelapor",
+    },
+    "en": {
+        "verification": "verification",
+        "triage": "assignment",
+        "first_follow_up": "first follow-up",
+        "completion": "completion",
+        "escalation": "the supervisor's response",
+        "reporter_info": "the reporter's answer",
+        "reply_window": "the reporter's response",
+    },
 }
 
 
@@ -22,9 +38,12 @@ def describe(entry: TimelineEntry, lang: str, agencies: Mapping[str, Agency]) ->
     detail = entry.detail
     english = lang == "en"
 
-    def agency() -> str:
-        known = agencies.get(str(detail.get("agency_id")))
-        return known.name if known else str(detail.get("agency_id"))
+    def agency(field: str = "agency_id") -> str:
+        known = agencies.get(str(detail.get(field)))
+        return known.name if known else str(detail.get(field))
+
+    def stage() -> str:
+        return STAGES[lang].get(str(detail.get("stage")), str(detail.get("stage")))
 
     match entry.event_type:
         case "pintu.complaint.filed":
@@ -46,9 +65,83 @@ def describe(entry: TimelineEntry, lang: str, agencies: Mapping[str, Agency]) ->
                 return f"{agency()} says this is not its authority ({reason}); passed on"
             return f"{agency()} menyatakan bukan wewenangnya ({reason}); diteruskan"
         case "pintu.complaint.deadline_scheduled":
-            stage = STAGES[lang].get(str(detail.get("stage")), str(detail.get("stage")))
             due = _date(str(detail.get("due_at")), lang)
-            return f"{stage.capitalize()} due by {due}" if english else f"Batas {stage}: {due}"
+            return f"{stage().capitalize()} due by {due}" if english else f"Batas {stage()}: {due}"
+        case "pintu.complaint.deadline_warned":
+            due = _date(str(detail.get("due_at")), lang)
+            return f"Reminder: {stage()} due by {due}" if english else f"Pengingat: {stage()} {due}"
+        case "pintu.complaint.deadline_breached":
+            line = f"{stage().capitalize()} overdue" if english else f"Batas {stage()} terlewati"
+            if detail.get("ombudsman_route"):
+                line += (
+                    "; you may report this to the Ombudsman RI"
+                    if english
+                    else "; Anda dapat melapor ke Ombudsman RI"
+                )
+            return line
+        case "pintu.complaint.deadline_stopped":
+            return (
+                f"{stage().capitalize()}: clock stopped"
+                if english
+                else f"Tenggat {stage()} dihentikan"
+            )
+        case "pintu.complaint.escalated":
+            return (
+                f"Escalated to {agency('to_agency_id')}"
+                if english
+                else f"Dieskalasi ke {agency('to_agency_id')}"
+            )
+        case "pintu.complaint.verified":
+            return (
+                "Verified by the national admin" if english else "Diverifikasi oleh admin nasional"
+            )
+        case "pintu.complaint.acknowledged":
+            return f"{agency()} is working on it" if english else f"{agency()} sedang memproses"
+        case "pintu.complaint.followed_up":
+            message = detail.get("message", "")
+            return (
+                f"Follow-up from {agency()}: {message}"
+                if english
+                else f"Tindak lanjut {agency()}: {message}"
+            )
+        case "pintu.complaint.information_requested":
+            question = detail.get("question", "")
+            return (
+                f"{agency()} asks you: {question}"
+                if english
+                else f"{agency()} bertanya: {question}"
+            )
+        case "pintu.complaint.postponed":
+            reason = detail.get("reason", "")
+            return f"Postponed: {reason}" if english else f"Ditunda: {reason}"
+        case "pintu.complaint.reporter_replied":
+            return "You replied" if english else "Pelapor menanggapi"
+        case "pintu.complaint.resolved":
+            message = detail.get("message", "")
+            return (
+                f"Completed by {agency()}: {message}"
+                if english
+                else f"Selesai oleh {agency()}: {message}"
+            )
+        case "pintu.complaint.auto_closed":
+            return (
+                "Completed: no reply within the time given"
+                if english
+                else "Selesai: tidak ada tanggapan pelapor"
+            )
+        case "pintu.complaint.reopened":
+            return (
+                "Reopened at your request" if english else "Dibuka kembali atas permintaan pelapor"
+            )
+        case "pintu.complaint.rated":
+            return (
+                f"You rated the answer {detail.get('score')}/5"
+                if english
+                else f"Penilaian pelapor: {detail.get('score')}/5"
+            )
+        case "pintu.complaint.archived":
+            reason = detail.get("reason", "")
+            return f"Archived: {reason}" if english else f"Diarsipkan: {reason}"
     return entry.event_type
 
 

@@ -17,9 +17,9 @@ from shared.domain.deadlines import (
     FIRST_FOLLOW_UP,
     REPLY_WINDOW,
     REPORTER_INFO,
+    STANDARD_POLICY,
     TRIAGE,
     VERIFICATION,
-    STANDARD_POLICY,
     DeadlinePolicy,
     Due,
     Tier,
@@ -522,6 +522,8 @@ class Complaint(Aggregate):
         self.deadlines = {}  # stopped before; logs older than DeadlineStopped relied on this
         self.warned = ()
         self.paused = {}
+        self.paused_at = None
+        self.status_before_pause = None
 
     def _start_clocks(self, at: datetime | None, policy: DeadlinePolicy) -> None:
         at = at or clock.now()

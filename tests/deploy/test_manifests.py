@@ -215,6 +215,7 @@ SERVICE_NEEDS: dict[str, list[tuple[str, str, str]]] = {
     "intake": [
         ("topic", "complaints.events", "Write"),
         ("topic", "complaints.commands", "Write"),
+        ("topic", "complaints.outcomes", "Read"),
         ("topic", "routing.events", "Read"),
         ("topic", "routing.events", "Write"),
         ("transactionalId", "pintu-intake-pod-1", "Write"),
@@ -223,6 +224,7 @@ SERVICE_NEEDS: dict[str, list[tuple[str, str, str]]] = {
         ("topic", "complaints.events", "Read"),
         ("topic", "complaints.events", "Write"),
         ("topic", "complaints.commands", "Read"),
+        ("topic", "complaints.outcomes", "Write"),
         ("topic", "routing.events", "Read"),
         ("topic", "routing.events", "Write"),
         ("topic", "complaints.routed.pemkab-oku-timur", "Write"),
@@ -234,6 +236,7 @@ SERVICE_NEEDS: dict[str, list[tuple[str, str, str]]] = {
     ],
     "sla": [
         ("topic", "complaints.events", "Read"),
+        ("topic", "complaints.commands", "Write"),
         ("topic", "complaints.dlq.sla", "Write"),
         ("topic", "pintu-sla-deadlines-changelog", "Read"),
         ("topic", "pintu-sla-deadlines-changelog", "Write"),
@@ -502,7 +505,7 @@ def test_topics_are_the_public_contract(docs: list[Doc]) -> None:
     routed = {f"complaints.routed.{a}" for a in agency_ids()}
     dead_letters = {f"complaints.dlq.{s}" for s in DEAD_LETTER_SERVICES}
     tables = {"pintu-sla-deadlines-changelog"}
-    internal = {"complaints.commands"}
+    internal = {"complaints.commands", "complaints.outcomes"}
     assert set(topics) == {"complaints.events", "routing.events"} | internal | routed | (
         dead_letters | tables
     )
@@ -511,6 +514,8 @@ def test_topics_are_the_public_contract(docs: list[Doc]) -> None:
     forever = {"complaints.events", "complaints.commands", "routing.events"} | routed | dead_letters
     for name in forever:
         assert topics[name]["spec"]["config"]["retention.ms"] == -1, name
+    # Verdicts are read the moment they are written; a week covers any outage.
+    assert topics["complaints.outcomes"]["spec"]["config"]["retention.ms"] == 7 * 24 * 3600 * 1000
     # Commands and tables mirror the log's partitions: a complaint's state stays on one worker.
     for name in {"complaints.events"} | internal | tables:
         assert topics[name]["spec"]["partitions"] == partitions, name

@@ -148,7 +148,7 @@ async def test_with_a_wrong_password_every_client_fails_at_once_and_says_why(
     assert "pintu: KafkaSignInFailed: Kafka refused to sign in" in capsys.readouterr().err
 
 
-async def test_intake_and_the_faust_router_sign_in_and_a_complaint_reaches_its_agency(
+async def test_intake_and_the_router_sign_in_and_a_complaint_reaches_its_agency(
     scram: ScramListener, signed_in: KafkaConnection, tmp_path: Path
 ) -> None:
     await topics.provision(signed_in, [AGENCY])

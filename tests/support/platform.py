@@ -28,10 +28,22 @@ class Platform:
     env: dict[str, str]
     ports: dict[str, int]
     logs: Path
+    processes: dict[str, subprocess.Popen[bytes]]
 
     @property
     def intake_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['intake']}"
+
+    def kill(self, service: str) -> None:
+        """SIGKILL: no shutdown hook runs, as when a node dies."""
+        self.processes[service].kill()
+        self.processes[service].wait()
+
+    def start(self, service: str) -> None:
+        process = spawn(service, self.env, self.logs)
+        self.processes[service] = process
+        url = f"http://127.0.0.1:{self.ports[service]}/readyz"
+        wait_until_ready(url, process, self.logs / f"{service}.log")
 
     def log_of(self, service: str) -> str:
         return (self.logs / f"{service}.log").read_text(errors="replace")
@@ -77,8 +89,13 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def running_platform(
-    bootstrap: str, home: Path, webhook_url: str, webhook_secret: str
+    bootstrap: str,
+    home: Path,
+    webhook_url: str,
+    webhook_secret: str,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[Platform]:
+    """Every service as its own process; `settings`: more PINTU_* variables for all."""
     ports = {service: free_port() for service in HTTP_SERVICES}
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -90,6 +107,7 @@ def running_platform(
         "PINTU_WEBHOOK_SECRET": webhook_secret,
         "PINTU_PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['intake']}",
         **{variable: str(ports[service]) for service, variable in HTTP_SERVICES.items()},
+        **(settings or {}),
     }
     processes = {service: spawn(service, env, logs) for service in HTTP_SERVICES}
     try:
@@ -97,7 +115,7 @@ def running_platform(
             wait_until_ready(
                 f"http://127.0.0.1:{ports[service]}/readyz", process, logs / f"{service}.log"
             )
-        yield Platform(env, ports, logs)
+        yield Platform(env, ports, logs, processes)
     finally:
         for process in processes.values():
             stop(process)

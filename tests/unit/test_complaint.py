@@ -1,7 +1,8 @@
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 
+from shared.domain.calendar import CALENDAR_VERSION, WIB, working_day_deadline
 from shared.domain.complaint import (
     Channel,
     Complaint,
@@ -10,6 +11,7 @@ from shared.domain.complaint import (
     Status,
     complaint_id_for,
 )
+from shared.domain.deadlines import COMPLETION, FIRST_FOLLOW_UP
 
 
 def filed() -> Complaint:
@@ -41,19 +43,37 @@ def test_routing_disposes_the_complaint_to_the_agency() -> None:
 def test_a_routed_complaint_cannot_be_routed_again_and_nothing_is_recorded() -> None:
     complaint = filed()
     complaint.route("kemen-pu", "jalan-nasional@v1", "rule")
-    before = len(complaint.new_events())
+    before = [type(e) for e in complaint.new_events()]
     with pytest.raises(InvalidTransition, match="cannot be routed"):
         complaint.route("kemenkes", "x", "y")
     assert complaint.new_events() == []
-    assert before == 2
+    assert before == [
+        Complaint.Filed,
+        Complaint.Routed,
+        Complaint.DeadlineScheduled,
+        Complaint.DeadlineScheduled,
+    ]
+    assert complaint.agency_id == "kemen-pu"
+    assert set(complaint.deadlines) == {FIRST_FOLLOW_UP, COMPLETION}
 
 
-def test_a_deadline_stage_is_scheduled_once() -> None:
+def test_routing_schedules_the_first_follow_up_and_the_completion_once_each() -> None:
     complaint = filed()
-    due = datetime(2026, 11, 27, 16, 59, 59, tzinfo=UTC)
-    complaint.schedule_deadline("first_follow_up", due, "holidays-test")
-    with pytest.raises(InvalidTransition):
-        complaint.schedule_deadline("first_follow_up", due, "holidays-test")
+    routed_at = datetime(2026, 11, 23, 9, 0, tzinfo=WIB)
+    complaint.route("pemkab-oku-timur", "jalan-daerah-oku-timur@v1", "rule", at=routed_at)
+    scheduled = [e for e in complaint.new_events() if isinstance(e, Complaint.DeadlineScheduled)]
+    # A complaint (not an information request): 5 working days, then 14 to complete.
+    assert [(e.stage, e.due_at) for e in scheduled] == [
+        (FIRST_FOLLOW_UP, working_day_deadline(routed_at, 5)),
+        (COMPLETION, working_day_deadline(routed_at, 14)),
+    ]
+    assert all(
+        (e.started_at, e.in_working_days, e.calendar) == (routed_at, True, CALENDAR_VERSION)
+        for e in scheduled
+    )
+    assert {stage: d.due_at for stage, d in complaint.deadlines.items()} == {
+        e.stage: e.due_at for e in scheduled
+    }
 
 
 def test_replaying_the_events_rebuilds_the_same_complaint() -> None:
@@ -75,8 +95,8 @@ def test_replaying_the_events_rebuilds_the_same_complaint() -> None:
 def test_the_routed_event_carries_the_complaint_as_the_agency_sees_it_never_the_reporter() -> None:
     complaint = filed()
     complaint.route("pemkab-oku-timur", "jalan-daerah-oku-timur@v1", "rule")
-    routed = complaint.new_events()[-1]
-    assert isinstance(routed, Complaint.Routed) and routed.complaint is not None
+    (routed,) = [e for e in complaint.new_events() if isinstance(e, Complaint.Routed)]
+    assert routed.complaint is not None
     assert routed.complaint.title == "Jalan rusak"
     assert "reporter" not in routed.complaint.model_dump()
     assert "reporter_token_hash" not in routed.complaint.model_dump()
@@ -85,11 +105,17 @@ def test_the_routed_event_carries_the_complaint_as_the_agency_sees_it_never_the_
 def test_bukan_wewenang_returns_the_complaint_to_routing_and_never_to_that_agency() -> None:
     complaint = filed()
     complaint.route("pemkab-oku-timur", "jalan-daerah-oku-timur@v1", "rule")
+    complaint.new_events()
     complaint.decline("pemkab-oku-timur", "  Jalan ini jalan provinsi.  ")
     assert complaint.status is Status.UNVERIFIED
     assert complaint.agency_id is None
     assert complaint.declined_by == ("pemkab-oku-timur",)
-    (*_, declined) = complaint.new_events()
+    assert complaint.deadlines == {}
+    (*stopped, declined) = complaint.new_events()
+    assert [(type(e), e.stage, e.why) for e in stopped] == [
+        (Complaint.DeadlineStopped, FIRST_FOLLOW_UP, "cancelled"),
+        (Complaint.DeadlineStopped, COMPLETION, "cancelled"),
+    ]
     assert isinstance(declined, Complaint.Declined)
     assert declined.reason == "Jalan ini jalan provinsi."
 
@@ -120,8 +146,27 @@ def test_the_national_admin_reassigns_by_hand_even_to_an_agency_that_declined() 
     complaint.route("pemkab-oku-timur", "jalan-daerah-oku-timur@v1", "rule")
     complaint.decline("pemkab-oku-timur", "Jalan provinsi")
     complaint.route("pemprov-sumatera-selatan", "jalan-provinsi@v1", "rule")
-    complaint.reassign("pemkab-oku-timur", "admin-nasional", "status jalan sudah dicek")
-    (*_, reassigned) = complaint.new_events()
+    complaint.new_events()
+    reassigned_at = datetime(2026, 11, 24, 9, 0, tzinfo=WIB)
+    complaint.reassign(
+        "pemkab-oku-timur", "admin-nasional", "status jalan sudah dicek", at=reassigned_at
+    )
+    *stopped, reassigned, first_follow_up, completion = complaint.new_events()
+    # The previous holder's clocks stop; the new holder's start from the reassignment.
+    assert [(type(e), e.stage, e.why) for e in stopped] == [
+        (Complaint.DeadlineStopped, FIRST_FOLLOW_UP, "cancelled"),
+        (Complaint.DeadlineStopped, COMPLETION, "cancelled"),
+    ]
+    assert isinstance(first_follow_up, Complaint.DeadlineScheduled)
+    assert isinstance(completion, Complaint.DeadlineScheduled)
+    assert (first_follow_up.stage, first_follow_up.due_at) == (
+        FIRST_FOLLOW_UP,
+        working_day_deadline(reassigned_at, 5),
+    )
+    assert (completion.stage, completion.due_at) == (
+        COMPLETION,
+        working_day_deadline(reassigned_at, 14),
+    )
     assert isinstance(reassigned, Complaint.Routed)
     assert reassigned.rule_id == "manual"
     assert reassigned.reason == "reassigned by admin-nasional: status jalan sudah dicek"
@@ -135,9 +180,23 @@ def test_replaying_a_history_with_transfers_rebuilds_who_declined() -> None:
     complaint.route("pemkab-oku-timur", "jalan-daerah-oku-timur@v1", "rule")
     complaint.decline("pemkab-oku-timur", "Jalan provinsi")
     complaint.route("pemprov-sumatera-selatan", "jalan-provinsi@v1", "rule")
+    events = complaint.new_events()
+    assert [type(e) for e in events] == [
+        Complaint.Filed,
+        Complaint.Routed,
+        Complaint.DeadlineScheduled,
+        Complaint.DeadlineScheduled,
+        Complaint.DeadlineStopped,
+        Complaint.DeadlineStopped,
+        Complaint.Declined,
+        Complaint.Routed,
+        Complaint.DeadlineScheduled,
+        Complaint.DeadlineScheduled,
+    ]
     rebuilt = None
-    for event in complaint.new_events():
+    for event in events:
         rebuilt = event.mutate(rebuilt)
     assert isinstance(rebuilt, Complaint)
     assert rebuilt.declined_by == ("pemkab-oku-timur",)
-    assert (rebuilt.version, rebuilt.agency_id) == (4, "pemprov-sumatera-selatan")
+    assert (rebuilt.version, rebuilt.agency_id) == (10, "pemprov-sumatera-selatan")
+    assert rebuilt.deadlines == complaint.deadlines

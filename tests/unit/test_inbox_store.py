@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from shared.contracts.cloudevents import TYPE_NAMES
 from shared.database import open_database
 from shared.domain.complaint import Channel, Complaint, ReportType, Status
+from shared.domain.deadlines import FIRST_FOLLOW_UP
 from shared.projections.inbox import InboxStore, position
 from tests.support.databases import fresh_database
 
@@ -39,25 +40,32 @@ def test_the_inbox_shows_a_routed_complaint_once_even_when_events_are_redelivere
     database: Engine,
 ) -> None:
     store = InboxStore(database)
-    filed, routed = events()
-    assert store.apply(filed, TYPE_NAMES[type(filed)], position("complaints.events", 3, 0))
-    assert store.apply(routed, TYPE_NAMES[type(routed)], position("complaints.events", 3, 1))
+    log = events()
+    _, _, first_follow_up, _ = log
+    for offset, event in enumerate(log):
+        assert store.apply(event, TYPE_NAMES[type(event)], position("complaints.events", 3, offset))
     # Redelivery after a crash: the same positions again change nothing.
-    assert not store.apply(filed, TYPE_NAMES[type(filed)], position("complaints.events", 3, 0))
-    assert not store.apply(routed, TYPE_NAMES[type(routed)], position("complaints.events", 3, 1))
+    for offset, event in enumerate(log):
+        assert not store.apply(
+            event, TYPE_NAMES[type(event)], position("complaints.events", 3, offset)
+        )
 
     (entry,) = store.inbox("pemprov-jawa-barat")
     assert entry.tracking_id == "QWERTY2345"
     assert entry.status is Status.DISPOSED_NOT_FOLLOWED_UP
+    # The inbox shows the step the holder owes next, not the later completion deadline.
+    assert isinstance(first_follow_up, Complaint.DeadlineScheduled)
+    assert first_follow_up.stage == FIRST_FOLLOW_UP
+    assert entry.deadline_at == first_follow_up.due_at
     view = store.complaint("QWERTY2345")
-    assert view is not None and [t.sequence for t in view.timeline] == [1, 2]
+    assert view is not None and [t.sequence for t in view.timeline] == [1, 2, 3, 4]
     assert view.confidential
 
 
 def test_the_store_resumes_after_the_last_applied_offset(database: Engine) -> None:
     store = InboxStore(database)
     assert store.resume_offset("complaints.events", 3) is None
-    filed, _ = events()
+    filed, *_ = events()
     store.apply(filed, TYPE_NAMES[type(filed)], position("complaints.events", 3, 41))
     reopened = InboxStore(database)
     assert reopened.resume_offset("complaints.events", 3) == 42
@@ -123,23 +131,24 @@ def test_a_declined_complaint_leaves_the_agencys_inbox_for_the_next_one(database
     assert store.inbox("pemkab-oku-timur") == []
     view = store.complaint("DECLINE002")
     assert view is not None and view.status is Status.UNVERIFIED and view.agency_id is None
+    assert view.deadline_at is None  # the decline stopped the agency's clocks
 
     complaint.route("pemprov-sumatera-selatan", "jalan-provinsi@v1", "rule")
-    (routed,) = complaint.new_events()
-    store.apply(routed, TYPE_NAMES[type(routed)], position("complaints.events", 5, len(events)))
+    for offset, event in enumerate(complaint.new_events(), start=len(events)):
+        store.apply(event, TYPE_NAMES[type(event)], position("complaints.events", 5, offset))
     assert [e.tracking_id for e in store.inbox("pemprov-sumatera-selatan")] == ["DECLINE002"]
 
 
 def test_a_rebuild_empties_the_views_and_forgets_every_position(database: Engine) -> None:
     store = InboxStore(database)
-    filed, routed = events()
-    store.apply(filed, TYPE_NAMES[type(filed)], position("complaints.events", 3, 0))
-    store.apply(routed, TYPE_NAMES[type(routed)], position("complaints.events", 3, 1))
+    log = events()
+    for offset, event in enumerate(log):
+        store.apply(event, TYPE_NAMES[type(event)], position("complaints.events", 3, offset))
     store.rebuild()
     assert store.resume_offset("complaints.events", 3) is None  # the worker starts at 0
     assert store.complaint("QWERTY2345") is None
     # Replaying the log brings the same view back.
-    assert store.apply(filed, TYPE_NAMES[type(filed)], position("complaints.events", 3, 0))
-    assert store.apply(routed, TYPE_NAMES[type(routed)], position("complaints.events", 3, 1))
+    for offset, event in enumerate(log):
+        assert store.apply(event, TYPE_NAMES[type(event)], position("complaints.events", 3, offset))
     (entry,) = store.inbox("pemprov-jawa-barat")
     assert entry.tracking_id == "QWERTY2345"

@@ -8,14 +8,11 @@ import pytest
 from services.router.lifecycle import MAX_DECLINES, on_command, on_filed, replay, reproduce
 from shared.contracts.cloudevents import decode, encode
 from shared.contracts.commands import Command, Decline, Reassign
-from shared.domain.complaint import Channel, Complaint, InvalidTransition
-from shared.domain.deadlines import FIRST_FOLLOW_UP
-from shared.domain.routing import (
-    NATIONAL_TRIAGE,
-    bundled_documents,
-    default_directory,
-    directory_from,
-)
+from shared.domain.calendar import working_day_deadline
+from shared.domain.complaint import NATIONAL_TRIAGE, Channel, Complaint, InvalidTransition
+from shared.domain.deadlines import COMPLETION, FIRST_FOLLOW_UP, STANDARD_POLICY, TRIAGE
+from shared.domain.model import DomainEvent
+from shared.domain.routing import bundled_documents, default_directory, directory_from
 
 DIRECTORY = default_directory()
 
@@ -46,40 +43,69 @@ def recorded(history: list[bytes], events: list) -> list[bytes]:  # type: ignore
     return history + [encode(e, "/test", "http://t")[1] for e in events]
 
 
+def routed(history: list[bytes]) -> list[DomainEvent]:
+    """The router's answer to a filing, where no verification comes first."""
+    return on_filed(replay(history), DIRECTORY, STANDARD_POLICY, verification=False)
+
+
+def commanded(history: list[bytes], action: Decline | Reassign) -> list[DomainEvent]:
+    return on_command(replay(history), command(action), DIRECTORY, STANDARD_POLICY)
+
+
+def stops(events: list[DomainEvent]) -> list[tuple[str, str]]:
+    assert all(isinstance(e, Complaint.DeadlineStopped) for e in events)
+    return [(e.stage, e.why) for e in events]  # type: ignore[attr-defined]
+
+
 def test_a_filing_is_routed_and_its_first_deadline_starts_in_the_same_step() -> None:
     history = filed()
-    routed, scheduled = on_filed(replay(history), DIRECTORY)
-    assert isinstance(routed, Complaint.Routed) and routed.agency_id == "pemkab-oku-timur"
-    assert isinstance(scheduled, Complaint.DeadlineScheduled)
-    assert scheduled.stage == FIRST_FOLLOW_UP
-    assert [routed.originator_version, scheduled.originator_version] == [2, 3]
+    disposed, first_follow_up, completion = routed(history)
+    assert isinstance(disposed, Complaint.Routed) and disposed.agency_id == "pemkab-oku-timur"
+    assert isinstance(first_follow_up, Complaint.DeadlineScheduled)
+    assert isinstance(completion, Complaint.DeadlineScheduled)
+    assert (first_follow_up.stage, completion.stage) == (FIRST_FOLLOW_UP, COMPLETION)
+    assert first_follow_up.started_at is not None
+    assert first_follow_up.due_at == working_day_deadline(first_follow_up.started_at, 5)
+    assert completion.started_at == first_follow_up.started_at
+    assert completion.due_at == working_day_deadline(first_follow_up.started_at, 14)
+    assert [
+        disposed.originator_version,
+        first_follow_up.originator_version,
+        completion.originator_version,
+    ] == [2, 3, 4]
 
 
 def test_a_decline_reroutes_at_once_never_back_and_numbers_every_event_in_turn() -> None:
     history = filed()
-    history = recorded(history, on_filed(replay(history), DIRECTORY))
-    events = on_command(
-        replay(history),
-        command(Decline(agency_id="pemkab-oku-timur", reason="jalan provinsi")),
-        DIRECTORY,
-    )
-    declined, rerouted, scheduled = events
+    history = recorded(history, routed(history))
+    events = commanded(history, Decline(agency_id="pemkab-oku-timur", reason="jalan provinsi"))
+    stopped_first, stopped_completion, declined, rerouted, *scheduled = events
+    assert stops([stopped_first, stopped_completion]) == [
+        (FIRST_FOLLOW_UP, "cancelled"),
+        (COMPLETION, "cancelled"),
+    ]
     assert isinstance(declined, Complaint.Declined)
     assert isinstance(rerouted, Complaint.Routed)
     assert rerouted.agency_id != "pemkab-oku-timur"
-    assert isinstance(scheduled, Complaint.DeadlineScheduled)
-    assert [e.originator_version for e in events] == [4, 5, 6]
+    # The next holder's clocks start with the rerouting: triage's, or an agency's.
+    holder_stages = (
+        [TRIAGE] if rerouted.agency_id == NATIONAL_TRIAGE else [FIRST_FOLLOW_UP, COMPLETION]
+    )
+    assert all(isinstance(e, Complaint.DeadlineScheduled) for e in scheduled)
+    assert [e.stage for e in scheduled] == holder_stages  # type: ignore[attr-defined]
+    # Numbered on from the four events already recorded (filed, routed, two deadlines).
+    assert [e.originator_version for e in events] == list(range(5, 5 + len(events)))
 
 
 def test_each_decline_goes_to_the_next_competent_agency_then_triage_after_max() -> None:
     history = filed(category="pungutan-liar", region="16.08")
-    history = recorded(history, on_filed(replay(history), DIRECTORY))
+    history = recorded(history, routed(history))
     holders = [replay(history).agency_id]
     for _ in range(MAX_DECLINES):
         holder = holders[-1]
         assert holder is not None
-        decline = command(Decline(agency_id=holder, reason="bukan wewenang kami"))
-        history = recorded(history, on_command(replay(history), decline, DIRECTORY))
+        decline = Decline(agency_id=holder, reason="bukan wewenang kami")
+        history = recorded(history, commanded(history, decline))
         holders.append(replay(history).agency_id)
     # Kabupaten, then province, then police (the rules' precedence), then a person.
     assert holders == ["pemkab-oku-timur", "pemprov-sumatera-selatan", "polri", NATIONAL_TRIAGE]
@@ -89,38 +115,40 @@ def test_each_decline_goes_to_the_next_competent_agency_then_triage_after_max() 
 
 def test_when_every_competent_agency_declined_triage_decides_before_max() -> None:
     history = filed(category="jaminan-kesehatan", region="32.73")
-    history = recorded(history, on_filed(replay(history), DIRECTORY))
+    history = recorded(history, routed(history))
     assert replay(history).agency_id == "bpjs-kesehatan"
-    decline = command(Decline(agency_id="bpjs-kesehatan", reason="bukan wewenang kami"))
-    _, routed, _ = on_command(replay(history), decline, DIRECTORY)
-    assert isinstance(routed, Complaint.Routed) and routed.agency_id == NATIONAL_TRIAGE
-    assert "declined it (bpjs-kesehatan)" in routed.reason
+    decline = Decline(agency_id="bpjs-kesehatan", reason="bukan wewenang kami")
+    *_, declined, to_triage, triage = commanded(history, decline)
+    assert isinstance(declined, Complaint.Declined)
+    assert isinstance(to_triage, Complaint.Routed) and to_triage.agency_id == NATIONAL_TRIAGE
+    assert "declined it (bpjs-kesehatan)" in to_triage.reason
+    # A person in triage has their own deadline, never an agency's.
+    assert isinstance(triage, Complaint.DeadlineScheduled) and triage.stage == TRIAGE
 
 
 def test_national_triage_reassigns_but_does_not_decline() -> None:
     history = filed(category="kategori-tak-dikenal")
-    history = recorded(history, on_filed(replay(history), DIRECTORY))
+    history = recorded(history, routed(history))
     assert replay(history).agency_id == NATIONAL_TRIAGE
     with pytest.raises(InvalidTransition, match="does not decline"):
-        on_command(
-            replay(history), command(Decline(agency_id=NATIONAL_TRIAGE, reason="x")), DIRECTORY
-        )
-    reassigned, scheduled = on_command(
-        replay(history),
-        command(Reassign(agency_id="kemen-pu", admin="admin-nasional", reason="jalan nasional")),
-        DIRECTORY,
+        commanded(history, Decline(agency_id=NATIONAL_TRIAGE, reason="x"))
+    stopped, reassigned, first_follow_up, completion = commanded(
+        history, Reassign(agency_id="kemen-pu", admin="admin-nasional", reason="jalan nasional")
     )
+    assert stops([stopped]) == [(TRIAGE, "cancelled")]
     assert isinstance(reassigned, Complaint.Routed) and reassigned.agency_id == "kemen-pu"
-    assert isinstance(scheduled, Complaint.DeadlineScheduled)
+    assert isinstance(first_follow_up, Complaint.DeadlineScheduled)
+    assert isinstance(completion, Complaint.DeadlineScheduled)
+    assert (first_follow_up.stage, completion.stage) == (FIRST_FOLLOW_UP, COMPLETION)
 
 
 def test_a_command_naming_an_unknown_agency_or_the_wrong_holder_records_nothing() -> None:
     history = filed()
-    history = recorded(history, on_filed(replay(history), DIRECTORY))
+    history = recorded(history, routed(history))
     with pytest.raises(InvalidTransition, match="unknown agency"):
-        on_command(replay(history), command(Decline(agency_id="nope", reason="x")), DIRECTORY)
+        commanded(history, Decline(agency_id="nope", reason="x"))
     with pytest.raises(InvalidTransition, match="only pemkab-oku-timur"):
-        on_command(replay(history), command(Decline(agency_id="kemen-pu", reason="x")), DIRECTORY)
+        commanded(history, Decline(agency_id="kemen-pu", reason="x"))
 
 
 def test_a_command_for_a_complaint_never_filed_is_refused() -> None:
@@ -130,18 +158,18 @@ def test_a_command_for_a_complaint_never_filed_is_refused() -> None:
 
 def test_the_decision_travels_whole_tembusan_candidates_and_the_hint_verdict() -> None:
     history = filed(category="bantuan-sosial", region="32.73")
-    routed, _ = on_filed(replay(history), DIRECTORY)
-    assert isinstance(routed, Complaint.Routed)
-    assert (routed.agency_id, routed.copies) == ("pemkot-bandung", ("kemensos",))
-    assert routed.candidates[0] == "pemkot-bandung"
-    assert routed.hint_used is False and routed.hint_reason is None
+    decided, *_ = routed(history)
+    assert isinstance(decided, Complaint.Routed)
+    assert (decided.agency_id, decided.copies) == ("pemkot-bandung", ("kemensos",))
+    assert decided.candidates[0] == "pemkot-bandung"
+    assert decided.hint_used is False and decided.hint_reason is None
 
 
 def test_a_replay_re_decides_each_routing_with_the_versions_it_names() -> None:
     history = filed(category="pungutan-liar", region="16.08")
-    history = recorded(history, on_filed(replay(history), DIRECTORY))
-    decline = command(Decline(agency_id="pemkab-oku-timur", reason="bukan wewenang kami"))
-    history = recorded(history, on_command(replay(history), decline, DIRECTORY))
+    history = recorded(history, routed(history))
+    decline = Decline(agency_id="pemkab-oku-timur", reason="bukan wewenang kami")
+    history = recorded(history, commanded(history, decline))
     known = {(DIRECTORY.version, DIRECTORY.rules_version): DIRECTORY}
     assert reproduce(history, lambda d, r: known.get((d, r))) == []
 

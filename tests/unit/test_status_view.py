@@ -1,6 +1,6 @@
 """What the public status page shows, read from the read model (no broker needed)."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -10,6 +10,7 @@ from services.intake.filing import token_hash
 from shared.config import Settings
 from shared.contracts.cloudevents import TYPE_NAMES
 from shared.database import open_database
+from shared.domain.calendar import WIB
 from shared.domain.complaint import Channel, Complaint, ReportType
 from shared.domain.routing import default_directory
 from shared.domain.tracking import new_tracking_id
@@ -85,12 +86,18 @@ async def test_the_timeline_tells_each_step_in_the_reporters_language(tmp_path: 
         region_code="16.08",
         channel=Channel.WEB,
     )
-    complaint.route("pemkab-oku-timur", "jalan-daerah-oku-timur@v1", "rule")
-    complaint.schedule_deadline(
-        "first_follow_up", datetime(2026, 11, 30, 16, 59, 59, tzinfo=UTC), "test"
+    # Routed on Monday 23 November 2026, reassigned the next day: each routing starts 5
+    # working days for the first follow-up and 14 for completion, due at 23:59:59 WIB.
+    complaint.route(
+        "pemkab-oku-timur",
+        "jalan-daerah-oku-timur@v1",
+        "rule",
+        at=datetime(2026, 11, 23, 9, 0, tzinfo=WIB),
     )
     complaint.decline("pemkab-oku-timur", "jalan provinsi")
-    complaint.reassign("kemen-pu", "admin-nasional", "jalan nasional")
+    complaint.reassign(
+        "kemen-pu", "admin-nasional", "jalan nasional", at=datetime(2026, 11, 24, 9, 0, tzinfo=WIB)
+    )
     settings = Settings(kafka_bootstrap_servers="127.0.0.1:1", data_dir=tmp_path)
     store = InboxStore(open_database(settings.database))
     for offset, event in enumerate(complaint.new_events()):
@@ -103,15 +110,25 @@ async def test_the_timeline_tells_each_step_in_the_reporters_language(tmp_path: 
     assert [t["label"] for t in indonesian["timeline"]] == [
         "Laporan diterima",
         f"Diteruskan ke {oku_timur}",
-        "Batas tindak lanjut pertama: 30 November 2026",  # 23:59:59 WIB
+        "Batas tindak lanjut pertama: 30 November 2026",
+        "Batas penyelesaian: 11 Desember 2026",
+        "Tenggat tindak lanjut pertama dihentikan",
+        "Tenggat penyelesaian dihentikan",
         f"{oku_timur} menyatakan bukan wewenangnya (jalan provinsi); diteruskan",
         f"Dialihkan oleh admin nasional ke {pu}",
+        "Batas tindak lanjut pertama: 1 Desember 2026",
+        "Batas penyelesaian: 14 Desember 2026",
     ]
     assert [t["label"] for t in english["timeline"]] == [
         "Report received",
         f"Forwarded to {oku_timur}",
         "First follow-up due by November 30, 2026",
+        "Completion due by December 11, 2026",
+        "First follow-up: clock stopped",
+        "Completion: clock stopped",
         f"{oku_timur} says this is not its authority (jalan provinsi); passed on",
         f"Reassigned by the national admin to {pu}",
+        "First follow-up due by December 1, 2026",
+        "Completion due by December 14, 2026",
     ]
     assert indonesian["agency_id"] == "kemen-pu"
