@@ -66,22 +66,22 @@ async def test_a_filed_complaint_reaches_its_agency_gets_a_deadline_a_webhook_an
     assert mine[0].data["complaint"]["tracking_id"] == tracking_id
     assert mine[0].data["rule_id"].startswith("jalan-daerah@v")  # whichever rules are in force
 
-    # The deadline is on the log.
-    def deadline_recorded(records: list[Record]) -> bool:
-        return any(
-            r.key == complaint_id.encode() and b"pintu.complaint.deadline_scheduled" in r.value
-            for r in records
-        )
+    # The deadlines are on the log: the first follow-up and the completion.
+    def deadlines_recorded(records: list[Record]) -> bool:
+        scheduled = b"pintu.complaint.deadline_scheduled"
+        return sum(r.key == complaint_id.encode() and scheduled in r.value for r in records) == 2
 
-    log = await read_until(kafka, topics.EVENTS, deadline_recorded)
-    types = [
-        CloudEvent.model_validate_json(r.value).type for r in log if r.key == complaint_id.encode()
+    log = await read_until(kafka, topics.EVENTS, deadlines_recorded)
+    events = [
+        CloudEvent.model_validate_json(r.value) for r in log if r.key == complaint_id.encode()
     ]
-    assert types == [
+    assert [e.type for e in events] == [
         "pintu.complaint.filed",
         "pintu.complaint.routed",
         "pintu.complaint.deadline_scheduled",
+        "pintu.complaint.deadline_scheduled",
     ]
+    assert [e.data["stage"] for e in events[2:]] == ["first_follow_up", "completion"]
 
     # The agency's endpoint got a webhook it can verify.
     webhook = agency_endpoint.wait_for(lambda r: json.loads(r.body)["complaint_id"] == complaint_id)

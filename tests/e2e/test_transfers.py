@@ -89,8 +89,20 @@ async def test_declines_move_the_complaint_on_never_back_then_the_admin_reassign
     assert routed_to == [*chain, "kemendagri"]
     declined = [e.data["agency_id"] for e in log if e.type == "pintu.complaint.declined"]
     assert declined == chain[:3]
-    scheduled = [e for e in log if e.type == "pintu.complaint.deadline_scheduled"]
-    assert len(scheduled) == len(routed_to)  # each hop starts the new agency's clock
+    # Each hop stops the old holder's clocks and starts the new holder's.
+    clocks: list[tuple[str, list[str]]] = []
+    for e in log:
+        if e.type == "pintu.complaint.routed":
+            clocks.append((e.data["agency_id"], []))
+        elif e.type == "pintu.complaint.deadline_scheduled":
+            clocks[-1][1].append(e.data["stage"])
+    agency_clocks = ["first_follow_up", "completion"]
+    assert clocks == [
+        (agency, ["triage"] if agency == NATIONAL_TRIAGE else agency_clocks)
+        for agency in [*chain, "kemendagri"]
+    ]
+    stopped = [e for e in log if e.type == "pintu.complaint.deadline_stopped"]
+    assert len(stopped) == 2 * 3 + 1  # two clocks for each decline, triage's at reassignment
     # Nobody saw the complaint twice, not even the agency that had it first.
     assert await on_topic(kafka, chain[0], key) == 1
 

@@ -180,7 +180,7 @@ async def test_intake_and_the_router_sign_in_and_a_complaint_reaches_its_agency(
         await app.state.filing.publisher.close()
         assert filed.status_code == 201, filed.text
         key = filed.json()["complaint_id"].encode()
-        # Routed by faust (its consumer, producer and transactions) and fanned out.
+        # Routed by the owner (its consumer, producer and transactions) and fanned out.
         routed = await first_record(signed_in, topics.routed(AGENCY), key, timeout=90)
         assert b'"pintu.complaint.routed"' in routed.value
     finally:

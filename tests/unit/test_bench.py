@@ -1,8 +1,13 @@
-"""The benchmark's arithmetic and table (bench/stats.py); the benchmark itself is never a test."""
+"""The benchmarks' arithmetic, table and inputs (bench/stats.py, bench/sla.py); the benchmarks
+themselves are never tests."""
 
 import pytest
 
-from bench.stats import Summary, ratio, table
+from bench.sla import deadline_records, status_bytes
+from bench.stats import GIB, Footprint, Summary, ratio, table
+from services.sla.timers import OpenDeadlines, mirrored
+from shared.contracts.cloudevents import decode
+from shared.domain.complaint import complaint_id_for
 
 
 def test_rates_follow_the_runs_and_the_median_is_the_middle_run() -> None:
@@ -52,3 +57,57 @@ def test_the_summary_serialises_what_it_measured() -> None:
     assert document["seconds"] == [0.5, 1.0]
     assert document["rates_per_second"] == [200.0, 100.0]
     assert document["median_rate_per_second"] == 150.0
+
+
+def test_the_table_names_the_unit_it_counts() -> None:
+    baseline = Summary(items=300, seconds=(1.0,))
+    assert table([("sla", baseline)], [("txn", baseline)], unit="events/s").split()[0] == (
+        "events/s"
+    )
+
+
+def test_a_footprint_charges_the_growth_to_the_items_and_counts_them_per_gib() -> None:
+    footprint = Footprint(items=200_000, idle_bytes=100 * 2**20, after_bytes=100 * 2**20 + GIB // 4)
+    assert footprint.grown_bytes == GIB // 4
+    assert footprint.bytes_per_item == pytest.approx(GIB / 4 / 200_000)
+    assert footprint.items_per_gib == pytest.approx(800_000)  # 200,000 in a quarter GiB
+    assert footprint.as_dict()["items_per_gib"] == 800_000
+
+
+@pytest.mark.parametrize("after", [100, 99])
+def test_a_footprint_that_did_not_grow_has_no_figure_per_item(after: int) -> None:
+    footprint = Footprint(items=10, idle_bytes=100, after_bytes=after)
+    assert footprint.bytes_per_item is None
+    assert footprint.items_per_gib is None
+    assert footprint.as_dict()["bytes_per_item"] is None
+
+
+@pytest.mark.parametrize(("items", "idle", "after"), [(0, 1, 2), (1, -1, 2), (1, 1, -2)])
+def test_a_footprint_refuses_no_items_and_negative_sizes(items: int, idle: int, after: int) -> None:
+    with pytest.raises(ValueError):
+        Footprint(items=items, idle_bytes=idle, after_bytes=after)
+
+
+def test_memory_is_read_from_the_kb_lines_of_proc_status() -> None:
+    status = "Name:\tpython\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\nThreads:\t4\n"
+    assert status_bytes(status, "VmRSS") == 100 * 2**20
+    assert status_bytes(status, "VmHWM") == 200 * 2**20
+    assert status_bytes(status, "VmSwap") is None
+
+
+def test_each_benchmarked_complaint_opens_two_deadlines_in_the_sla_table() -> None:
+    records = deadline_records(2, first=7, run="T")
+    assert len(records) == 6
+    events = [decode(value) for _, value in records]
+    assert [type(e).__name__ for e in events] == ["Routed", *["DeadlineScheduled"] * 2] * 2
+    tables: dict[bytes, OpenDeadlines] = {}
+    for (key, _), event in zip(records, events, strict=True):
+        changed = mirrored(tables.get(key, {}), event)
+        assert changed is not None
+        tables[key] = changed
+    assert len(tables) == 2  # two complaints, keyed by complaint id
+    assert [sorted(open_) for open_ in tables.values()] == [["completion", "first_follow_up"]] * 2
+    assert {e.originator_id for e in events} == {
+        complaint_id_for("BT000000007"),
+        complaint_id_for("BT000000008"),
+    }
