@@ -37,8 +37,9 @@ lint: $(READY)  ## ruff and mypy
 unit: $(READY)  ## the fast tests only (no broker)
 	$(BIN)/pytest tests/unit
 
-bench: $(READY)  ## router throughput vs a bare passthrough on a throwaway broker (ARGS="--complaints 5000")
+bench: $(READY)  ## router throughput, then SLA memory and lag, vs bare baselines (ARGS=... SLA_ARGS=...)
 	$(BIN)/python -m bench.router $(ARGS)
+	$(BIN)/python -m bench.sla $(SLA_ARGS)
 
 kafka: $(READY)  ## run only the development broker on 127.0.0.1:9092
 	$(BIN)/pintu kafka

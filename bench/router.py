@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,6 +45,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import ConsumerRecord
 
 from bench.stats import Summary, ratio, table
+from services.router import fanout, owner
 from shared.config import Settings
 from shared.contracts.cloudevents import encode
 from shared.domain.complaint import Channel, Complaint, ReportType
@@ -57,7 +58,8 @@ REPO = Path(__file__).resolve().parents[1]
 KAFKA_LIBS = REPO / ".pintu" / "kafka-libs"  # shared with `make run` and the tests
 RESULTS = REPO / ".pintu" / "bench"
 ROUTED = b'"type":"pintu.complaint.routed"'
-ROUTER_GROUPS = (topics.app_id("router"), "pintu-router-fanout")
+# The router's consumer groups (decision 0002): the owner loop and the fan-out loop.
+ROUTER_GROUPS = (owner.GROUP, fanout.GROUP)
 
 # (category, region code): together they reach every agency of the directory, triage included.
 CASES = (
@@ -325,13 +327,13 @@ def kafka(home: Path) -> Iterator[tuple[str, int | None]]:
         broker.stop()
 
 
-async def routers_elsewhere(connection: KafkaConnection) -> list[str]:
-    """Router consumer groups with live members: another router would take partitions."""
+async def groups_with_members(connection: KafkaConnection, groups: Sequence[str]) -> list[str]:
+    """Those of `groups` with live members: another process would take partitions."""
     admin = AIOKafkaAdminClient(**connection.client_kwargs())
     await start(admin, connection)
     try:
         busy = []
-        for response in await admin.describe_consumer_groups(list(ROUTER_GROUPS)):
+        for response in await admin.describe_consumer_groups(list(groups)):
             for group in response.to_object()["groups"]:
                 if group["members"]:
                     busy.append(group["group"])
@@ -403,7 +405,7 @@ async def bench(args: argparse.Namespace, home: Path) -> dict[str, object]:
         settings = Settings(kafka_bootstrap_servers=bootstrap)
         connection = KafkaConnection.from_settings(settings)
         if broker_pid is None:
-            busy = await routers_elsewhere(connection)
+            busy = await groups_with_members(connection, ROUTER_GROUPS)
             if busy:
                 raise RuntimeError(
                     f"consumer groups {busy} have live members on {bootstrap}: another router "

@@ -1,8 +1,11 @@
-"""Pure helpers for the benchmarks: summaries of repeated runs, ratios and the printed table."""
+"""Pure helpers for the benchmarks: summaries of repeated runs, ratios, memory per item and
+the printed table."""
 
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+GIB = 1024**3
 
 
 @dataclass(frozen=True)
@@ -62,9 +65,56 @@ def ratio(measured: Summary, baseline: Summary) -> float:
     return measured.median_rate / baseline.median_rate
 
 
-def table(rows: Sequence[tuple[str, Summary]], baselines: Sequence[tuple[str, Summary]]) -> str:
+@dataclass(frozen=True)
+class Footprint:
+    """What a process's memory grew by holding `items` more things: RSS idle and after, bytes.
+
+    The growth is charged to the items alone, so per item it is an upper bound (whatever
+    else grew meanwhile, buffers and the allocator's slack, counts too)."""
+
+    items: int
+    idle_bytes: int
+    after_bytes: int
+
+    def __post_init__(self) -> None:
+        if self.items < 1:
+            raise ValueError(f"a footprint needs at least one item, not {self.items}")
+        if self.idle_bytes < 0 or self.after_bytes < 0:
+            raise ValueError(f"sizes cannot be negative: {self.idle_bytes}, {self.after_bytes}")
+
+    @property
+    def grown_bytes(self) -> int:
+        return self.after_bytes - self.idle_bytes
+
+    @property
+    def bytes_per_item(self) -> float | None:
+        """None when the memory did not grow: too few items to see against the noise."""
+        return self.grown_bytes / self.items if self.grown_bytes > 0 else None
+
+    @property
+    def items_per_gib(self) -> float | None:
+        """items / (growth in GiB): how many such items one GiB holds, at this rate."""
+        return self.items / (self.grown_bytes / GIB) if self.grown_bytes > 0 else None
+
+    def as_dict(self) -> dict[str, object]:
+        per_item, per_gib = self.bytes_per_item, self.items_per_gib
+        return {
+            "items": self.items,
+            "idle_bytes": self.idle_bytes,
+            "after_bytes": self.after_bytes,
+            "grown_bytes": self.grown_bytes,
+            "bytes_per_item": None if per_item is None else round(per_item, 1),
+            "items_per_gib": None if per_gib is None else round(per_gib),
+        }
+
+
+def table(
+    rows: Sequence[tuple[str, Summary]],
+    baselines: Sequence[tuple[str, Summary]],
+    unit: str = "complaints/s",
+) -> str:
     """A fixed-width table: one line per measured thing, one ratio column per baseline."""
-    header = ["", "complaints/s", "min-max", "spread", "seconds"]
+    header = ["", unit, "min-max", "spread", "seconds"]
     header += [f"x {name}" for name, _ in baselines]
     lines = [header]
     for name, summary in rows:

@@ -215,11 +215,16 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         key, value = encode(event, SOURCE, self._base_url)
         await producer.send(topics.EVENTS, value, key=key, partition=p)
         histories.setdefault(key, []).append(value)
-        if isinstance(event, Complaint.Routed):
-            log.info("complaint routed", extra={"agency_id": event.agency_id})
-            metrics.COMPLAINTS_ROUTED.labels(agency_id=event.agency_id).inc()
-        elif isinstance(event, Complaint.DeadlineScheduled):
-            metrics.DEADLINES_SCHEDULED.labels(stage=event.stage).inc()
+        with about_complaint(event.originator_id):
+            if isinstance(event, Complaint.Routed):
+                log.info("complaint routed", extra={"agency_id": event.agency_id})
+                metrics.COMPLAINTS_ROUTED.labels(agency_id=event.agency_id).inc()
+            elif isinstance(event, Complaint.DeadlineScheduled):
+                metrics.DEADLINES_SCHEDULED.labels(stage=event.stage).inc()
+            elif isinstance(event, Complaint.DeadlineBreached):
+                log.info("deadline breached", extra={"stage": event.stage})
+            elif isinstance(event, Complaint.Escalated):
+                log.info("escalated", extra={"to_agency_id": event.to_agency_id})
 
 
 def _remember(histories: dict[bytes, History], record: Record) -> DomainEvent:
