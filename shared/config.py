@@ -7,7 +7,7 @@ from typing import Literal, Self
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.domain.deadlines import DeadlinePolicy
+from shared.domain.deadlines import STANDARD_POLICY, DeadlinePolicy
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 
@@ -23,7 +23,7 @@ def _kafka(name: str) -> AliasChoices:
 class Settings(BaseSettings):
     # Errors never echo the input: it holds the environment's secrets.
     model_config = SettingsConfigDict(
-        env_prefix="PINTU_", extra="ignore", hide_input_in_errors=True
+        env_prefix="PINTU_", extra="ignore", hide_input_in_errors=True, env_nested_delimiter="__"
     )
 
     # Unset means "development": the project starts its own broker on DEFAULT_BOOTSTRAP.
@@ -82,18 +82,9 @@ class Settings(BaseSettings):
     # The lifecycle (shared/domain/deadlines.py). Whether the national admin verifies each
     # complaint before it is routed; off, the router routes on filing.
     verification_required: bool = False
-    # The deadlines of the handbook's table, per deployment (PINTU_SLA_FIRST_FOLLOW_UP_WORKING_DAYS=5, ...).
-    sla_verification_working_days: int = 3
-    sla_triage_working_days: int = 3
-    sla_first_follow_up_working_days: int = 5
-    sla_simple_working_days: int = 5
-    sla_standard_working_days: int = 14
-    sla_field_inspection_days: int = 60
-    sla_escalation_working_days: int = 3
-    sla_reporter_info_working_days: int = 10
-    sla_reply_window_working_days: int = 10
-    sla_warn_at: float = Field(default=0.75, gt=0, lt=1)
-    sla_archive_when_reporter_silent: bool = True
+    # The deadlines of the handbook's table, per deployment: PINTU_SLA__<field> for each
+    # field of DeadlinePolicy, e.g. PINTU_SLA__FIRST_FOLLOW_UP_WORKING_DAYS=5.
+    sla: DeadlinePolicy = STANDARD_POLICY
     # How often the SLA service looks for deadlines that fell due.
     sla_check_seconds: float = 5.0
     # How long an action over HTTP waits for the router's verdict before answering 202.
@@ -127,22 +118,6 @@ class Settings(BaseSettings):
                 "set KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT (or SASL_SSL)"
             )
         return self
-
-    @property
-    def deadline_policy(self) -> DeadlinePolicy:
-        return DeadlinePolicy(
-            verification_working_days=self.sla_verification_working_days,
-            triage_working_days=self.sla_triage_working_days,
-            first_follow_up_working_days=self.sla_first_follow_up_working_days,
-            simple_working_days=self.sla_simple_working_days,
-            standard_working_days=self.sla_standard_working_days,
-            field_inspection_days=self.sla_field_inspection_days,
-            escalation_working_days=self.sla_escalation_working_days,
-            reporter_info_working_days=self.sla_reporter_info_working_days,
-            reply_window_working_days=self.sla_reply_window_working_days,
-            warn_at=self.sla_warn_at,
-            archive_when_reporter_silent=self.sla_archive_when_reporter_silent,
-        )
 
     @property
     def bootstrap_servers(self) -> str:

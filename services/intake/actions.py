@@ -180,18 +180,30 @@ def _complaint(store: ReadModelDep, tracking_id: str) -> ComplaintView:
     return view
 
 
-def _require_admin(key: str, config: Settings, what: str) -> None:
+# Who acts, proven, and on which complaint: one dependency per role.
+def national_admin(key: KeyDep, config: SettingsDep) -> None:
     if not _known(key, config.admin_api_keys):
-        raise HTTPException(403, f"Only the national admin may {what}.")
+        raise HTTPException(403, "Only the national admin may do this.")
 
 
-def _require_agency(key: str, config: Settings, agency_id: str) -> None:
+def admins_complaint(
+    tracking_id: str, store: ReadModelDep, _: Annotated[None, Depends(national_admin)]
+) -> ComplaintView:
+    return _complaint(store, tracking_id)
+
+
+def agencys_complaint(
+    agency_id: str, tracking_id: str, key: KeyDep, config: SettingsDep, store: ReadModelDep
+) -> ComplaintView:
     keys = config.agency_api_keys
     if not _known(key, keys.get(agency_id, []) + keys.get("*", [])):
         raise HTTPException(403, f"This key may not act for {agency_id}.")
+    return _complaint(store, tracking_id)
 
 
-def _reporter_view(store: ReadModelDep, tracking_id: str, token: str | None) -> ComplaintView:
+def reporters_complaint(
+    tracking_id: str, token: ReporterTokenDep, store: ReadModelDep
+) -> ComplaintView:
     view = _complaint(store, tracking_id)
     if not proves_reporter(view, token):
         raise HTTPException(
@@ -200,15 +212,23 @@ def _reporter_view(store: ReadModelDep, tracking_id: str, token: str | None) -> 
     return view
 
 
+AdminsComplaint = Annotated[ComplaintView, Depends(admins_complaint)]
+AgencysComplaint = Annotated[ComplaintView, Depends(agencys_complaint)]
+ReportersComplaint = Annotated[ComplaintView, Depends(reporters_complaint)]
+
+
 class Actions:
     """Send a command to the complaint's owner and answer with its verdict."""
 
-    def __init__(self, filing: FilingDep, waiting: OutcomesDep, config: SettingsDep) -> None:
+    def __init__(
+        self, filing: FilingDep, waiting: OutcomesDep, config: SettingsDep, response: Response
+    ) -> None:
         self.filing = filing
         self.waiting = waiting
         self.config = config
+        self.response = response
 
-    async def submit(self, view: ComplaintView, action: Action, response: Response) -> ActionResult:
+    async def submit(self, view: ComplaintView, action: Action) -> ActionResult:
         command = Command(
             id=uuid.uuid4(),
             complaint_id=uuid.UUID(view.complaint_id),
@@ -220,7 +240,7 @@ class Actions:
         outcome = await self.waiting.wait(command.id, verdict, self.config.action_wait_seconds)
         status_url = f"{self.filing.base_url}/v1/complaints/{view.tracking_id}"
         if outcome is None:
-            response.status_code = status.HTTP_202_ACCEPTED
+            self.response.status_code = status.HTTP_202_ACCEPTED
             return ActionResult(
                 command_id=command.id,
                 tracking_id=view.tracking_id,
@@ -248,78 +268,44 @@ ActionsDep = Annotated[Actions, Depends()]
 
 # -- the national admin (KemenPANRB) -----------------------------------------------------
 
+ADMIN = "/v1/admin/complaints/{tracking_id}"
+
 
 @router.post(
-    "/v1/admin/complaints/{tracking_id}/verify",
+    f"{ADMIN}/verify",
     summary="Verify a complaint; the router disposes it at once (when verification applies)",
     responses=ANSWERS,
 )
-async def verify(
-    tracking_id: str, key: KeyDep, store: ReadModelDep, act: ActionsDep, response: Response
-) -> ActionResult:
-    _require_admin(key, act.config, "verify complaints")
-    view = _complaint(store, tracking_id)
-    return await act.submit(view, Verify(admin=NATIONAL_ADMIN), response)
+async def verify(view: AdminsComplaint, act: ActionsDep) -> ActionResult:
+    return await act.submit(view, Verify(admin=NATIONAL_ADMIN))
 
 
 @router.post(
-    "/v1/admin/complaints/{tracking_id}/reassign",
+    f"{ADMIN}/reassign",
     summary="The national admin sends a complaint to an agency by hand",
     responses={**ANSWERS, 422: {"model": Problem, "description": "unknown agency"}},
 )
-async def reassign(
-    tracking_id: str,
-    body: ReassignRequest,
-    key: KeyDep,
-    store: ReadModelDep,
-    act: ActionsDep,
-    response: Response,
-) -> ActionResult:
-    _require_admin(key, act.config, "reassign complaints")
+async def reassign(body: ReassignRequest, view: AdminsComplaint, act: ActionsDep) -> ActionResult:
     if body.agency_id not in default_directory().agencies:
         raise HTTPException(422, f"There is no agency {body.agency_id!r} in the directory.")
-    view = _complaint(store, tracking_id)
     action = Reassign(agency_id=body.agency_id, admin=NATIONAL_ADMIN, reason=body.reason.strip())
-    return await act.submit(view, action, response)
+    return await act.submit(view, action)
 
 
 @router.post(
-    "/v1/admin/complaints/{tracking_id}/postpone",
+    f"{ADMIN}/postpone",
     summary="Tunda: wait for the reporter, with the clocks paused",
     responses=ANSWERS,
 )
-async def postpone(
-    tracking_id: str,
-    body: ReasonRequest,
-    key: KeyDep,
-    store: ReadModelDep,
-    act: ActionsDep,
-    response: Response,
-) -> ActionResult:
-    _require_admin(key, act.config, "postpone complaints")
-    view = _complaint(store, tracking_id)
-    action = Postpone(admin=NATIONAL_ADMIN, reason=body.reason.strip())
-    return await act.submit(view, action, response)
+async def postpone(body: ReasonRequest, view: AdminsComplaint, act: ActionsDep) -> ActionResult:
+    return await act.submit(view, Postpone(admin=NATIONAL_ADMIN, reason=body.reason.strip()))
 
 
 @router.post(
-    "/v1/admin/complaints/{tracking_id}/archive",
-    summary="Archive a complaint (arsip), with the reason",
-    responses=ANSWERS,
+    f"{ADMIN}/archive", summary="Archive a complaint (arsip), with the reason", responses=ANSWERS
 )
-async def archive(
-    tracking_id: str,
-    body: ReasonRequest,
-    key: KeyDep,
-    store: ReadModelDep,
-    act: ActionsDep,
-    response: Response,
-) -> ActionResult:
-    _require_admin(key, act.config, "archive complaints")
-    view = _complaint(store, tracking_id)
-    return await act.submit(
-        view, Archive(admin=NATIONAL_ADMIN, reason=body.reason.strip()), response
-    )
+async def archive(body: ReasonRequest, view: AdminsComplaint, act: ActionsDep) -> ActionResult:
+    return await act.submit(view, Archive(admin=NATIONAL_ADMIN, reason=body.reason.strip()))
 
 
 # -- the agency holding the complaint (its admin or pejabat penghubung) ------------------
@@ -335,20 +321,11 @@ AGENCY = "/v1/agencies/{agency_id}/complaints/{tracking_id}"
     responses=ANSWERS,
 )
 async def decline(
-    agency_id: str,
-    tracking_id: str,
-    body: DeclineRequest,
-    key: KeyDep,
-    store: ReadModelDep,
-    act: ActionsDep,
-    response: Response,
+    agency_id: str, body: DeclineRequest, view: AgencysComplaint, act: ActionsDep
 ) -> ActionResult:
-    _require_agency(key, act.config, agency_id)
     if agency_id == NATIONAL_TRIAGE:
         raise HTTPException(409, "National triage does not decline; reassign the complaint.")
-    view = _complaint(store, tracking_id)
-    action = Decline(agency_id=agency_id, reason=body.reason.strip())
-    return await act.submit(view, action, response)
+    return await act.submit(view, Decline(agency_id=agency_id, reason=body.reason.strip()))
 
 
 @router.post(
@@ -357,17 +334,9 @@ async def decline(
     responses=ANSWERS,
 )
 async def acknowledge(
-    agency_id: str,
-    tracking_id: str,
-    body: AcknowledgeRequest,
-    key: KeyDep,
-    store: ReadModelDep,
-    act: ActionsDep,
-    response: Response,
+    agency_id: str, body: AcknowledgeRequest, view: AgencysComplaint, act: ActionsDep
 ) -> ActionResult:
-    _require_agency(key, act.config, agency_id)
-    view = _complaint(store, tracking_id)
-    return await act.submit(view, Acknowledge(agency_id=agency_id, tier=body.tier), response)
+    return await act.submit(view, Acknowledge(agency_id=agency_id, tier=body.tier))
 
 
 @router.post(
@@ -376,38 +345,19 @@ async def acknowledge(
     responses=ANSWERS,
 )
 async def request_information(
-    agency_id: str,
-    tracking_id: str,
-    body: QuestionRequest,
-    key: KeyDep,
-    store: ReadModelDep,
-    act: ActionsDep,
-    response: Response,
+    agency_id: str, body: QuestionRequest, view: AgencysComplaint, act: ActionsDep
 ) -> ActionResult:
-    _require_agency(key, act.config, agency_id)
-    view = _complaint(store, tracking_id)
-    action = RequestInformation(agency_id=agency_id, question=body.question.strip())
-    return await act.submit(view, action, response)
+    question = body.question.strip()
+    return await act.submit(view, RequestInformation(agency_id=agency_id, question=question))
 
 
 @router.post(
-    f"{AGENCY}/follow-up",
-    summary="Post a tindak lanjut for the reporter",
-    responses=ANSWERS,
+    f"{AGENCY}/follow-up", summary="Post a tindak lanjut for the reporter", responses=ANSWERS
 )
 async def follow_up(
-    agency_id: str,
-    tracking_id: str,
-    body: MessageRequest,
-    key: KeyDep,
-    store: ReadModelDep,
-    act: ActionsDep,
-    response: Response,
+    agency_id: str, body: MessageRequest, view: AgencysComplaint, act: ActionsDep
 ) -> ActionResult:
-    _require_agency(key, act.config, agency_id)
-    view = _complaint(store, tracking_id)
-    action = FollowUp(agency_id=agency_id, message=body.message.strip())
-    return await act.submit(view, action, response)
+    return await act.submit(view, FollowUp(agency_id=agency_id, message=body.message.strip()))
 
 
 @router.post(
@@ -416,72 +366,39 @@ async def follow_up(
     responses=ANSWERS,
 )
 async def resolve(
-    agency_id: str,
-    tracking_id: str,
-    body: MessageRequest,
-    key: KeyDep,
-    store: ReadModelDep,
-    act: ActionsDep,
-    response: Response,
+    agency_id: str, body: MessageRequest, view: AgencysComplaint, act: ActionsDep
 ) -> ActionResult:
-    _require_agency(key, act.config, agency_id)
-    view = _complaint(store, tracking_id)
-    action = Resolve(agency_id=agency_id, message=body.message.strip())
-    return await act.submit(view, action, response)
+    return await act.submit(view, Resolve(agency_id=agency_id, message=body.message.strip()))
 
 
 # -- the reporter (pelapor), proven by the reporter token -------------------------------
 
+REPORTER = "/v1/complaints/{tracking_id}"
+
 
 @router.post(
-    "/v1/complaints/{tracking_id}/reply",
+    f"{REPORTER}/reply",
     summary="The reporter answers a question or a follow-up",
     responses=ANSWERS,
 )
-async def reply(
-    tracking_id: str,
-    body: MessageRequest,
-    token: ReporterTokenDep,
-    store: ReadModelDep,
-    act: ActionsDep,
-    response: Response,
-) -> ActionResult:
-    view = _reporter_view(store, tracking_id, token)
-    return await act.submit(view, Reply(message=body.message.strip()), response)
+async def reply(body: MessageRequest, view: ReportersComplaint, act: ActionsDep) -> ActionResult:
+    return await act.submit(view, Reply(message=body.message.strip()))
 
 
 @router.post(
-    "/v1/complaints/{tracking_id}/reopen",
+    f"{REPORTER}/reopen",
     summary="The reporter is not satisfied: the agency works on (within the reply window)",
     responses=ANSWERS,
 )
-async def reopen(
-    tracking_id: str,
-    body: ReasonRequest,
-    token: ReporterTokenDep,
-    store: ReadModelDep,
-    act: ActionsDep,
-    response: Response,
-) -> ActionResult:
-    view = _reporter_view(store, tracking_id, token)
-    return await act.submit(view, Reopen(reason=body.reason.strip()), response)
+async def reopen(body: ReasonRequest, view: ReportersComplaint, act: ActionsDep) -> ActionResult:
+    return await act.submit(view, Reopen(reason=body.reason.strip()))
 
 
 @router.post(
-    "/v1/complaints/{tracking_id}/rating",
-    summary="The reporter rates the answer, 1 to 5",
-    responses=ANSWERS,
+    f"{REPORTER}/rating", summary="The reporter rates the answer, 1 to 5", responses=ANSWERS
 )
-async def rate(
-    tracking_id: str,
-    body: RatingRequest,
-    token: ReporterTokenDep,
-    store: ReadModelDep,
-    act: ActionsDep,
-    response: Response,
-) -> ActionResult:
-    view = _reporter_view(store, tracking_id, token)
-    return await act.submit(view, Rate(score=body.score, comment=body.comment), response)
+async def rate(body: RatingRequest, view: ReportersComplaint, act: ActionsDep) -> ActionResult:
+    return await act.submit(view, Rate(score=body.score, comment=body.comment))
 
 
 # -- routing rules ----------------------------------------------------------------------
@@ -524,10 +441,11 @@ class RulesPublished(BaseModel):
     },
 )
 async def publish_rules(
-    body: RulesDocument, key: KeyDep, config: SettingsDep, filing: FilingDep
+    body: RulesDocument,
+    config: SettingsDep,
+    filing: FilingDep,
+    _: Annotated[None, Depends(national_admin)],
 ) -> RulesPublished:
-    if not _known(key, config.admin_api_keys):
-        raise HTTPException(403, "Only the national admin may change the routing rules.")
     kafka = KafkaConnection.from_settings(config)
     feed = await read_published(kafka)
     if not feed.published:

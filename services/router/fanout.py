@@ -17,7 +17,7 @@ from aiokafka.structs import ConsumerRecord
 
 from shared import metrics
 from shared.kafka import topics
-from shared.kafka.clients import KafkaConnection
+from shared.kafka.clients import KafkaConnection, all_of
 
 log = logging.getLogger(__name__)
 GROUP = "pintu-router-fanout"
@@ -78,16 +78,21 @@ class FanOut(ConsumerRebalanceListener):  # type: ignore[misc]
             return None
         return producer
 
+    async def _partition(
+        self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> None:
+        producer = await self._owned(tp, records[0].offset)
+        if producer is not None:
+            await self._forward(producer, tp, records)
+
     async def run(self) -> None:
         self._consumer.subscribe([topics.EVENTS], listener=self)
         await self._consumer.start()
         try:
             while True:
-                batches = await self._consumer.getmany(timeout_ms=500, max_records=500)
-                for tp, records in batches.items():
-                    producer = await self._owned(tp, records[0].offset)
-                    if producer is not None:
-                        await self._forward(producer, tp, records)
+                batches = await self._consumer.getmany(timeout_ms=500, max_records=2000)
+                # One producer per partition: their transactions overlap.
+                await all_of(self._partition(tp, records) for tp, records in batches.items())
         finally:
             for producer in self._producers.values():
                 await producer.stop()

@@ -30,7 +30,7 @@ from shared.contracts.commands import Outcome, decode_command, encode_outcome
 from shared.domain.complaint import Complaint, InvalidTransition
 from shared.domain.model import DomainEvent
 from shared.kafka import topics
-from shared.kafka.clients import KafkaConnection, start
+from shared.kafka.clients import KafkaConnection, all_of, start
 from shared.kafka.routing_feed import RoutingFeed
 from shared.logs import about_complaint
 
@@ -49,7 +49,7 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         self._connection = connection
         self._routing = routing
         self._base_url = settings.public_base_url
-        self._policy = settings.deadline_policy
+        self._policy = settings.sla
         self._verification = settings.verification_required
         self._consumer = AIOKafkaConsumer(
             **connection.client_kwargs(),
@@ -63,11 +63,14 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         )
         self._producers: dict[int, AIOKafkaProducer] = {}
         self._histories: dict[int, dict[bytes, History]] = {}
+        # What this router appended and has not read back yet: known, no need to decode.
+        self._echoes: dict[int, set[bytes]] = {}
         self._checked: set[TopicPartition] = set()
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         for p in {tp.partition for tp in revoked}:
             self._histories.pop(p, None)
+            self._echoes.pop(p, None)
             self._checked -= {TopicPartition(topics.EVENTS, p), TopicPartition(topics.COMMANDS, p)}
             producer = self._producers.pop(p, None)
             if producer is not None:
@@ -82,16 +85,24 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         await start(self._consumer, self._connection)
         try:
             while True:
-                batches = await self._consumer.getmany(timeout_ms=500, max_records=500)
+                batches = await self._consumer.getmany(timeout_ms=500, max_records=2000)
+                by_partition: dict[int, list[tuple[TopicPartition, list[Record]]]] = {}
                 for tp, records in batches.items():
-                    producer = await self._own(tp, records[0].offset)
-                    if producer is not None:
-                        await self._process(producer, tp, records)
+                    by_partition.setdefault(tp.partition, []).append((tp, records))
+                # Partitions are independent (own histories, own producer): their
+                # transactions overlap; within one, the log and the commands take turns.
+                await all_of(self._partition(batch) for batch in by_partition.values())
         finally:
             for producer in self._producers.values():
                 await producer.stop()
             self._producers.clear()
             await self._consumer.stop()
+
+    async def _partition(self, batches: list[tuple[TopicPartition, list[Record]]]) -> None:
+        for tp, records in batches:
+            producer = await self._own(tp, records[0].offset)
+            if producer is not None:
+                await self._process(producer, tp, records)
 
     async def _own(self, tp: TopicPartition, first_offset: int) -> AIOKafkaProducer | None:
         """Partition p's producer, or None when this batch began before the committed offset."""
@@ -106,6 +117,7 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
             await start(producer, self._connection)  # fences the previous owner of p
             self._producers[p] = producer
             self._histories[p] = await self._read_log(p)
+            self._echoes[p] = set()
         if tp not in self._checked:
             # Read the committed offset only now, after fencing: it can no longer move.
             committed = await self._consumer.committed(tp)
@@ -155,6 +167,10 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
     async def _event(
         self, producer: AIOKafkaProducer, histories: dict[bytes, History], record: Record
     ) -> list[DomainEvent]:
+        echoes = self._echoes[record.partition]
+        if record.value in echoes:
+            echoes.discard(record.value)  # our own append, read back: already in its history
+            return []
         try:
             event = _remember(histories, record)
         except PoisonMessage as poison:
@@ -215,6 +231,7 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         key, value = encode(event, SOURCE, self._base_url)
         await producer.send(topics.EVENTS, value, key=key, partition=p)
         histories.setdefault(key, []).append(value)
+        self._echoes[p].add(value)
         with about_complaint(event.originator_id):
             if isinstance(event, Complaint.Routed):
                 log.info("complaint routed", extra={"agency_id": event.agency_id})

@@ -2,7 +2,7 @@
 
 Each stage is counted from the step that starts it, in working days (hari kerja) or,
 for a field inspection, in calendar days. The numbers are a deployment's to set
-(shared/config.py: PINTU_SLA_*); these defaults are SP4N-LAPOR!'s.
+(shared/config.py: PINTU_SLA__*); these defaults are SP4N-LAPOR!'s.
 """
 
 from dataclasses import dataclass
@@ -45,6 +45,10 @@ class DeadlinePolicy:
     reply_window_working_days: int = 10
     warn_at: float = 0.75  # share of the time after which a warning goes out
     archive_when_reporter_silent: bool = True  # tunda unanswered: archive, or only record it
+
+    def __post_init__(self) -> None:
+        if not 0 < self.warn_at < 1:
+            raise ValueError("warn_at is the share of a deadline's time: between 0 and 1")
 
 
 STANDARD_POLICY = DeadlinePolicy()  # SP4N-LAPOR!'s, as in the handbook

@@ -9,7 +9,9 @@ aiokafka reports a refused sign-in only as "Unable to bootstrap", the same words
 unreachable broker; `start` asks the brokers why and names a refusal as such.
 """
 
+import asyncio
 import ssl
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -133,3 +135,12 @@ async def start(client: _Startable, connection: KafkaConnection) -> None:
             "Check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (on Kubernetes: the KafkaUser "
             "and its Secret)."
         ) from error
+
+
+async def all_of(work: Iterable[Awaitable[None]]) -> None:
+    """Run side by side to the end; then raise the first failure, if any (gather alone would
+    raise while the others still run, and their owner might stop their producers)."""
+    outcomes = await asyncio.gather(*work, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome

@@ -14,6 +14,7 @@ import pytest
 
 from services.router.lifecycle import on_command, on_filed, replay
 from shared import clock
+from shared.config import Settings
 from shared.contracts.cloudevents import encode
 from shared.contracts.commands import (
     Acknowledge,
@@ -303,10 +304,12 @@ def test_a_deadline_question_before_its_time_or_about_another_due_date_is_refuse
     )
 
 
-def test_the_policy_is_the_deployments_to_set() -> None:
+def test_the_policy_is_the_deployments_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PINTU_SLA__FIRST_FOLLOW_UP_WORKING_DAYS", "10")
+    lenient = Settings().sla
+    assert lenient == DeadlinePolicy(first_follow_up_working_days=10)
     journey = Journey()
     complaint = journey.state
-    lenient = DeadlinePolicy(first_follow_up_working_days=10)
     complaint.route("pemkab-oku-timur", "jalan-daerah@v2", "rule", policy=lenient)
     # 10 working days from Friday 13 March: 16, 17, 25-27, 30, 31 March, 1, 2, 6 April.
     assert complaint.deadlines[FIRST_FOLLOW_UP].due_at == datetime(
