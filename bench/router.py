@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -44,7 +43,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import ConsumerRecord
 
-from bench.stats import Summary, ratio, table
+from bench.stats import Summary, machine, ratio, ratios, table
 from services.router import fanout, owner
 from shared.config import Settings
 from shared.contracts.cloudevents import encode
@@ -588,17 +587,9 @@ def report(args: argparse.Namespace, results: dict[str, object]) -> Path:
         "pause_seconds": args.pause,
         "router_log_level": args.router_log_level,
         "broker": results["broker"],
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-        },
+        "machine": machine(),
         "results": {name: s.as_dict() for name, s in summaries.items()},
-        "ratios": {
-            f"{name} / {base}": round(ratio(s, b), 3)
-            for name, s in summaries.items()
-            for base, b in baselines
-        },
+        "ratios": ratios(summaries, baselines),
         "cpu_seconds_per_run": results["cpu"],
     }
     path.write_text(json.dumps(document, indent=2) + "\n")

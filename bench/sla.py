@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -57,7 +56,7 @@ from bench.router import (
     wait_ready,
 )
 from bench.router import cpu_seconds as cpu_seconds_of
-from bench.stats import GIB, Footprint, Summary, ratio, table
+from bench.stats import GIB, Footprint, Summary, machine, ratio, ratios, table
 from shared.config import Settings
 from shared.contracts.cloudevents import encode
 from shared.domain.complaint import Channel, Complaint, ReportType
@@ -440,11 +439,7 @@ def report(args: argparse.Namespace, results: dict[str, object]) -> Path:
         "sla_check_seconds": args.check_seconds,
         "sla_log_level": args.sla_log_level,
         "broker": results["broker"],
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-        },
+        "machine": machine(),
         "memory": {
             **footprint.as_dict(),
             "peak_bytes": peak,
@@ -455,11 +450,7 @@ def report(args: argparse.Namespace, results: dict[str, object]) -> Path:
         },
         "lag_seconds": round(sla.median_seconds, 3),
         "results": {name: s.as_dict() for name, s in summaries.items()},
-        "ratios": {
-            f"{name} / {base}": round(ratio(s, b), 3)
-            for name, s in summaries.items()
-            for base, b in baselines
-        },
+        "ratios": ratios(summaries, baselines),
         "cpu_seconds": results["cpu"],
     }
     path.write_text(json.dumps(document, indent=2) + "\n")

@@ -1,6 +1,8 @@
 """Pure helpers for the benchmarks: summaries of repeated runs, ratios, memory per item and
 the printed table."""
 
+import os
+import platform
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -135,3 +137,23 @@ def table(
         out.append("  ".join(cells).rstrip())
     out.insert(1, "-" * len(out[0]))
     return "\n".join(out)
+
+
+def machine() -> dict[str, object]:
+    """What a result was measured on, for the JSON report."""
+    return {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }
+
+
+def ratios(
+    summaries: dict[str, Summary], baselines: Sequence[tuple[str, Summary]]
+) -> dict[str, float]:
+    """Every measured thing against every baseline, as the JSON report keeps them."""
+    return {
+        f"{name} / {base}": round(ratio(s, b), 3)
+        for name, s in summaries.items()
+        for base, b in baselines
+    }
