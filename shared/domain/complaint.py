@@ -272,7 +272,7 @@ class Complaint(Aggregate):
 
         def apply(self, aggregate: "Complaint") -> None:
             aggregate.status = Status.DISPOSED_IN_PROGRESS
-            aggregate.followed_up = True
+            aggregate.answered = True
 
     class InformationRequested(Aggregate.Event):
         """The agency asks the reporter for information; the clocks pause (tertunda)."""
@@ -312,6 +312,7 @@ class Complaint(Aggregate):
 
         def apply(self, aggregate: "Complaint") -> None:
             aggregate.status = Status.DISPOSED_DONE
+            aggregate.answered = True
 
     class AutoClosed(Aggregate.Event):
         """The reporter did not answer a follow-up within the reply window: selesai."""
@@ -326,7 +327,7 @@ class Complaint(Aggregate):
 
         def apply(self, aggregate: "Complaint") -> None:
             aggregate.status = Status.DISPOSED_IN_PROGRESS
-            aggregate.followed_up = False
+            aggregate.answered = False  # the reporter wants another answer
 
     class Rated(Aggregate.Event):
         """The reporter's rating of the answer, 1 to 5 (penilaian)."""
@@ -390,7 +391,7 @@ class Complaint(Aggregate):
         self.declined_by: tuple[str, ...] = ()  # never routed back to any of these
         self.verified = False
         self.tier = Tier.SIMPLE if report_type is ReportType.INFORMATION_REQUEST else Tier.STANDARD
-        self.followed_up = False
+        self.answered = False  # a follow-up or a resolution the reporter may rate
         self.deadlines: dict[str, Due] = {}  # the open ones, by stage
         self.warned: tuple[str, ...] = ()  # open stages already warned about
         self.breached: tuple[str, ...] = ()  # since the complaint reached its agency
@@ -516,7 +517,7 @@ class Complaint(Aggregate):
     ) -> None:
         self.agency_id = agency_id
         self.status = Status.DISPOSED_NOT_FOLLOWED_UP
-        self.followed_up = False
+        self.answered = False
         self.breached = ()
         self.escalation_level = 0
         self.deadlines = {}  # stopped before; logs older than DeadlineStopped relied on this
@@ -611,17 +612,13 @@ class Complaint(Aggregate):
         self._schedule(FIRST_FOLLOW_UP, due(policy, FIRST_FOLLOW_UP, at))
 
     def rate(self, score: int, comment: str | None) -> None:
-        if self.status not in (Status.DISPOSED_DONE, Status.ARCHIVED) or not self.followed_up_once:
+        if self.status not in (Status.DISPOSED_DONE, Status.ARCHIVED) or not self.answered:
             raise InvalidTransition("only an answered, completed complaint can be rated")
         if self.rating is not None:
             raise InvalidTransition("the answer is already rated")
         if not 1 <= score <= 5:
             raise InvalidTransition("a rating is 1 to 5")
         self.trigger_event(Complaint.Rated, score=score, comment=comment)
-
-    @property
-    def followed_up_once(self) -> bool:
-        return self.followed_up or self.status is Status.DISPOSED_DONE
 
     # -- deadlines falling due (the SLA service's commands) ---------------------------------
 
