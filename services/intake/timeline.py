@@ -6,31 +6,12 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
+from shared.domain.deadlines import STAGE_NAMES
 from shared.domain.routing import Agency
 from shared.projections.inbox import TimelineEntry
 
 # Deadlines fall at the end of a working day; the national calendar keeps Jakarta time.
 JAKARTA = ZoneInfo("Asia/Jakarta")
-STAGES = {
-    "id": {
-        "verification": "verifikasi",
-        "triage": "penentuan instansi",
-        "first_follow_up": "tindak lanjut pertama",
-        "completion": "penyelesaian",
-        "escalation": "tanggapan atasan",
-        "reporter_info": "jawaban pelapor",
-        "reply_window": "tanggapan pelapor",
-    },
-    "en": {
-        "verification": "verification",
-        "triage": "assignment",
-        "first_follow_up": "first follow-up",
-        "completion": "completion",
-        "escalation": "the supervisor's response",
-        "reporter_info": "the reporter's answer",
-        "reply_window": "the reporter's response",
-    },
-}
 
 
 def describe(entry: TimelineEntry, lang: str, agencies: Mapping[str, Agency]) -> str:
@@ -43,7 +24,7 @@ def describe(entry: TimelineEntry, lang: str, agencies: Mapping[str, Agency]) ->
         return known.name if known else str(detail.get(field))
 
     def stage() -> str:
-        return STAGES[lang].get(str(detail.get("stage")), str(detail.get("stage")))
+        return STAGE_NAMES[lang].get(str(detail.get("stage")), str(detail.get("stage")))
 
     match entry.event_type:
         case "pintu.complaint.filed":

@@ -1,7 +1,7 @@
-"""Notifier: tells agencies what happened, once, through a signed webhook."""
+"""Notifier: tells agencies what happened (services/notifier/agency.py), once each, through
+a signed webhook; the delivery ledger remembers what was sent."""
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -10,13 +10,22 @@ import httpx
 from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI
 
+from services.notifier.agency import (
+    CHANGES_HOLDER,
+    TELLS_HOLDER,
+    AgencyNotification,
+    body,
+    new_holder,
+    notifications,
+)
+from services.notifier.holders import Holders
 from services.notifier.ledger import DeliveryLedger
 from services.notifier.webhook import DeliveryFailed, deliver
 from shared import metrics
 from shared.config import Settings
 from shared.contracts.cloudevents import PoisonMessage, event_of, parse
 from shared.database import open_database
-from shared.domain.complaint import Complaint
+from shared.domain.model import DomainEvent
 from shared.http import health_routes
 from shared.kafka import topics
 from shared.kafka.clients import KafkaConnection
@@ -29,24 +38,10 @@ log = logging.getLogger(__name__)
 WEBHOOK = "webhook"
 
 
-def agency_notification(routed: Complaint.Routed, event_id: str, base_url: str) -> bytes:
-    return json.dumps(
-        {
-            "event_id": event_id,
-            "kind": "complaint.routed",
-            "complaint_id": str(routed.originator_id),
-            "agency_id": routed.agency_id,
-            "rule": routed.rule_id,
-            "message": "Laporan baru didisposisikan ke instansi Anda.",
-            "link": f"{base_url}/v1/agencies/{routed.agency_id}/inbox",
-        },
-        sort_keys=True,
-    ).encode()
-
-
 def create_app(settings: Settings) -> FastAPI:
     database = open_database(settings.database)
     ledger = DeliveryLedger(database)
+    holders = Holders(database)
     kafka = KafkaConnection.from_settings(settings)
     dead_letters = Publisher(kafka, "notifier", settings.publish_timeout_seconds)
     secret = settings.webhook_secret.get_secret_value()
@@ -57,32 +52,46 @@ def create_app(settings: Settings) -> FastAPI:
             event = event_of(envelope)
         except PoisonMessage:
             return  # dead-lettered by the router
-        if not isinstance(event, Complaint.Routed):
+        complaint_id = str(event.originator_id)
+        with about_complaint(complaint_id):
+            # PostgreSQL is across the network: the stores' calls run off the event loop.
+            holder = None
+            if isinstance(event, TELLS_HOLDER):
+                holder = await asyncio.to_thread(holders.of, complaint_id)
+            for notification in notifications(event, holder):
+                await notify(notification, event, envelope.id, record.key or b"", client)
+            if isinstance(event, CHANGES_HOLDER):
+                await asyncio.to_thread(holders.set, complaint_id, new_holder(event))
+
+    async def notify(
+        notification: AgencyNotification,
+        event: DomainEvent,
+        event_id: str,
+        key: bytes,
+        client: httpx.AsyncClient,
+    ) -> None:
+        agency_id = notification.agency_id
+        if await asyncio.to_thread(ledger.delivered, event_id, agency_id, WEBHOOK):
             return
-        event_id = envelope.id
-        with about_complaint(event.originator_id):
-            # PostgreSQL is across the network: the ledger's calls run off the event loop.
-            if await asyncio.to_thread(ledger.delivered, event_id, event.agency_id, WEBHOOK):
-                return
-            body = agency_notification(event, event_id, settings.public_base_url)
-            try:
-                await deliver(client, settings.webhook_url, secret, event_id, body)
-            except DeliveryFailed as failure:
-                log.error("notification dead-lettered: %s", failure)
-                metrics.NOTIFICATIONS_FAILED.labels(agency_id=event.agency_id).inc()
-                await dead_letters.publish(
-                    Record(
-                        topics.dead_letters("notifier"),
-                        record.key or b"",
-                        body,
-                        ((topics.DEAD_LETTER_REASON, str(failure).encode()),),
-                    )
+        payload = body(notification, event, event_id, settings.public_base_url)
+        try:
+            await deliver(client, settings.webhook_url, secret, event_id, payload)
+        except DeliveryFailed as failure:
+            log.error("notification dead-lettered: %s", failure)
+            metrics.NOTIFICATIONS_FAILED.labels(agency_id=agency_id).inc()
+            await dead_letters.publish(
+                Record(
+                    topics.dead_letters("notifier"),
+                    key,
+                    payload,
+                    ((topics.DEAD_LETTER_REASON, str(failure).encode()),),
                 )
-                metrics.DEAD_LETTERS.labels(service="notifier").inc()
-            else:
-                log.info("agency notified", extra={"agency_id": event.agency_id})
-                metrics.NOTIFICATIONS_SENT.labels(agency_id=event.agency_id).inc()
-            await asyncio.to_thread(ledger.record, event_id, event.agency_id, WEBHOOK)
+            )
+            metrics.DEAD_LETTERS.labels(service="notifier").inc()
+        else:
+            log.info("agency notified", extra={"agency_id": agency_id, "kind": notification.kind})
+            metrics.NOTIFICATIONS_SENT.labels(agency_id=agency_id).inc()
+        await asyncio.to_thread(ledger.record, event_id, agency_id, WEBHOOK)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

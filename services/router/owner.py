@@ -17,6 +17,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from typing import TypeAlias
+from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
@@ -36,6 +37,7 @@ from shared.logs import about_complaint
 
 log = logging.getLogger(__name__)
 GROUP = "pintu-router-owner"
+MAX_WAITS = 20  # rounds a command may wait for its complaint's filing to be read
 SOURCE = "/pintu/router"
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
@@ -63,6 +65,8 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         )
         self._producers: dict[int, AIOKafkaProducer] = {}
         self._histories: dict[int, dict[bytes, History]] = {}
+        # Commands that came before their complaint's filing was read: how often each waited.
+        self._waiting: dict[UUID, int] = {}
         # What this router appended and has not read back yet: known, no need to decode.
         self._echoes: dict[int, set[bytes]] = {}
         self._checked: set[TopicPartition] = set()
@@ -99,7 +103,8 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
             await self._consumer.stop()
 
     async def _partition(self, batches: list[tuple[TopicPartition, list[Record]]]) -> None:
-        for tp, records in batches:
+        # The log first: a command is about a complaint filed before it was sent.
+        for tp, records in sorted(batches, key=lambda batch: batch[0].topic != topics.EVENTS):
             producer = await self._own(tp, records[0].offset)
             if producer is not None:
                 await self._process(producer, tp, records)
@@ -154,15 +159,41 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         self, producer: AIOKafkaProducer, tp: TopicPartition, records: Sequence[Record]
     ) -> None:
         histories = self._histories[tp.partition]
+        resume = records[-1].offset + 1
         async with producer.transaction():
             for record in records:
                 if tp.topic == topics.COMMANDS:
+                    if await self._before_its_filing(histories, record):
+                        resume = record.offset  # read again once the log has caught up
+                        break
                     new = await self._command(producer, histories, record)
                 else:
                     new = await self._event(producer, histories, record)
                 for event in new:
                     await self._append(producer, tp.partition, histories, event)
-            await producer.send_offsets_to_transaction({tp: records[-1].offset + 1}, GROUP)
+            await producer.send_offsets_to_transaction({tp: resume}, GROUP)
+        if resume <= records[-1].offset:
+            self._consumer.seek(tp, resume)
+
+    async def _before_its_filing(self, histories: dict[bytes, History], record: Record) -> bool:
+        """A command about a complaint this router has not read yet, while its partition of
+        the log has records still unread: the filing is among them, wait for it. (With the
+        log read to its end, an unknown complaint is refused.)"""
+        try:
+            command = decode_command(record.value)
+        except PoisonMessage:
+            return False  # dead-lettered by _command
+        if str(command.complaint_id).encode() in histories:
+            return False
+        waited = self._waiting.get(command.id, 0)
+        if waited >= MAX_WAITS:
+            return False  # a busy log must not hold the commands behind this one for ever
+        log_tp = TopicPartition(topics.EVENTS, record.partition)
+        end = (await self._consumer.end_offsets([log_tp]))[log_tp]
+        if await self._consumer.position(log_tp) >= end:
+            return False
+        self._waiting[command.id] = waited + 1
+        return True
 
     async def _event(
         self, producer: AIOKafkaProducer, histories: dict[bytes, History], record: Record
@@ -193,6 +224,7 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         except PoisonMessage as poison:
             await _dead_letter(producer, record, str(poison))
             return []
+        self._waiting.pop(command.id, None)
         with about_complaint(command.complaint_id):
             history = histories.get(str(command.complaint_id).encode(), [])
             try:

@@ -20,6 +20,28 @@ ESCALATION = "escalation"  # the parent agency's turn after a breach, before the
 REPORTER_INFO = "reporter_info"  # tunda: the reporter's answer to a question
 REPLY_WINDOW = "reply_window"  # the reporter may reply or reopen; unanswered, it closes
 
+# The stages in the words of the people who read about them.
+STAGE_NAMES = {
+    "id": {
+        "verification": "verifikasi",
+        "triage": "penentuan instansi",
+        "first_follow_up": "tindak lanjut pertama",
+        "completion": "penyelesaian",
+        "escalation": "tanggapan atasan",
+        "reporter_info": "jawaban pelapor",
+        "reply_window": "tanggapan pelapor",
+    },
+    "en": {
+        "verification": "verification",
+        "triage": "assignment",
+        "first_follow_up": "first follow-up",
+        "completion": "completion",
+        "escalation": "the supervisor's response",
+        "reporter_info": "the reporter's answer",
+        "reply_window": "the reporter's response",
+    },
+}
+
 # Breaches of these escalate up the agency hierarchy: parent agency, then national admin.
 AGENCY_STAGES = (FIRST_FOLLOW_UP, COMPLETION)
 

@@ -26,7 +26,7 @@ from shared.kafka.topics import provision
 from tests.e2e.test_complaint_journey import poll
 from tests.support.brokers import connection, local_broker
 from tests.support.platform import Platform, running_platform
-from tests.support.receivers import webhook_receiver
+from tests.support.receivers import WebhookReceiver, webhook_receiver
 from tests.support.topics import read_all
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -60,12 +60,15 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> Iterator["Simulation"
             "PINTU_ACTION_WAIT_SECONDS": "20",
         }
         with running_platform(bootstrap, home, receiver.url, "secret", settings) as platform:
-            yield Simulation(platform, bootstrap, clock_file)
+            yield Simulation(platform, bootstrap, clock_file, receiver)
 
 
 class Simulation:
-    def __init__(self, platform: Platform, bootstrap: str, clock_file: Path) -> None:
+    def __init__(
+        self, platform: Platform, bootstrap: str, clock_file: Path, agencies: WebhookReceiver
+    ) -> None:
         self.platform = platform
+        self.agencies = agencies  # every agency's webhook endpoint
         self.bootstrap = bootstrap
         self.clock_file = clock_file
         self.http = httpx.Client(base_url=platform.intake_url, timeout=30)
@@ -136,6 +139,16 @@ def _is(event: dict[str, Any], kind: str, stage: str | None = None) -> bool:
     if event["type"] != f"pintu.complaint.{kind}":
         return False
     return stage is None or event["data"].get("stage") == stage
+
+
+def _webhook(body: bytes, complaint_id: str, agency_id: str, kind: str, stage: str) -> bool:
+    sent = json.loads(body)
+    return bool(
+        sent["complaint_id"] == complaint_id
+        and sent["agency_id"] == agency_id
+        and sent["kind"] == kind
+        and sent.get("stage") == stage
+    )
 
 
 def count(events: list[dict[str, Any]], kind: str, stage: str | None = None) -> int:
@@ -284,6 +297,20 @@ def test_an_unanswered_complaint_escalates_to_the_parent_then_the_national_admin
     assert count(events, "escalated") == 2
     assert count(events, "deadline_breached", "first_follow_up") == 1
     assert count(events, "deadline_breached", "escalation") == 1
+
+    # Each agency heard its part once, by signed webhook: the holder its warning and
+    # breach, the parent and the national admin the escalation.
+    def heard(agency: str, kind: str, stage: str) -> int:
+        def match(body: bytes) -> bool:
+            return _webhook(body, complaint_id, agency, kind, stage)
+
+        simulated.agencies.wait_for(lambda r: match(r.body))
+        return sum(match(r.body) for r in simulated.agencies.requests)
+
+    assert heard(OKU_TIMUR, "deadline.warning", "first_follow_up") == 1
+    assert heard(OKU_TIMUR, "deadline.breached", "first_follow_up") == 1
+    assert heard("pemprov-sumatera-selatan", "complaint.escalated", "first_follow_up") == 1
+    assert heard("national-triage", "complaint.escalated", "escalation") == 1
 
 
 def test_a_follow_up_with_no_reporter_reply_auto_closes_after_ten_working_days(

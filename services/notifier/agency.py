@@ -1,0 +1,92 @@
+"""What an agency hears, and when: pure, so each kind is unit-tested.
+
+The agency holding a complaint hears of a new complaint, its deadlines' warnings and
+breaches, and the reporter's replies and reopenings; the agency a breach escalates to
+(the parent agency, or the national admin's triage desk) hears of the escalation.
+Messages are in Bahasa Indonesia, the language of the agencies' desks.
+"""
+
+import json
+from dataclasses import dataclass
+
+from shared.domain.complaint import Complaint
+from shared.domain.deadlines import STAGE_NAMES
+from shared.domain.model import DomainEvent
+
+
+@dataclass(frozen=True)
+class AgencyNotification:
+    agency_id: str
+    kind: str
+    message: str
+
+
+def notifications(event: DomainEvent, holder: str | None) -> list[AgencyNotification]:
+    """The agencies to tell about `event`; `holder`: who holds the complaint before it."""
+    named = str(getattr(event, "stage", ""))
+    stage = STAGE_NAMES["id"].get(named, named)
+    match event:
+        case Complaint.Routed():
+            return [
+                AgencyNotification(
+                    event.agency_id,
+                    "complaint.routed",
+                    "Laporan baru didisposisikan ke instansi Anda.",
+                )
+            ]
+        case Complaint.Escalated():
+            return [
+                AgencyNotification(
+                    event.to_agency_id,
+                    "complaint.escalated",
+                    f"Laporan dieskalasi ke instansi Anda: batas {stage} instansi pemegang "
+                    "terlewati.",
+                )
+            ]
+    if holder is None:
+        return []
+    match event:
+        case Complaint.DeadlineWarned():
+            return [AgencyNotification(holder, "deadline.warning", f"Batas {stage} segera tiba.")]
+        case Complaint.DeadlineBreached():
+            return [AgencyNotification(holder, "deadline.breached", f"Batas {stage} terlewati.")]
+        case Complaint.ReporterReplied():
+            return [AgencyNotification(holder, "reporter.replied", "Pelapor menanggapi.")]
+        case Complaint.Reopened():
+            return [
+                AgencyNotification(holder, "complaint.reopened", "Pelapor membuka kembali laporan.")
+            ]
+    return []
+
+
+# Events the holding agency hears of, and events that change who holds the complaint.
+TELLS_HOLDER = (
+    Complaint.DeadlineWarned,
+    Complaint.DeadlineBreached,
+    Complaint.ReporterReplied,
+    Complaint.Reopened,
+)
+CHANGES_HOLDER = (Complaint.Routed, Complaint.Declined)
+
+
+def new_holder(event: Complaint.Routed | Complaint.Declined) -> str | None:
+    return event.agency_id if isinstance(event, Complaint.Routed) else None
+
+
+def body(
+    notification: AgencyNotification, event: DomainEvent, event_id: str, base_url: str
+) -> bytes:
+    """The signed webhook's JSON (docs/contract.md, Webhooks)."""
+    fields: dict[str, object] = {
+        "event_id": event_id,
+        "kind": notification.kind,
+        "complaint_id": str(event.originator_id),
+        "agency_id": notification.agency_id,
+        "message": notification.message,
+        "link": f"{base_url}/v1/agencies/{notification.agency_id}/inbox",
+    }
+    if isinstance(event, Complaint.Routed):
+        fields["rule"] = event.rule_id
+    if hasattr(event, "stage"):
+        fields["stage"] = event.stage
+    return json.dumps(fields, sort_keys=True).encode()
