@@ -71,6 +71,16 @@ def webhook_receiver(settings: Settings, _: argparse.Namespace) -> int:
     return _serve("webhook-receiver", app, url.host or "127.0.0.1", url.port or 8090, settings)
 
 
+def mail_receiver(settings: Settings, _: argparse.Namespace) -> int:
+    import logging.config
+
+    from services.mail_receiver import serve
+
+    logging.config.dictConfig(logging_config("mail-receiver", settings.log_level))
+    serve(settings.smtp_host, settings.smtp_port)
+    return 0
+
+
 def run(settings: Settings, _: argparse.Namespace) -> int:
     from services.launcher import run as run_platform
 
@@ -147,6 +157,7 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "notifier": (notifier, "webhooks to agencies"),
     "projections": (projections, "read models from the event log"),
     "webhook-receiver": (webhook_receiver, "a demo agency endpoint that verifies signatures"),
+    "mail-receiver": (mail_receiver, "a development mail relay that logs each reporter e-mail"),
     "topics": (topics, "create the missing topics (idempotent)"),
     "kafka": (kafka, "run only the development Kafka broker"),
     "demo": (demo, "file sample complaints into a running platform and show where each went"),

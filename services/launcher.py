@@ -21,7 +21,7 @@ from shared.domain.routing import default_directory
 from shared.kafka import local_broker, topics
 from shared.kafka.clients import KafkaConnection
 
-SERVICES = (*PLATFORM_SERVICES, "webhook-receiver")
+SERVICES = (*PLATFORM_SERVICES, "webhook-receiver", "mail-receiver")
 COLOURS = {
     "kafka": 90,
     "intake": 36,
@@ -30,6 +30,7 @@ COLOURS = {
     "notifier": 32,
     "projections": 34,
     "webhook-receiver": 37,
+    "mail-receiver": 37,
     "pintu": 1,
 }
 _print_lock = threading.Lock()

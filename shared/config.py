@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     webhook_url: str = "http://127.0.0.1:8090/webhook"
     webhook_secret: SecretStr = SecretStr("dev-webhook-secret")
     public_base_url: str = "http://127.0.0.1:8000"
+    # E-mail to reporters. The default is the development mail receiver `pintu run` starts;
+    # production sets its relay, with STARTTLS and a login.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "Pintu SP4N-LAPOR! <noreply@pintu.invalid>"
 
     publish_timeout_seconds: float = 5.0
     max_body_bytes: int = 64 * 1024

@@ -9,6 +9,7 @@ import base64
 import os
 import uuid
 from datetime import UTC, datetime
+from typing import Literal
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel, ConfigDict, EmailStr
@@ -44,6 +45,7 @@ class ReporterIdentity(BaseModel):
     name: str | None = None
     email: EmailStr | None = None
     phone: str | None = None  # E.164, e.g. +6281234567890
+    language: Literal["id", "en"] = "id"  # what Pintu writes to the reporter in
 
 
 class SealedIdentity(BaseModel):

@@ -9,7 +9,7 @@ from shared.kafka.topics import provision
 from tests.support.brokers import connection, test_broker
 from tests.support.databases import test_postgres
 from tests.support.platform import Platform, running_platform
-from tests.support.receivers import WebhookReceiver, webhook_receiver
+from tests.support.receivers import MailReceiver, WebhookReceiver, mail_receiver, webhook_receiver
 
 WEBHOOK_SECRET = "test-webhook-secret"
 
@@ -36,9 +36,19 @@ def agency_endpoint() -> Iterator[WebhookReceiver]:
 
 
 @pytest.fixture(scope="session")
+def reporters_mailbox() -> Iterator[MailReceiver]:
+    with mail_receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="session")
 def platform(
-    kafka: str, agency_endpoint: WebhookReceiver, tmp_path_factory: pytest.TempPathFactory
+    kafka: str,
+    agency_endpoint: WebhookReceiver,
+    reporters_mailbox: MailReceiver,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Platform]:
     home: Path = tmp_path_factory.mktemp("platform")
-    with running_platform(kafka, home, agency_endpoint.url, WEBHOOK_SECRET) as running:
+    settings = {"PINTU_SMTP_PORT": str(reporters_mailbox.port)}
+    with running_platform(kafka, home, agency_endpoint.url, WEBHOOK_SECRET, settings) as running:
         yield running

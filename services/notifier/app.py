@@ -1,5 +1,6 @@
-"""Notifier: tells agencies what happened (services/notifier/agency.py), once each, through
-a signed webhook; the delivery ledger remembers what was sent."""
+"""Notifier: tells agencies what happened (services/notifier/agency.py) by signed webhook,
+and reporters (services/notifier/reporter.py) by e-mail, once each: the delivery ledger
+remembers what was sent."""
 
 import asyncio
 import logging
@@ -20,12 +21,18 @@ from services.notifier.agency import (
 )
 from services.notifier.holders import Holders
 from services.notifier.ledger import DeliveryLedger
-from services.notifier.webhook import DeliveryFailed, deliver
+from services.notifier.mail import send_mail
+from services.notifier.reporter import Report, kind_of, message
+from services.notifier.reports import Reports
+from services.notifier.retry import DeliveryFailed
+from services.notifier.webhook import deliver
 from shared import metrics
 from shared.config import Settings
 from shared.contracts.cloudevents import PoisonMessage, event_of, parse
 from shared.database import open_database
+from shared.domain.complaint import Complaint
 from shared.domain.model import DomainEvent
+from shared.domain.routing import default_directory
 from shared.http import health_routes
 from shared.kafka import topics
 from shared.kafka.clients import KafkaConnection
@@ -36,12 +43,16 @@ from shared.logs import about_complaint
 
 log = logging.getLogger(__name__)
 WEBHOOK = "webhook"
+EMAIL = "email"
+REPORTER = "reporter"  # the ledger's recipient for the reporter: never their address
 
 
 def create_app(settings: Settings) -> FastAPI:
     database = open_database(settings.database)
     ledger = DeliveryLedger(database)
     holders = Holders(database)
+    reports = Reports(database)
+    directory = default_directory()
     kafka = KafkaConnection.from_settings(settings)
     dead_letters = Publisher(kafka, "notifier", settings.publish_timeout_seconds)
     secret = settings.webhook_secret.get_secret_value()
@@ -55,13 +66,54 @@ def create_app(settings: Settings) -> FastAPI:
         complaint_id = str(event.originator_id)
         with about_complaint(complaint_id):
             # PostgreSQL is across the network: the stores' calls run off the event loop.
+            if isinstance(event, Complaint.Filed):
+                await asyncio.to_thread(
+                    reports.remember, complaint_id, event.tracking_id, event.title, event.reporter
+                )
             holder = None
-            if isinstance(event, TELLS_HOLDER):
+            if isinstance(event, TELLS_HOLDER) or kind_of(event) is not None:
                 holder = await asyncio.to_thread(holders.of, complaint_id)
             for notification in notifications(event, holder):
                 await notify(notification, event, envelope.id, record.key or b"", client)
+            if kind_of(event) is not None:
+                await write_to_reporter(event, envelope.id, holder, record.key or b"")
             if isinstance(event, CHANGES_HOLDER):
                 await asyncio.to_thread(holders.set, complaint_id, new_holder(event))
+
+    async def write_to_reporter(
+        event: DomainEvent, event_id: str, holder: str | None, key: bytes
+    ) -> None:
+        found = await asyncio.to_thread(reports.find, str(event.originator_id))
+        if found is None:
+            return
+        tracking_id, title, reporter = found
+        if reporter is None or reporter.email is None:
+            return  # no address given, or the reporter was forgotten (key shredded)
+        if await asyncio.to_thread(ledger.delivered, event_id, REPORTER, EMAIL):
+            return
+        report = Report(tracking_id, title, reporter.language)
+        letter = message(event, report, holder, directory.agencies, settings.public_base_url)
+        if letter is None:
+            return
+        try:
+            await send_mail(settings, reporter.email, letter.subject, letter.body)
+        except DeliveryFailed as failure:
+            log.error("reporter's e-mail dead-lettered: %s", failure)
+            metrics.NOTIFICATIONS_FAILED.labels(agency_id=REPORTER).inc()
+            # The letter, not the address: dead letters are read by operators.
+            await dead_letters.publish(
+                Record(
+                    topics.dead_letters("notifier"),
+                    key,
+                    f"{letter.subject}\n\n{letter.body}".encode(),
+                    ((topics.DEAD_LETTER_REASON, str(failure).encode()),),
+                )
+            )
+            metrics.DEAD_LETTERS.labels(service="notifier").inc()
+        else:
+            log.info("reporter notified", extra={"kind": letter.kind})
+            metrics.NOTIFICATIONS_SENT.labels(agency_id=REPORTER).inc()
+        await asyncio.to_thread(ledger.record, event_id, REPORTER, EMAIL)
 
     async def notify(
         notification: AgencyNotification,

@@ -5,7 +5,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from shared.kafka.local_broker import free_port
 
 
 @dataclass
@@ -56,3 +64,41 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
         yield receiver
     finally:
         server.shutdown()
+
+
+@dataclass
+class MailReceiver:
+    """A real SMTP server (aiosmtpd) standing in for the operator's mail relay."""
+
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+
+    def wait_for(
+        self, predicate: Callable[[EmailMessage], bool], timeout: float = 30
+    ) -> EmailMessage:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for mail in list(self.messages):
+                if predicate(mail):
+                    return mail
+            time.sleep(0.1)
+        raise AssertionError(f"no matching e-mail within {timeout}s; got {len(self.messages)}")
+
+
+@contextmanager
+def mail_receiver() -> Iterator[MailReceiver]:
+    receiver = MailReceiver(port=free_port())
+
+    class Keep:
+        async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+            mail = message_from_bytes(envelope.content, policy=default)
+            assert isinstance(mail, EmailMessage)
+            receiver.messages.append(mail)
+            return "250 OK"
+
+    controller = Controller(Keep(), hostname="127.0.0.1", port=receiver.port)
+    controller.start()
+    try:
+        yield receiver
+    finally:
+        controller.stop()

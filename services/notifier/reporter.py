@@ -1,0 +1,96 @@
+"""What the reporter (pelapor) hears, in their language: pure, so each message is tested.
+
+Templates live in services/notifier/templates/<language>/<kind>.txt: the first line is
+the subject, the rest the body. A reporter hears of their report's receipt, its
+routing, a follow-up, a question, its completion or closing, and a missed deadline
+of the agency (with the Ombudsman route where the handbook gives it).
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from shared.domain.complaint import Complaint
+from shared.domain.deadlines import AGENCY_STAGES, STAGE_NAMES
+from shared.domain.model import DomainEvent
+from shared.domain.routing import Agency
+
+
+@dataclass(frozen=True)
+class ReporterMessage:
+    kind: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """What the notifier keeps of a filing to write to its reporter."""
+
+    tracking_id: str
+    title: str
+    language: str
+
+
+@cache
+def _templates() -> Environment:
+    return Environment(
+        loader=PackageLoader("services.notifier", "templates"),
+        undefined=StrictUndefined,  # a missing value is a bug, never a blank in a letter
+        keep_trailing_newline=True,
+        autoescape=False,  # plain text
+    )
+
+
+def kind_of(event: DomainEvent) -> str | None:
+    match event:
+        case Complaint.Filed():
+            return "received"
+        case Complaint.Routed():
+            return "routed"
+        case Complaint.FollowedUp():
+            return "followed_up"
+        case Complaint.InformationRequested():
+            return "information_requested"
+        case Complaint.Resolved():
+            return "resolved"
+        case Complaint.AutoClosed():
+            return "auto_closed"
+        case Complaint.DeadlineBreached() if event.stage in AGENCY_STAGES:
+            return "deadline_breached"
+    return None
+
+
+def message(
+    event: DomainEvent,
+    report: Report,
+    holder: str | None,
+    agencies: Mapping[str, Agency],
+    base_url: str,
+) -> ReporterMessage | None:
+    """The letter `event` calls for, or None; `holder`: the agency holding the complaint."""
+    kind = kind_of(event)
+    if kind is None:
+        return None
+    lang = report.language if report.language in STAGE_NAMES else "id"
+    agency_id = event.agency_id if isinstance(event, Complaint.Routed) else holder
+    known = agencies.get(agency_id or "")
+    stage = str(getattr(event, "stage", ""))
+    text = (
+        _templates()
+        .get_template(f"{lang}/{kind}.txt")
+        .render(
+            tracking_id=report.tracking_id,
+            title=report.title,
+            status_url=f"{base_url}/v1/complaints/{report.tracking_id}",
+            agency=known.name if known else (agency_id or ""),
+            message=getattr(event, "message", ""),
+            question=getattr(event, "question", ""),
+            stage=STAGE_NAMES[lang].get(stage, stage),
+            ombudsman=bool(getattr(event, "ombudsman_route", False)),
+        )
+    )
+    subject, _, body = text.partition("\n\n")
+    return ReporterMessage(kind, subject.strip(), body.strip() + "\n")
