@@ -80,9 +80,17 @@ async def test_a_router_killed_mid_stream_routes_every_complaint_exactly_once(
         )
         await producer.start()
         try:
-            sending = asyncio.gather(
-                *[await producer.send(topics.EVENTS, v, key=k) for k, v, _ in sent]
-            )
+
+            async def file_steadily() -> None:
+                # A stream, not a burst: complaints keep coming while the router dies.
+                for start in range(0, len(sent), 25):
+                    chunk = sent[start : start + 25]
+                    await asyncio.gather(
+                        *[await producer.send(topics.EVENTS, v, key=k) for k, v, _ in chunk]
+                    )
+                    await asyncio.sleep(0.25)
+
+            sending = asyncio.create_task(file_steadily())
             # Kill it once it is visibly in the middle of the stream.
             await read_until(
                 bootstrap, topics.EVENTS, lambda rs: len(routed_keys(rs)) >= 100, timeout=60
