@@ -136,6 +136,7 @@ def run(settings: Settings) -> int:
                     return 1
             threading.Event().wait(0.5)
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown
         say("stopping")
         return 0
     finally:

@@ -16,11 +16,13 @@ class LogEachMail:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         mail = message_from_bytes(envelope.content, policy=default)
         # Not the address: even a development log keeps reporters' identities out.
-        log.info("mail received", extra={"subject": str(mail["Subject"])})
+        subject = " ".join(str(mail["Subject"]).split())  # unfolded, as a mail client shows it
+        log.info("mail received", extra={"subject": subject})
         return "250 OK"
 
 
 def serve(host: str, port: int) -> None:
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's line per SMTP verb
     controller = Controller(LogEachMail(), hostname=host, port=port)
     controller.start()
     log.info("mail receiver on %s:%d", host, port)
