@@ -80,6 +80,15 @@ def create_app(settings: Settings) -> FastAPI:
             if isinstance(event, CHANGES_HOLDER):
                 await asyncio.to_thread(holders.set, complaint_id, new_holder(event))
 
+    async def dead_letter(
+        recipient: str, key: bytes, payload: bytes, failure: DeliveryFailed
+    ) -> None:
+        log.error("notification for %s dead-lettered: %s", recipient, failure)
+        metrics.NOTIFICATIONS_FAILED.labels(agency_id=recipient).inc()
+        reason = ((topics.DEAD_LETTER_REASON, str(failure).encode()),)
+        await dead_letters.publish(Record(topics.dead_letters("notifier"), key, payload, reason))
+        metrics.DEAD_LETTERS.labels(service="notifier").inc()
+
     async def write_to_reporter(
         event: DomainEvent, event_id: str, holder: str | None, key: bytes
     ) -> None:
@@ -98,18 +107,9 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             await send_mail(settings, reporter.email, letter.subject, letter.body)
         except DeliveryFailed as failure:
-            log.error("reporter's e-mail dead-lettered: %s", failure)
-            metrics.NOTIFICATIONS_FAILED.labels(agency_id=REPORTER).inc()
             # The letter, not the address: dead letters are read by operators.
-            await dead_letters.publish(
-                Record(
-                    topics.dead_letters("notifier"),
-                    key,
-                    f"{letter.subject}\n\n{letter.body}".encode(),
-                    ((topics.DEAD_LETTER_REASON, str(failure).encode()),),
-                )
-            )
-            metrics.DEAD_LETTERS.labels(service="notifier").inc()
+            letter_text = f"{letter.subject}\n\n{letter.body}".encode()
+            await dead_letter(REPORTER, key, letter_text, failure)
         else:
             log.info("reporter notified", extra={"kind": letter.kind})
             metrics.NOTIFICATIONS_SENT.labels(agency_id=REPORTER).inc()
@@ -129,17 +129,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             await deliver(client, settings.webhook_url, secret, event_id, payload)
         except DeliveryFailed as failure:
-            log.error("notification dead-lettered: %s", failure)
-            metrics.NOTIFICATIONS_FAILED.labels(agency_id=agency_id).inc()
-            await dead_letters.publish(
-                Record(
-                    topics.dead_letters("notifier"),
-                    key,
-                    payload,
-                    ((topics.DEAD_LETTER_REASON, str(failure).encode()),),
-                )
-            )
-            metrics.DEAD_LETTERS.labels(service="notifier").inc()
+            await dead_letter(agency_id, key, payload, failure)
         else:
             log.info("agency notified", extra={"agency_id": agency_id, "kind": notification.kind})
             metrics.NOTIFICATIONS_SENT.labels(agency_id=agency_id).inc()
