@@ -19,11 +19,10 @@ from services.notifier.agency import (
     new_holder,
     notifications,
 )
-from services.notifier.holders import Holders
 from services.notifier.ledger import DeliveryLedger
 from services.notifier.mail import send_mail
 from services.notifier.reporter import Report, kind_of, message
-from services.notifier.reports import Reports
+from services.notifier.reports import Known, Reports
 from services.notifier.retry import DeliveryFailed
 from services.notifier.webhook import deliver
 from shared import metrics
@@ -50,7 +49,6 @@ REPORTER = "reporter"  # the ledger's recipient for the reporter: never their ad
 def create_app(settings: Settings) -> FastAPI:
     database = open_database(settings.database)
     ledger = DeliveryLedger(database)
-    holders = Holders(database)
     reports = Reports(database)
     directory = default_directory()
     kafka = KafkaConnection.from_settings(settings)
@@ -70,15 +68,17 @@ def create_app(settings: Settings) -> FastAPI:
                 await asyncio.to_thread(
                     reports.remember, complaint_id, event.tracking_id, event.title, event.reporter
                 )
-            holder = None
-            if isinstance(event, TELLS_HOLDER) or kind_of(event) is not None:
-                holder = await asyncio.to_thread(holders.of, complaint_id)
+            for_reporter = kind_of(event) is not None
+            known = None
+            if isinstance(event, TELLS_HOLDER) or for_reporter:
+                known = await asyncio.to_thread(reports.find, complaint_id)
+            holder = known.holder if known else None
             for notification in notifications(event, holder):
                 await notify(notification, event, envelope.id, record.key or b"", client)
-            if kind_of(event) is not None:
-                await write_to_reporter(event, envelope.id, holder, record.key or b"")
+            if for_reporter and known is not None:
+                await write_to_reporter(event, envelope.id, known, record.key or b"")
             if isinstance(event, CHANGES_HOLDER):
-                await asyncio.to_thread(holders.set, complaint_id, new_holder(event))
+                await asyncio.to_thread(reports.hand_over, complaint_id, new_holder(event))
 
     async def dead_letter(
         recipient: str, key: bytes, payload: bytes, failure: DeliveryFailed
@@ -90,18 +90,15 @@ def create_app(settings: Settings) -> FastAPI:
         metrics.DEAD_LETTERS.labels(service="notifier").inc()
 
     async def write_to_reporter(
-        event: DomainEvent, event_id: str, holder: str | None, key: bytes
+        event: DomainEvent, event_id: str, known: Known, key: bytes
     ) -> None:
-        found = await asyncio.to_thread(reports.find, str(event.originator_id))
-        if found is None:
-            return
-        tracking_id, title, reporter = found
+        reporter = await asyncio.to_thread(reports.reporter, known)
         if reporter is None or reporter.email is None:
             return  # no address given, or the reporter was forgotten (key shredded)
         if await asyncio.to_thread(ledger.delivered, event_id, REPORTER, EMAIL):
             return
-        report = Report(tracking_id, title, reporter.language)
-        letter = message(event, report, holder, directory.agencies, settings.public_base_url)
+        report = Report(known.tracking_id, known.title, reporter.language)
+        letter = message(event, report, known.holder, directory.agencies, settings.public_base_url)
         if letter is None:
             return
         try:
