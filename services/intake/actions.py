@@ -9,18 +9,17 @@ of two conflicting actions is refused. A verdict that takes longer than
 PINTU_ACTION_WAIT_SECONDS leaves the action accepted (202): the timeline tells.
 """
 
-import hmac
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.intake.access import AgencyAdmin, NationalAdmin, SettingsDep
 from services.intake.complaints import FilingDep, ReadModelDep, proves_reporter
 from services.intake.outcomes import Outcomes
 from services.intake.schemas import Problem
 from shared import clock
-from shared.config import Settings
 from shared.contracts.commands import (
     Acknowledge,
     Action,
@@ -132,29 +131,10 @@ class ActionResult(BaseModel):
     detail: str
 
 
-def bearer(
-    authorization: Annotated[str | None, Header(description="Bearer <api key>")] = None,
-) -> str:
-    scheme, _, key = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not key:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "Send your API key as 'Authorization: Bearer <key>'.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return key
-
-
-def settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
-
-
 def outcomes(request: Request) -> Outcomes:
     return request.app.state.outcomes  # type: ignore[no-any-return]
 
 
-KeyDep = Annotated[str, Depends(bearer)]
-SettingsDep = Annotated[Settings, Depends(settings)]
 OutcomesDep = Annotated[Outcomes, Depends(outcomes)]
 ReporterTokenDep = Annotated[
     str | None, Header(alias="X-Reporter-Token", description="the reporter token from filing")
@@ -169,10 +149,6 @@ ANSWERS: dict[int | str, dict[str, object]] = {
 }
 
 
-def _known(key: str, allowed: list[str]) -> bool:
-    return any(hmac.compare_digest(key.encode(), candidate.encode()) for candidate in allowed)
-
-
 def _complaint(store: ReadModelDep, tracking_id: str) -> ComplaintView:
     view = store.complaint(tracking_id) if is_tracking_id(tracking_id) else None
     if view is None:
@@ -181,23 +157,11 @@ def _complaint(store: ReadModelDep, tracking_id: str) -> ComplaintView:
 
 
 # Who acts, proven, and on which complaint: one dependency per role.
-def national_admin(key: KeyDep, config: SettingsDep) -> None:
-    if not _known(key, config.admin_api_keys):
-        raise HTTPException(403, "Only the national admin may do this.")
-
-
-def admins_complaint(
-    tracking_id: str, store: ReadModelDep, _: Annotated[None, Depends(national_admin)]
-) -> ComplaintView:
+def admins_complaint(tracking_id: str, store: ReadModelDep, _: NationalAdmin) -> ComplaintView:
     return _complaint(store, tracking_id)
 
 
-def agencys_complaint(
-    agency_id: str, tracking_id: str, key: KeyDep, config: SettingsDep, store: ReadModelDep
-) -> ComplaintView:
-    keys = config.agency_api_keys
-    if not _known(key, keys.get(agency_id, []) + keys.get("*", [])):
-        raise HTTPException(403, f"This key may not act for {agency_id}.")
+def agencys_complaint(tracking_id: str, store: ReadModelDep, _: AgencyAdmin) -> ComplaintView:
     return _complaint(store, tracking_id)
 
 
@@ -444,7 +408,7 @@ async def publish_rules(
     body: RulesDocument,
     config: SettingsDep,
     filing: FilingDep,
-    _: Annotated[None, Depends(national_admin)],
+    _: NationalAdmin,
 ) -> RulesPublished:
     kafka = KafkaConnection.from_settings(config)
     feed = await read_published(kafka)

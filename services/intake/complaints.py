@@ -12,7 +12,6 @@ from services.intake.schemas import (
     ComplaintReceipt,
     ComplaintStatusView,
     ComplaintSubmission,
-    InboxItem,
     Problem,
     TimelineItem,
 )
@@ -125,15 +124,6 @@ async def complaint_status(
             for t in view.timeline
         ],
     )
-
-
-@router.get(
-    "/v1/agencies/{agency_id}/inbox",
-    response_model=list[InboxItem],
-    summary="An agency's inbox: complaints routed to it",
-)
-async def agency_inbox(agency_id: str, store: ReadModelDep) -> list[InboxItem]:
-    return [InboxItem(**asdict(entry)) for entry in store.inbox(agency_id)]
 
 
 @router.get("/v1/categories", response_model=list[CategoryView], summary="The published categories")

@@ -170,7 +170,46 @@ class InboxItem(BaseModel):
     status: str
     filed_at: datetime
     routing_rule: str | None
+    deadline_stage: str | None = Field(description="the holder's next deadline")
     deadline_at: datetime | None
+    days_left: int | None = Field(description="working days to the deadline; negative: overdue")
+    overdue: bool = Field(description="a deadline of the holder's passed unmet")
+    tembusan: bool = Field(description="a copy sent to this agency for information")
+
+
+class ComplaintPage(BaseModel):
+    items: list[InboxItem]
+    total: int = Field(description="complaints matching the filters, on every page")
+    page: int
+    page_size: int
+
+
+class ScoresView(BaseModel):
+    """An agency's figures (the handbook's scoring), from the read model."""
+
+    agency_id: str | None = Field(description="None: every complaint (the national admin's)")
+    by_status: dict[str, int]
+    held: int = Field(description="complaints the agency holds now")
+    followed_up: int = Field(description="of those, answered with a tindak lanjut")
+    followed_up_share: float | None
+    followed_up_target: float
+    meets_target: bool | None
+    unverified: int = Field(description="backlog: not yet verified or routed")
+    unanswered: int = Field(description="backlog: routed, no tindak lanjut yet")
+    overdue: int
+    first_response_hours_median: float | None
+    first_response_hours_p90: float | None
+    transferred_away: int = Field(description="bukan wewenang and reassignments away")
+    ratings: int
+    rating_mean: float | None
+    rating_counts: dict[int, int]
+
+
+class PublicFigureView(BaseModel):
+    key: str = Field(description="the agency id, province code or region code")
+    total: int
+    by_status: dict[str, int]
+    followed_up_share: float | None
 
 
 class CategoryView(BaseModel):

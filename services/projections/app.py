@@ -16,10 +16,9 @@ from shared.database import open_database
 from shared.http import health_routes
 from shared.kafka import topics
 from shared.kafka.clients import KafkaConnection
-from shared.kafka.consumer import consume
+from shared.kafka.consumer import consume_batches
 from shared.kafka.health import BrokerProbe
-from shared.logs import about_complaint
-from shared.projections.inbox import InboxStore, position
+from shared.projections.inbox import Applied, InboxStore, position
 
 log = logging.getLogger(__name__)
 
@@ -27,21 +26,26 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings) -> FastAPI:
     database = open_database(settings.database)
     store = InboxStore(database)
+    if store.ensure_schema():
+        log.warning("read models were of an older shape: rebuilt, replaying the log from 0")
     kafka = KafkaConnection.from_settings(settings)
 
-    async def handle(record: ConsumerRecord[bytes, bytes]) -> None:
-        try:
-            envelope = parse(record.value)
-            event = event_of(envelope)
-        except PoisonMessage:
-            return  # dead-lettered by the router
-        with about_complaint(event.originator_id):
+    async def handle(records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        batch = []
+        for record in records:
+            try:
+                envelope = parse(record.value)
+                event = event_of(envelope)
+            except PoisonMessage:
+                continue  # dead-lettered by the router
             at = position(record.topic, record.partition, record.offset)
-            # PostgreSQL is across the network: off the event loop.
-            applied = await asyncio.to_thread(store.apply, event, envelope.type, at)
-            if applied:
-                metrics.EVENTS_PROJECTED.labels(type=envelope.type).inc()
-                log.debug("read model updated")
+            batch.append(Applied(event, envelope.type, at))
+        # One transaction per batch; PostgreSQL is across the network: off the event loop.
+        applied = await asyncio.to_thread(store.apply_all, batch)
+        if applied:
+            for item in batch:
+                metrics.EVENTS_PROJECTED.labels(type=item.event_type).inc()
+            log.debug("read model updated: %d events", applied)
 
     def resume_at(tp: TopicPartition) -> int | None:
         return store.resume_offset(tp.topic, tp.partition)
@@ -49,7 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(
-            consume(kafka, "pintu-projections", topics.EVENTS, handle, resume_at)
+            consume_batches(kafka, "pintu-projections", topics.EVENTS, handle, resume_at)
         )
         yield
         task.cancel()

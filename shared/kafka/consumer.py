@@ -17,6 +17,8 @@ from shared.kafka.clients import KafkaConnection, KafkaSignInFailed, start
 log = logging.getLogger(__name__)
 
 Handler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]]
+# A partition's records of one poll, in order: for sinks that write a batch in one transaction.
+BatchHandler = Callable[[list[ConsumerRecord[bytes, bytes]]], Awaitable[None]]
 ResumeAt = Callable[[TopicPartition], int | None]
 
 
@@ -46,6 +48,22 @@ async def consume(
     handle: Handler,
     resume_at: ResumeAt | None = None,
 ) -> None:
+    """Hand each record to `handle`, in order; see consume_batches."""
+
+    async def each(records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        for record in records:
+            await handle(record)
+
+    await consume_batches(connection, group_id, topic, each, resume_at)
+
+
+async def consume_batches(
+    connection: KafkaConnection,
+    group_id: str,
+    topic: str,
+    handle: BatchHandler,
+    resume_at: ResumeAt | None = None,
+) -> None:
     """Run until cancelled; reconnects when the broker goes away, or refuses the credentials
     (they may not have reached every broker yet), saying so."""
     while True:
@@ -65,8 +83,7 @@ async def consume(
             while True:
                 batches = await consumer.getmany(timeout_ms=500, max_records=200)
                 for records in batches.values():
-                    for record in records:
-                        await handle(record)
+                    await handle(records)
                 if batches:
                     await consumer.commit()
         except asyncio.CancelledError:

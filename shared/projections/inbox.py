@@ -9,52 +9,28 @@ came from, so a redelivered event is a no-op.
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
-    Connection,
-    DateTime,
-    Engine,
-    Float,
-    Index,
-    Integer,
-    MetaData,
-    Row,
-    String,
-    Table,
-    Text,
-    func,
-    select,
-)
+from eventsourcing.persistence import Tracking, TrackingRecorder
+from sqlalchemy import Connection, Engine, Row, Select, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from shared import clock
 from shared.database import create_tables
-from shared.domain.complaint import Complaint, Status
-from shared.domain.deadlines import FIRST_FOLLOW_UP, TRIAGE, VERIFICATION
+from shared.domain.calendar import working_days_between
+from shared.domain.complaint import Status
 from shared.domain.model import DomainEvent
-
-# The deadline an inbox shows: the next step its holder owes.
-HOLDER_STAGES = (VERIFICATION, TRIAGE, FIRST_FOLLOW_UP)
-
-
-def status_after(event: DomainEvent) -> Status | None:
-    """The status a lifecycle event leaves the complaint in; None when it changes none."""
-    match event:
-        case Complaint.Acknowledged() | Complaint.FollowedUp() | Complaint.Reopened():
-            return Status.DISPOSED_IN_PROGRESS
-        case Complaint.InformationRequested() | Complaint.Postponed():
-            return Status.POSTPONED
-        case Complaint.ReporterReplied():
-            return event.resumed_status
-        case Complaint.Resolved() | Complaint.AutoClosed():
-            return Status.DISPOSED_DONE
-        case Complaint.Archived():
-            return Status.ARCHIVED
-    return None
+from shared.projections.projection import OPEN_STATUSES, project, utc
+from shared.projections.tables import (
+    COMPLAINTS,
+    COPIES,
+    METADATA,
+    SCHEMA,
+    SCHEMA_VERSION,
+    TIMELINE,
+    TRACKING,
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +42,11 @@ class InboxEntry:
     status: Status
     filed_at: datetime
     routing_rule: str | None
+    deadline_stage: str | None
     deadline_at: datetime | None
+    days_left: int | None  # working days to the deadline; negative once it passed
+    overdue: bool  # a deadline of the holder's passed unmet
+    tembusan: bool = False  # a copy sent to this agency for information
 
 
 @dataclass(frozen=True)
@@ -107,176 +87,138 @@ class PublicRequest:
     updated_at: datetime
 
 
-METADATA = MetaData()
-# One row per applied log position (topic:partition, offset): the exactly-once guard.
-POSITIONS = Table(
-    "projection_positions",
-    METADATA,
-    Column("stream", String(255), primary_key=True),
-    Column("log_offset", BigInteger, primary_key=True, autoincrement=False),
-)
-COMPLAINTS = Table(
-    "complaints",
-    METADATA,
-    Column("complaint_id", String(36), primary_key=True),
-    Column("tracking_id", String(16), unique=True, nullable=False),
-    Column("agency_id", String(120)),
-    Column("status", String(40), nullable=False),
-    Column("title", Text, nullable=False),
-    Column("description", Text),
-    Column("category", String(80), nullable=False),
-    Column("region_code", String(13), nullable=False),
-    Column("address", Text),
-    Column("latitude", Float),
-    Column("longitude", Float),
-    Column("confidential", Boolean, nullable=False),
-    Column("filed_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("routing_rule", String(200)),
-    Column("deadline_at", DateTime(timezone=True)),
-    Column("reporter_token_hash", String(64)),
-    Index("complaints_by_agency", "agency_id", "filed_at"),
-)
-TIMELINE = Table(
-    "timeline",
-    METADATA,
-    Column("complaint_id", String(36), primary_key=True),
-    Column("sequence", Integer, primary_key=True, autoincrement=False),
-    Column("event_type", String(80), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("detail", Text, nullable=False),
-)
+def position(topic: str, partition: int, offset: int) -> Tracking:
+    """The tracking record of a Kafka position: stream "topic:partition", the offset."""
+    return Tracking(application_name=f"{topic}:{partition}", notification_id=offset)
 
 
 @dataclass(frozen=True)
-class Position:
-    topic: str
-    partition: int
-    offset: int
+class Applied:
+    """An event to apply and where it was read: the unit of a batch."""
 
-    @property
-    def stream(self) -> str:
-        return f"{self.topic}:{self.partition}"
+    event: DomainEvent
+    event_type: str
+    at: Tracking
 
 
-def position(topic: str, partition: int, offset: int) -> Position:
-    return Position(topic, partition, offset)
+class InboxStore(TrackingRecorder):
+    """The read models, written only by the projection worker (and by `pintu replay` into a
+    store of its own); read by intake."""
 
-
-class InboxStore:
     def __init__(self, database: Engine) -> None:
         self.database = database
         create_tables(database, METADATA)
 
+    def ensure_schema(self) -> bool:
+        """Rebuild when the tables predate this code's shape; True if it did. Only the
+        projection worker calls it, at start: a rebuilt read model is replayed from offset 0."""
+        with self.database.connect() as c:
+            found = c.scalar(select(func.max(SCHEMA.c.version)))
+            filled = c.scalar(select(func.count()).select_from(COMPLAINTS)) != 0
+        if found == SCHEMA_VERSION:
+            return False
+        self.rebuild()
+        return filled or found is not None
+
     def rebuild(self) -> None:
         """Empty the read models and forget every position: the worker replays the whole log."""
         METADATA.drop_all(self.database)
+        # Tables of an older shape (before SCHEMA_VERSION 2) under names no longer in METADATA.
+        with self.database.begin() as c:
+            c.exec_driver_sql("DROP TABLE IF EXISTS projection_positions")
         create_tables(self.database, METADATA)
+        with self.database.begin() as c:
+            c.execute(SCHEMA.insert().values(version=SCHEMA_VERSION))
+
+    # -- eventsourcing's TrackingRecorder -------------------------------------------------
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        with self.database.begin() as c:
+            c.execute(TRACKING.insert().values(**_tracking_row(tracking)))
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        with self.database.connect() as c:
+            last = c.scalar(_max_tracking(application_name))
+        return None if last is None else int(last)
 
     def resume_offset(self, topic: str, partition: int) -> int | None:
         """The offset to read next, or None when this partition was never read."""
-        with self.database.connect() as c:
-            last = c.scalar(
-                select(func.max(POSITIONS.c.log_offset)).where(
-                    POSITIONS.c.stream == f"{topic}:{partition}"
-                )
-            )
-        return None if last is None else int(last) + 1
+        last = self.max_tracking_id(f"{topic}:{partition}")
+        return None if last is None else last + 1
 
-    def apply(self, event: DomainEvent, event_type: str, at: Position) -> bool:
+    # -- the projection -------------------------------------------------------------------
+
+    def apply(self, event: DomainEvent, event_type: str, at: Tracking) -> bool:
         """Apply one event; False when this position was already applied."""
-        try:
-            with self.database.begin() as c:
-                c.execute(POSITIONS.insert().values(stream=at.stream, log_offset=at.offset))
-                self._project(c, event, event_type)
-        except IntegrityError:
-            return False
-        return True
+        return self.apply_all([Applied(event, event_type, at)]) == 1
 
-    def _project(self, c: Connection, event: DomainEvent, event_type: str) -> None:
-        complaint_id = str(event.originator_id)
-        at = _utc(event.timestamp)
-        row = COMPLAINTS.c.complaint_id == complaint_id
-        if isinstance(event, Complaint.Filed):
-            if c.scalar(select(COMPLAINTS.c.complaint_id).where(row)) is None:
-                c.execute(
-                    COMPLAINTS.insert().values(
-                        complaint_id=complaint_id,
-                        tracking_id=event.tracking_id,
-                        status=Status.UNVERIFIED.value,
-                        title=event.title,
-                        description=event.description,
-                        category=event.category,
-                        region_code=event.region_code,
-                        address=event.address,
-                        latitude=event.latitude,
-                        longitude=event.longitude,
-                        confidential=event.confidential,
-                        filed_at=at,
-                        updated_at=at,
-                        reporter_token_hash=event.reporter_token_hash,
-                    )
-                )
-        elif isinstance(event, Complaint.Routed):
-            c.execute(
-                COMPLAINTS.update()
-                .where(row)
-                .values(
-                    agency_id=event.agency_id,
-                    status=Status.DISPOSED_NOT_FOLLOWED_UP.value,
-                    routing_rule=event.rule_id,
-                )
-            )
-        elif isinstance(event, Complaint.Declined):
-            # Out of the declining agency's inbox, back in the routing queue.
-            c.execute(
-                COMPLAINTS.update()
-                .where(row)
-                .values(agency_id=None, status=Status.UNVERIFIED.value, routing_rule=None)
-            )
-        elif isinstance(event, Complaint.DeadlineScheduled):
-            if event.stage in HOLDER_STAGES:
-                c.execute(COMPLAINTS.update().where(row).values(deadline_at=_utc(event.due_at)))
-        elif isinstance(event, Complaint.DeadlineStopped | Complaint.DeadlineBreached):
-            if event.stage in HOLDER_STAGES:
-                c.execute(COMPLAINTS.update().where(row).values(deadline_at=None))
-        elif (status := status_after(event)) is not None:
-            c.execute(COMPLAINTS.update().where(row).values(status=status.value))
-        c.execute(COMPLAINTS.update().where(row).values(updated_at=at))
-        detail = event.model_dump_json(
-            # The timeline never holds the sealed identity or the token's hash.
-            exclude={
-                "originator_id",
-                "originator_version",
-                "timestamp",
-                "originator_topic",
-                "reporter",
-                "reporter_token_hash",
-                "complaint",  # the agency view inside ComplaintRouted: already on the row
-            }
+    def apply_all(self, batch: Sequence[Applied]) -> int:
+        """Apply a batch in one transaction with its tracking records; positions already
+        applied are skipped. How many were applied."""
+        for _ in range(3):
+            try:
+                with self.database.begin() as c:
+                    return self._apply_all(c, batch)
+            except IntegrityError:
+                continue  # another worker applied some of it first (a rebalance): look again
+        raise RuntimeError("positions keep conflicting: two projection workers on one store?")
+
+    def _apply_all(self, c: Connection, batch: Sequence[Applied]) -> int:
+        last: dict[str, int | None] = {}
+        applied = 0
+        for item in batch:
+            stream, offset = item.at.application_name, item.at.notification_id
+            if stream not in last:
+                last[stream] = c.scalar(_max_tracking(stream))
+            known = last[stream]
+            if known is not None and offset <= known:
+                continue
+            c.execute(TRACKING.insert().values(**_tracking_row(item.at)))
+            last[stream] = offset
+            project(c, item.event, item.event_type)
+            applied += 1
+        return applied
+
+    def inbox(
+        self, agency_id: str, limit: int = 100, now: datetime | None = None
+    ) -> list[InboxEntry]:
+        """The agency's open complaints, oldest first."""
+        page = self.complaints(
+            Scope(agency_id), ComplaintFilter(open_only=True), page_size=limit, now=now
         )
-        sequence = event.originator_version
-        seen = (TIMELINE.c.complaint_id == complaint_id) & (TIMELINE.c.sequence == sequence)
-        if c.scalar(select(TIMELINE.c.sequence).where(seen)) is None:
-            c.execute(
-                TIMELINE.insert().values(
-                    complaint_id=complaint_id,
-                    sequence=sequence,
-                    event_type=event_type,
-                    at=at,
-                    detail=detail,
-                )
-            )
+        return page.entries
 
-    def inbox(self, agency_id: str, limit: int = 100) -> list[InboxEntry]:
-        query = (
-            select(COMPLAINTS)
-            .where(COMPLAINTS.c.agency_id == agency_id)
-            .order_by(COMPLAINTS.c.filed_at)
-            .limit(limit)
+    def complaints(
+        self,
+        scope: "Scope",
+        filters: "ComplaintFilter | None" = None,
+        sort: "Sort" = "filed_at",
+        page: int = 1,
+        page_size: int = 50,
+        now: datetime | None = None,
+    ) -> "Page":
+        """One page of the complaints `scope` may read: an agency's own and its copies, or
+        every complaint for the national admin."""
+        filters = filters or ComplaintFilter()
+        query = filters.narrow(scope.narrow(select(COMPLAINTS)))
+        counted = query.with_only_columns(func.count()).order_by(None)
+        column = COMPLAINTS.c[sort.removeprefix("-")]
+        order = column.desc() if sort.startswith("-") else column.asc()
+        query = query.order_by(order, COMPLAINTS.c.tracking_id)
+        query = query.limit(page_size).offset((page - 1) * page_size)
+        moment = now or clock.now()
+        with self.database.connect() as c:
+            total = int(c.scalar(counted) or 0)
+            entries = [_inbox_entry(row, moment, scope) for row in c.execute(query)]
+        return Page(entries=entries, total=total, page=page, page_size=page_size)
+
+    def readable_by(self, agency_id: str, tracking_id: str) -> bool:
+        """Whether the agency holds the complaint or got a copy of it."""
+        found = Scope(agency_id).narrow(
+            select(COMPLAINTS.c.complaint_id).where(COMPLAINTS.c.tracking_id == tracking_id)
         )
         with self.database.connect() as c:
-            return [_inbox_entry(row) for row in c.execute(query)]
+            return c.scalar(found) is not None
 
     def complaint(self, tracking_id: str) -> ComplaintView | None:
         with self.database.connect() as c:
@@ -286,7 +228,7 @@ class InboxStore:
             if row is None:
                 return None
             timeline = [
-                TimelineEntry(t.sequence, t.event_type, _utc(t.at), json.loads(t.detail))
+                TimelineEntry(t.sequence, t.event_type, utc(t.at), json.loads(t.detail))
                 for t in c.execute(
                     select(TIMELINE)
                     .where(TIMELINE.c.complaint_id == row.complaint_id)
@@ -325,9 +267,9 @@ class InboxStore:
             query = query.where(c_.status.in_([s.value for s in statuses]))
         # Every instant is stored in UTC, so rows filed under any clock compare as instants.
         if filed_from is not None:
-            query = query.where(c_.filed_at >= _utc(filed_from))
+            query = query.where(c_.filed_at >= utc(filed_from))
         if filed_to is not None:
-            query = query.where(c_.filed_at <= _utc(filed_to))
+            query = query.where(c_.filed_at <= utc(filed_to))
         query = query.order_by(c_.filed_at.desc(), c_.tracking_id).limit(limit)
         with self.database.connect() as c:
             return [_public_request(row) for row in c.execute(query)]
@@ -353,28 +295,119 @@ def _public_request(row: Row[Any]) -> PublicRequest:
         address=row.address,
         latitude=row.latitude,
         longitude=row.longitude,
-        filed_at=_utc(row.filed_at),
-        updated_at=_utc(row.updated_at),
+        filed_at=utc(row.filed_at),
+        updated_at=utc(row.updated_at),
     )
 
 
-def _inbox_entry(row: Row[Any]) -> InboxEntry:
+def _inbox_entry(row: Row[Any], now: datetime, scope: "Scope") -> InboxEntry:
+    deadline_at = None if row.deadline_at is None else utc(row.deadline_at)
+    days_left = None
+    if deadline_at is not None:
+        ahead = deadline_at >= now
+        days_left = working_days_between(*((now, deadline_at) if ahead else (deadline_at, now)))
+        days_left = days_left if ahead else -days_left
     return InboxEntry(
         tracking_id=row.tracking_id,
         title=row.title,
         category=row.category,
         region_code=row.region_code,
         status=Status(row.status),
-        filed_at=_utc(row.filed_at),
+        filed_at=utc(row.filed_at),
         routing_rule=row.routing_rule,
-        deadline_at=_optional_utc(row.deadline_at),
+        deadline_stage=row.deadline_stage,
+        deadline_at=deadline_at,
+        days_left=days_left,
+        overdue=bool(row.overdue) or (deadline_at is not None and deadline_at < now),
+        tembusan=scope.agency_id is not None and row.agency_id != scope.agency_id,
     )
 
 
-def _utc(moment: datetime) -> datetime:
-    """Stored and returned in UTC; SQLite hands datetimes back without their zone."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _optional_utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else _utc(moment)
+    return None if moment is None else utc(moment)
+
+
+def _tracking_row(tracking: Tracking) -> dict[str, object]:
+    return {
+        "application_name": tracking.application_name,
+        "notification_id": tracking.notification_id,
+    }
+
+
+def _max_tracking(application_name: str) -> Select[Any]:
+    return select(func.max(TRACKING.c.notification_id)).where(
+        TRACKING.c.application_name == application_name
+    )
+
+
+Sort = Literal[
+    "filed_at", "-filed_at", "deadline_at", "-deadline_at", "updated_at", "-updated_at", "status"
+]
+SORTS: tuple[Sort, ...] = (
+    "filed_at",
+    "-filed_at",
+    "deadline_at",
+    "-deadline_at",
+    "updated_at",
+    "-updated_at",
+    "status",
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who reads: an agency (its own complaints and its copies) or, None, the national admin."""
+
+    agency_id: str | None
+
+    def narrow(self, query: Select[Any]) -> Select[Any]:
+        if self.agency_id is None:
+            return query
+        copied = exists().where(
+            (COPIES.c.complaint_id == COMPLAINTS.c.complaint_id)
+            & (COPIES.c.agency_id == self.agency_id)
+        )
+        return query.where(or_(COMPLAINTS.c.agency_id == self.agency_id, copied))
+
+
+@dataclass(frozen=True)
+class ComplaintFilter:
+    """Each empty field matches everything."""
+
+    statuses: tuple[Status, ...] = ()
+    tracking_id: str | None = None
+    open_only: bool = False
+    overdue: bool | None = None
+    category: str | None = None
+    region_code: str | None = None  # a province "16" matches its kabupaten "16.08"
+    filed_from: datetime | None = None
+    filed_to: datetime | None = None
+
+    def narrow(self, query: Select[Any]) -> Select[Any]:
+        c_ = COMPLAINTS.c
+        if self.statuses:
+            query = query.where(c_.status.in_([s.value for s in self.statuses]))
+        if self.tracking_id:
+            query = query.where(c_.tracking_id == self.tracking_id)
+        if self.open_only:
+            query = query.where(c_.status.in_([s.value for s in OPEN_STATUSES]))
+        if self.overdue is not None:
+            query = query.where(c_.overdue.is_(self.overdue))
+        if self.category:
+            query = query.where(c_.category == self.category)
+        if self.region_code:
+            code = self.region_code
+            query = query.where(or_(c_.region_code == code, c_.region_code.like(f"{code}.%")))
+        if self.filed_from is not None:
+            query = query.where(c_.filed_at >= utc(self.filed_from))
+        if self.filed_to is not None:
+            query = query.where(c_.filed_at <= utc(self.filed_to))
+        return query
+
+
+@dataclass(frozen=True)
+class Page:
+    entries: list[InboxEntry]
+    total: int
+    page: int
+    page_size: int

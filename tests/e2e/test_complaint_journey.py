@@ -96,10 +96,15 @@ async def test_a_filed_complaint_reaches_its_agency_gets_a_deadline_a_webhook_an
 
     # And the agency's inbox shows it, with its deadline.
     inbox = poll(
-        lambda: intake.get("/v1/agencies/pemkab-oku-timur/inbox"),
+        lambda: intake.get(
+            "/v1/agencies/pemkab-oku-timur/inbox",
+            headers={"Authorization": "Bearer pintu-dev-agency-key"},
+        ),
         lambda r: any(i["tracking_id"] == tracking_id and i["deadline_at"] for i in r.json()),
     )
     (row,) = [i for i in inbox.json() if i["tracking_id"] == tracking_id]
     assert row["status"] == "terdisposisi_belum_ditindaklanjuti"
+    assert row["deadline_stage"] == "first_follow_up" and row["days_left"] == 5
+    assert row["overdue"] is False
     status = intake.get(f"/v1/complaints/{tracking_id}").json()
     assert status["status_label"] == "Terdisposisi Belum Ditindaklanjuti"

@@ -7,7 +7,7 @@ import pytest
 from services import cli
 from shared.config import Settings, get_settings
 from shared.database import open_database
-from shared.projections.inbox import InboxStore
+from shared.projections.inbox import InboxStore, position
 
 
 def test_rebuild_read_models_asks_for_yes_then_empties_them(
@@ -16,8 +16,7 @@ def test_rebuild_read_models_asks_for_yes_then_empties_them(
     monkeypatch.setenv("PINTU_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()
     store = InboxStore(open_database(Settings().database))
-    with store.database.begin() as c:
-        c.exec_driver_sql("INSERT INTO projection_positions VALUES ('complaints.events:0', 41)")
+    store.insert_tracking(position("complaints.events", 0, 41))
     try:
         assert cli.main(["rebuild-read-models"]) == 2
         assert "--yes" in capsys.readouterr().err
