@@ -201,7 +201,7 @@ class InboxStore(TrackingRecorder):
         every complaint for the national admin."""
         filters = filters or ComplaintFilter()
         query = filters.narrow(scope.narrow(select(COMPLAINTS)))
-        counted = query.with_only_columns(func.count()).order_by(None)
+        counted = select(func.count()).select_from(query.subquery())
         column = COMPLAINTS.c[sort.removeprefix("-")]
         order = column.desc() if sort.startswith("-") else column.asc()
         query = query.order_by(order, COMPLAINTS.c.tracking_id)

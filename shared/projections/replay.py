@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import Engine, Table, select
 
 from shared.contracts.cloudevents import PoisonMessage, event_of, parse
@@ -47,17 +48,22 @@ def live_positions(store: InboxStore, topic: str, partitions: int) -> dict[int, 
 
 async def end_offsets(connection: KafkaConnection, topic: str) -> dict[int, int]:
     """Where the committed log ends now, per partition."""
+    admin = AIOKafkaAdminClient(**connection.client_kwargs())
+    await start(admin, connection)
+    try:
+        (described,) = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    if described.get("error_code") or not described.get("partitions"):
+        raise LookupError(f"topic {topic} not found on {connection.describe()}")
+    tps = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
     consumer = AIOKafkaConsumer(**connection.client_kwargs(), isolation_level="read_committed")
     await start(consumer, connection)
     try:
-        partitions = consumer.partitions_for_topic(topic) or set()
-        if not partitions:
-            raise LookupError(f"topic {topic} not found on {connection.describe()}")
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
         ends = await consumer.end_offsets(tps)
-        return {tp.partition: ends[tp] for tp in tps}
     finally:
         await consumer.stop()
+    return {tp.partition: ends[tp] for tp in sorted(tps)}
 
 
 async def replay(

@@ -15,11 +15,12 @@ from typing import Any, Literal
 from sqlalchemy import Engine, func, select
 
 from shared.domain.complaint import Status
-from shared.projections.projection import utc
+from shared.projections.projection import OPEN_STATUSES, utc
 from shared.projections.tables import COMPLAINTS, TRANSFERS
 
 FOLLOW_UP_TARGET = 0.9
 HOUR = 3600.0
+OPEN = {s.value for s in OPEN_STATUSES}
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Scores:
     meets_target: bool | None  # the 90% target
     unverified: int  # backlog: waiting for verification or routing
     unanswered: int  # backlog: routed, no tindak lanjut yet
-    overdue: int
+    overdue: int  # open complaints with a deadline of the holder's passed unmet
     first_response_hours_median: float | None
     first_response_hours_p90: float | None
     transferred_away: int  # bukan wewenang and reassignments away from the agency
@@ -75,7 +76,7 @@ def scores(database: Engine, agency_id: str | None) -> Scores:
         meets_target=None if share is None else share >= FOLLOW_UP_TARGET,
         unverified=by_status.get(Status.UNVERIFIED.value, 0),
         unanswered=by_status.get(Status.DISPOSED_NOT_FOLLOWED_UP.value, 0),
-        overdue=sum(1 for row in rows if row.overdue),
+        overdue=sum(1 for row in rows if row.overdue and row.status in OPEN),
         first_response_hours_median=median(hours) if hours else None,
         first_response_hours_p90=_p90(hours),
         transferred_away=transferred_away,
