@@ -21,7 +21,7 @@ from shared.database import create_tables
 from shared.domain.calendar import working_days_between
 from shared.domain.complaint import Status
 from shared.domain.model import DomainEvent
-from shared.projections.projection import OPEN_STATUSES, project, utc
+from shared.projections.projection import OPEN_STATUSES, apply, load, save, utc
 from shared.projections.tables import (
     COMPLAINTS,
     COPIES,
@@ -165,19 +165,23 @@ class InboxStore(TrackingRecorder):
 
     def _apply_all(self, c: Connection, batch: Sequence[Applied]) -> int:
         last: dict[str, int | None] = {}
-        applied = 0
+        fresh = []
         for item in batch:
             stream, offset = item.at.application_name, item.at.notification_id
             if stream not in last:
                 last[stream] = c.scalar(_max_tracking(stream))
             known = last[stream]
-            if known is not None and offset <= known:
-                continue
-            c.execute(TRACKING.insert().values(**_tracking_row(item.at)))
-            last[stream] = offset
-            project(c, item.event, item.event_type)
-            applied += 1
-        return applied
+            if known is None or offset > known:
+                fresh.append(item)
+                last[stream] = offset
+        if not fresh:
+            return 0
+        c.execute(TRACKING.insert(), [_tracking_row(item.at) for item in fresh])
+        touched = load(c, (str(item.event.originator_id) for item in fresh))
+        for item in fresh:
+            apply(touched, item.event, item.event_type)
+        save(c, touched)
+        return len(fresh)
 
     def inbox(
         self, agency_id: str, limit: int = 100, now: datetime | None = None

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 
 # Bumped when a table changes shape: the projection worker then rebuilds from offset 0.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 METADATA = MetaData()
 # eventsourcing's tracking records: (application_name, notification_id) = the Kafka stream
@@ -60,6 +60,7 @@ COMPLAINTS = Table(
     Column("overdue", Boolean, nullable=False, default=False),
     Column("rating", Integer),
     Column("reporter_token_hash", String(64)),
+    Column("version", Integer, nullable=False),  # the last event applied: a duplicate is older
     Index("complaints_by_agency", "agency_id", "filed_at"),
 )
 TIMELINE = Table(
