@@ -22,7 +22,7 @@ from shared.projections.projection import utc
 from shared.projections.tables import METADATA, SCHEMA, TRACKING
 
 Progress = Callable[[int], None]  # told how many more records were read
-BATCH = 2000
+BATCH = 5000
 
 
 class NotEmpty(Exception):
@@ -95,9 +95,11 @@ async def replay(
             if not todo:
                 break
             batches = await consumer.getmany(*todo, timeout_ms=1000, max_records=BATCH)
+            batch = []  # every partition's records of this poll, in one transaction
+            read = 0
             for tp, records in batches.items():
                 mine = [r for r in records if r.offset < todo[tp]]
-                batch = []
+                read += len(mine)
                 for record in mine:
                     try:
                         envelope = parse(record.value)
@@ -108,9 +110,9 @@ async def replay(
                         continue
                     at = position(record.topic, record.partition, record.offset)
                     batch.append(Applied(event, envelope.type, at))
-                applied += store.apply_all(batch)
-                if progress is not None:
-                    progress(len(mine))
+            applied += store.apply_all(batch)
+            if progress is not None:
+                progress(read)
     finally:
         await consumer.stop()
     return applied

@@ -48,17 +48,20 @@ class Expected:
     confidential: int = 0
 
 
-def mixed_histories(count: int, seed: int = 7) -> tuple[list[DomainEvent], Expected]:
+def mixed_histories(
+    count: int, seed: int = 7, first: int = 0
+) -> tuple[list[DomainEvent], Expected]:
     """`count` complaints' events in log order (each complaint's in its order), and the
-    figures they add up to. Runs in a context of its own: the caller's clock is untouched."""
-    return contextvars.copy_context().run(_generate, count, seed)
+    figures they add up to; complaint numbers (in the tracking ids) from `first`. Runs in a
+    context of its own: the caller's clock is untouched."""
+    return contextvars.copy_context().run(_generate, count, seed, first)
 
 
-def _generate(count: int, seed: int) -> tuple[list[DomainEvent], Expected]:
-    rng = random.Random(seed)
+def _generate(count: int, seed: int, first: int) -> tuple[list[DomainEvent], Expected]:
+    rng = random.Random(seed + first)
     expected = Expected()
     events: list[DomainEvent] = []
-    for n in range(count):
+    for n in range(first, first + count):
         for event in _life(n, rng, expected):
             events.append(event)
     expected.events = len(events)
