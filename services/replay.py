@@ -16,13 +16,14 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
+from aiokafka.errors import KafkaError
 from tqdm import tqdm
 
 from shared.config import Settings
 from shared.database import open_database
 from shared.domain.calendar import WIB
 from shared.kafka.clients import KafkaConnection
-from shared.projections.inbox import InboxStore, Scope
+from shared.projections.inbox import ComplaintFilter, InboxStore, Scope
 from shared.projections.replay import (
     NotEmpty,
     compare,
@@ -58,6 +59,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return _usage(str(refused))
     except LookupError as missing:
         return _usage(str(missing))
+    except KafkaError as unreachable:
+        return _usage(f"cannot read the log from {connection.describe()}: {unreachable}")
 
 
 async def _rebuild(
@@ -96,9 +99,10 @@ async def _as_of(connection: KafkaConnection, args: argparse.Namespace) -> int:
         store = fresh_store(open_database(f"sqlite:///{Path(folder) / 'as-of.sqlite3'}"))
         ends = await end_offsets(connection, args.topic)
         await _replay_with_progress(connection, store, args.topic, ends, as_of=moment)
-        inbox = store.complaints(Scope(args.agency), page_size=100_000, now=moment)
+        opened = ComplaintFilter(open_only=True)
+        inbox = store.complaints(Scope(args.agency), opened, page_size=100_000, now=moment)
         store.database.dispose()
-    rows = [asdict(entry) for entry in inbox.entries if entry.status.value]
+    rows = [asdict(entry) for entry in inbox.entries]
     print(
         f"inbox of {args.agency} at {moment.isoformat()}: {len(rows)} complaint(s)", file=sys.stderr
     )

@@ -4,24 +4,33 @@ out exactly right; then `pintu replay --compare` rebuilds the read models from o
 a fresh store and finds it equal to the live one, row for row."""
 
 import asyncio
+import csv
+import io
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Callable
+from datetime import date, datetime
+from datetime import time as clock_time
 from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import Engine, func, select, update
 
+from services.router.lifecycle import replay as rebuilt
 from shared.contracts.cloudevents import encode
 from shared.database import open_database
+from shared.domain.calendar import WIB
 from shared.domain.complaint import Complaint
 from shared.domain.routing import default_directory
 from shared.kafka import topics
 from shared.kafka.local_broker import free_port
+from shared.projections.inbox import InboxStore
+from shared.projections.projection import OPEN_STATUSES
 from shared.projections.replay import compare
 from shared.projections.tables import COMPLAINTS, TRACKING
 from tests.support.brokers import connection, local_broker
@@ -31,6 +40,7 @@ from tests.support.platform import spawn, stop, wait_until_ready
 from tests.unit.test_read_model_figures import assert_figures
 
 COMPLAINTS_FILED = 500  # about 4,500 events
+AGENCY = "kemen-pu"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -118,6 +128,24 @@ async def test_a_projection_worker_killed_mid_stream_leaves_the_figures_exactly_
             text=True,
             timeout=300,
         )
+        day = date(2026, 3, 3)
+        as_of = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "services.cli",
+                "replay",
+                "--as-of",
+                day.isoformat(),
+                "--agency",
+                AGENCY,
+                "--csv",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     assert audit.returncode == 0, audit.stdout + audit.stderr
     assert "the replay equals the live store" in audit.stdout
     assert f"{total}/{total}" in audit.stderr  # the progress bar reached the end
@@ -133,3 +161,25 @@ async def test_a_projection_worker_killed_mid_stream_leaves_the_figures_exactly_
         ("complaints", (str(Complaint.create_id("MX00000007")),))
     ]
     assert "title live='Laporan nomor 7' replay='x'" in differences[0].describe()
+
+    # As of a past day: the inbox an agency had then, from the events that had happened by
+    # 23:59:59 WIB that day, against the aggregates rebuilt from those same events.
+    cutoff = datetime.combine(day, clock_time(23, 59, 59), tzinfo=WIB)
+    before: defaultdict[bytes, list[bytes]] = defaultdict(list)
+    copied = set()
+    for event, (key, value) in zip(events, records, strict=True):
+        if event.timestamp <= cutoff:
+            before[key].append(value)
+            if isinstance(event, Complaint.Routed) and AGENCY in event.copies:
+                copied.add(key)
+    then = {key: rebuilt(history) for key, history in before.items()}
+    expected_then = {
+        c.tracking_id
+        for key, c in then.items()
+        if c.status in OPEN_STATUSES and (c.agency_id == AGENCY or key in copied)
+    }
+    assert as_of.returncode == 0, as_of.stderr
+    shown = {row["tracking_id"] for row in csv.DictReader(io.StringIO(as_of.stdout))}
+    assert shown == expected_then and shown
+    today = {e.tracking_id for e in InboxStore(database).inbox(AGENCY, limit=10_000)}
+    assert shown != today  # a past state, not the present one
