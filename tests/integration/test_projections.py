@@ -44,10 +44,12 @@ AGENCY = "kemen-pu"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], str]:
+    """URLs of new, empty databases of one kind: the live store, then the replay's."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'live.sqlite3'}"
-    return fresh_database(request.getfixturevalue("postgres"))
+        return lambda name: f"sqlite:///{tmp_path / name}.sqlite3"
+    server = request.getfixturevalue("postgres")
+    return lambda _: fresh_database(server)
 
 
 def applied(database: Engine) -> int:
@@ -78,8 +80,9 @@ async def produce_steadily(bootstrap: str, records: list[tuple[bytes, bytes]]) -
 
 
 async def test_a_projection_worker_killed_mid_stream_leaves_the_figures_exactly_right_and_a_replay_equals_it(
-    database_url: str, tmp_path: Path
+    new_database: Callable[[str], str], tmp_path: Path
 ) -> None:
+    database_url = new_database("live")
     events, expected = mixed_histories(COMPLAINTS_FILED)
     records = [encode(event, "pintu/test", "http://pintu.test") for event in events]
     total = expected.events
@@ -120,7 +123,7 @@ async def test_a_projection_worker_killed_mid_stream_leaves_the_figures_exactly_
         assert_figures(database, expected)
 
         # The auditor's replay: from offset 0 into a fresh store, compared row for row.
-        replay_url = f"sqlite:///{tmp_path / 'replay.sqlite3'}"
+        replay_url = new_database("replay")
         audit = subprocess.run(
             [sys.executable, "-m", "services.cli", "replay", "--compare", "--into", replay_url],
             env=env,
