@@ -149,6 +149,12 @@ def rebuild_read_models(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def audit(settings: Settings, args: argparse.Namespace) -> int:
+    from services.audit.command import run as run_audit
+
+    return run_audit(settings, args)
+
+
 COMMANDS: dict[str, tuple[Command, str]] = {
     "run": (run, "start Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set) and every service"),
     "intake": (intake, "the HTTP front door (FastAPI)"),
@@ -163,6 +169,7 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "demo": (demo, "file sample complaints into a running platform and show where each went"),
     "watch": (watch, "follow one agency's topic"),
     "rebuild-read-models": (rebuild_read_models, "empty the read models to replay the log"),
+    "audit": (audit, "check the log's chain of hashes; export one complaint's history"),
 }
 # The long-running processes a deployment starts (the Dockerfile and deploy/k8s use these).
 SERVICES = ("intake", "router", "sla", "notifier", "projections")
@@ -177,6 +184,10 @@ def main(argv: list[str] | None = None) -> int:
             subparser.add_argument("agency", help="agency id, e.g. pemkab-oku-timur")
         if name == "rebuild-read-models":
             subparser.add_argument("--yes", action="store_true", help="yes, empty them")
+        if name == "audit":
+            from services.audit.command import arguments
+
+            arguments(subparser)
     args = parser.parse_args(argv)
     command, _ = COMMANDS[args.command]
     settings = get_settings()
