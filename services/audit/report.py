@@ -37,7 +37,8 @@ def verdict_sentence(verdict: Verdict) -> str:
     if not tampering:
         return "the chain is intact: no event altered, missing, reordered or duplicated."
     counts = ", ".join(f"{n} {kind}" for kind, n in sorted(tampering.items()))
-    return f"the chain is NOT intact: {sum(tampering.values())} findings ({counts})."
+    total = sum(tampering.values())
+    return f"the chain is NOT intact: {total} finding{'s' if total > 1 else ''} ({counts})."
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,11 @@ def history_json(history: History, exported_at: datetime) -> str:
 
 def history_html(history: History, exported_at: datetime) -> str:
     agencies = default_directory().agencies
+    flagged = {
+        (f.partition, f.offset): f.kind.value
+        for f in history.verdict.findings
+        if f.kind in TAMPERING and f.offset is not None
+    }
     rows = []
     for entry in history.entries:
         envelope = entry.envelope
@@ -97,6 +103,7 @@ def history_html(history: History, exported_at: datetime) -> str:
                 "hash": envelope.get("hash"),
                 "prevhash": envelope.get("prevhash"),
                 "where": f"{entry.partition}/{entry.offset}",
+                "flag": flagged.get((entry.partition, entry.offset)),
             }
         )
     filed = next(
