@@ -84,7 +84,8 @@ async def verify(connection: KafkaConnection, topic: str) -> int:
                 total = _joined(total, verifier.verdict())
     print(
         f"{topic}: {total.events} records of {total.complaints} complaints on"
-        f" {len(extents)} partitions, read from offset 0 to the end they had at the start."
+        f" {len(extents)} partitions, read from offset 0 to the end they had at the start"
+        f" (partition:end {' '.join(f'{e.partition}:{e.end}' for e in extents)})."
     )
     tampering = [f for f in total.findings if f.kind is not Kind.UNSEALED]
     for finding in tampering:
