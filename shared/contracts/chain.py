@@ -109,6 +109,7 @@ class _Event:
 
     partition: int
     offset: int
+    id: str | None  # the event id (CloudEvents `id`)
     digest: str | None  # None: its JSON cannot be canonicalised
     prevhash: str | None
     sealed: bool
@@ -198,9 +199,11 @@ class Verifier:
             computed = None
         stored, prevhash = envelope.get(HASH), envelope.get(PREVHASH)
         sealed = HASH in envelope
+        event_id = envelope.get("id")
         event = _Event(
             partition=record.partition,
             offset=record.offset,
+            id=event_id if isinstance(event_id, str) else None,
             digest=computed,
             prevhash=prevhash if isinstance(prevhash, str) else None,
             sealed=sealed,
@@ -209,6 +212,7 @@ class Verifier:
         earlier = complaint.events.get(sequence)
         if earlier is not None:
             same = earlier.digest is not None and earlier.digest == computed
+            retried = sequence == 1 and earlier.id is not None and earlier.id == event.id
             self._find(
                 complaint,
                 Kind.DUPLICATE,
@@ -216,7 +220,13 @@ class Verifier:
                 record,
                 f"event #{sequence} is on the log again"
                 f" ({'an identical copy' if same else 'a different event with the same number'};"
-                f" the first is at partition {earlier.partition}, offset {earlier.offset})",
+                f" the first is at partition {earlier.partition}, offset {earlier.offset})"
+                + (
+                    "; it has the first's event id, as a filing retried after its first"
+                    " commit was lost in flight would: readers keep the first"
+                    if retried and not same
+                    else ""
+                ),
             )
             return
         if sequence < complaint.highest:

@@ -189,6 +189,15 @@ def test_a_different_event_under_a_number_already_taken_is_a_duplicate_too() -> 
     assert "a different event" in verify(on_log(values)).findings[0].explanation
 
 
+def test_a_filing_written_twice_is_a_duplicate_that_says_readers_keep_the_first() -> None:
+    # A retry after a commit lost in flight files the same complaint (same event id) anew.
+    again = encode(complaint_events("TRACK00001")[0], "/pintu/intake", BASE)[1]
+    values: list[bytes | None] = [*written(), again]
+    (finding,) = verify(on_log(values)).findings
+    assert (finding.kind, finding.sequence) == (Kind.DUPLICATE, 1)
+    assert "readers keep the first" in finding.explanation
+
+
 def unsealed(value: bytes) -> bytes:
     """As the writers wrote before sealing: no hash, no prevhash."""
     return edit(value, lambda e: (e.pop("hash"), e.pop("prevhash", None)))
