@@ -3,9 +3,11 @@ checked from offset 0 (docs/contract.md, "Tamper evidence"; docs/operations.md).
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import sys
+from contextlib import aclosing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from services.audit.report import (
 )
 from shared.config import Settings
 from shared.contracts.chain import FILED, Kind, Verdict, Verifier
+from shared.domain.tracking import ALPHABET, is_tracking_id
 from shared.kafka import topics
 from shared.kafka.clients import KafkaConnection, KafkaSignInFailed
 
@@ -42,9 +45,21 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     export = actions.add_parser(
         "export", help="write one complaint's whole history as <tracking_id>.json and .html"
     )
-    export.add_argument("tracking_id", help="the tracking id given at filing, e.g. 5XW2KTAPJ2")
+    export.add_argument(
+        "tracking_id", type=_tracking_id, help="the tracking id given at filing, e.g. 5XW2KTAPJ2"
+    )
     export.add_argument("--out", type=Path, default=Path("."), help="folder (default: here)")
     export.add_argument("--topic", default=topics.EVENTS, help="default: %(default)s")
+
+
+def _tracking_id(text: str) -> str:
+    # Checked before anything is read: it also names the files written.
+    if not is_tracking_id(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a tracking id (10 characters of {ALPHABET}, the last a check"
+            " character); check it for a typo"
+        )
+    return text
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -57,7 +72,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(export(connection, args.topic, args.tracking_id, args.out))
     except KafkaSignInFailed:
         raise  # the cli says why, exit 2
-    except (KafkaError, LogUnreadable, OSError) as error:
+    except (KafkaError, LogUnreadable, OSError) as error:  # OSError: the network's
         print(
             f"pintu audit: cannot read {args.topic} at {connection.describe()}: {error}",
             file=sys.stderr,
@@ -105,11 +120,12 @@ async def export(connection: KafkaConnection, topic: str, tracking_id: str, out:
         extents = await reader.extents()
         found = None
         for extent in extents:  # its filing names the tracking id, and so the complaint
-            async for record in reader.records(extent):
-                complaint_id = _filing_of(record, tracking_id)
-                if complaint_id is not None:
-                    found = (extent, complaint_id)
-                    break
+            async with aclosing(reader.records(extent)) as records:
+                async for record in records:
+                    complaint_id = _filing_of(record, tracking_id)
+                    if complaint_id is not None:
+                        found = (extent, complaint_id)
+                        break
             if found is not None:
                 break
         if found is None:
@@ -122,15 +138,20 @@ async def export(connection: KafkaConnection, topic: str, tracking_id: str, out:
         verifier, entries = Verifier(), []
         async for record in reader.records(extent):
             if _about(record, complaint_id):
-                verifier.add(record)
-                value = json.loads(record.value or b"null")
-                if isinstance(value, dict):
-                    entries.append(Entry(record.partition, record.offset, value))
+                verifier.add(record)  # it also reports what is not an event
+                with contextlib.suppress(ValueError):
+                    value = json.loads(record.value or b"null")
+                    if isinstance(value, dict):
+                        entries.append(Entry(record.partition, record.offset, value))
     history = History(tracking_id, complaint_id, topic, entries, verifier.verdict())
     now = datetime.now(UTC)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{tracking_id}.json").write_text(history_json(history, now), encoding="utf-8")
-    (out / f"{tracking_id}.html").write_text(history_html(history, now), encoding="utf-8")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"{tracking_id}.json").write_text(history_json(history, now), encoding="utf-8")
+        (out / f"{tracking_id}.html").write_text(history_html(history, now), encoding="utf-8")
+    except OSError as error:
+        print(f"pintu audit: cannot write the export into {out}: {error}", file=sys.stderr)
+        return UNUSABLE
     print(f"{tracking_id}: {len(entries)} events written to {out / tracking_id}.json and .html")
     print(f"Verdict: {verdict_sentence(history.verdict)}")
     return CLEAN if history.verdict.intact else FOUND

@@ -2,7 +2,7 @@
 end it had when the reading began, committed records only (read_committed)."""
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -75,7 +75,7 @@ class LogReader:
 
     async def records(
         self, extent: Extent, progress: Callable[[int], None] = lambda _: None
-    ) -> AsyncIterator[Record]:
+    ) -> AsyncGenerator[Record, None]:
         """The partition's records in offset order, up to its end; `progress(n)` as the
         position moves on by n offsets (transaction markers take offsets too)."""
         tp = TopicPartition(self.topic, extent.partition)

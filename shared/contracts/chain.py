@@ -103,7 +103,7 @@ class LogRecord(Protocol):
     def value(self) -> bytes | None: ...
 
 
-@dataclass
+@dataclass(slots=True)
 class _Event:
     """What the verifier keeps of one event: where it is and how it is chained."""
 
@@ -116,10 +116,9 @@ class _Event:
     intact: bool  # its content matches its own `hash` (an unsealed event has none to match)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Complaint:
     complaint_id: str
-    partition: int
     tracking_id: str | None = None
     events: dict[int, _Event] = field(default_factory=dict)
     highest: int = 0
@@ -169,7 +168,7 @@ class Verifier:
             return
         complaint = self._complaints.get(subject)
         if complaint is None:
-            complaint = self._complaints[subject] = _Complaint(subject, record.partition)
+            complaint = self._complaints[subject] = _Complaint(subject)
         if record.key != subject.encode():
             self._find(
                 complaint,
@@ -299,8 +298,8 @@ class Verifier:
                     predecessor.partition,
                     predecessor.offset,
                     f"event #{sequence - 1} is not the event that #{sequence} was chained to"
-                    f" when #{sequence} was written: #{sequence - 1} was changed and sealed again,"
-                    " or replaced",
+                    f" when #{sequence} was written: #{sequence - 1} was changed (and sealed"
+                    " again), or replaced",
                 )
             )
 

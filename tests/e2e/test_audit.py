@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from shared.domain.routing import default_directory
+from shared.domain.tracking import new_tracking_id
 from shared.kafka import topics
 from tests.conftest import WEBHOOK_SECRET
 from tests.e2e.test_transfers import AGENCY_KEY, EXTORTION_IN_OKU_TIMUR, decline, held_by
@@ -261,9 +262,13 @@ def test_one_complaints_history_exports_as_json_and_a_page_without_its_reporter(
 def test_an_unknown_tracking_id_is_said_and_nothing_is_written(
     audited: Audited, tmp_path: Path
 ) -> None:
-    exported = pintu_audit(audited, "export", "NOSUCHID99", "--out", str(tmp_path / "out"))
+    unknown = new_tracking_id()
+    exported = pintu_audit(audited, "export", unknown, "--out", str(tmp_path / "out"))
     assert exported.returncode == 1
-    assert "no complaint with tracking id 'NOSUCHID99'" in exported.stderr
+    assert f"no complaint with tracking id {unknown!r}" in exported.stderr
+    mistyped = pintu_audit(audited, "export", "../../etc", "--out", str(tmp_path / "out"))
+    assert mistyped.returncode == 2
+    assert "'../../etc' is not a tracking id" in mistyped.stderr
     assert not (tmp_path / "out").exists()
 
 
