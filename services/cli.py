@@ -150,9 +150,15 @@ def rebuild_read_models(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def replay(settings: Settings, args: argparse.Namespace) -> int:
-    from services.replay import run as run_replay
+    from services.audit.replay import run as run_replay
 
     return run_replay(settings, args)
+
+
+def audit(settings: Settings, args: argparse.Namespace) -> int:
+    from services.audit.command import run as run_audit
+
+    return run_audit(settings, args)
 
 
 COMMANDS: dict[str, tuple[Command, str]] = {
@@ -170,6 +176,7 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "watch": (watch, "follow one agency's topic"),
     "rebuild-read-models": (rebuild_read_models, "empty the read models to replay the log"),
     "replay": (replay, "auditors: rebuild the read models into a fresh store, compare, as of"),
+    "audit": (audit, "check the log's chain of hashes; export one complaint's history"),
 }
 # The long-running processes a deployment starts (the Dockerfile and deploy/k8s use these).
 SERVICES = ("intake", "router", "sla", "notifier", "projections")
@@ -185,9 +192,13 @@ def main(argv: list[str] | None = None) -> int:
         if name == "rebuild-read-models":
             subparser.add_argument("--yes", action="store_true", help="yes, empty them")
         if name == "replay":
-            from services.replay import add_arguments
+            from services.audit.replay import add_arguments
 
             add_arguments(subparser)
+        if name == "audit":
+            from services.audit.command import arguments
+
+            arguments(subparser)
     args = parser.parse_args(argv)
     command, _ = COMMANDS[args.command]
     settings = get_settings()

@@ -260,9 +260,12 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         histories: dict[bytes, History],
         event: DomainEvent,
     ) -> None:
-        key, value = encode(event, SOURCE, self._base_url)
+        history = histories.setdefault(str(event.originator_id).encode(), [])
+        # Sealed and chained to the complaint's last event (shared/contracts/chain.py).
+        previous = history[-1] if history else None
+        key, value = encode(event, SOURCE, self._base_url, previous)
         await producer.send(topics.EVENTS, value, key=key, partition=p)
-        histories.setdefault(key, []).append(value)
+        history.append(value)
         self._echoes[p].add(value)
         with about_complaint(event.originator_id):
             if isinstance(event, Complaint.Routed):

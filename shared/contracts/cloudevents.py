@@ -3,12 +3,14 @@
 Agencies and auditors depend on this shape; change it only with a new version.
 """
 
+import json
 from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shared.contracts import chain
 from shared.domain.complaint import Complaint
 from shared.domain.model import Aggregate, DomainEvent
 
@@ -55,6 +57,17 @@ class CloudEvent(BaseModel):
     sequence: int = Field(ge=1, description="per-complaint event number, 1 for the filing")
     dataversion: int = Field(default=1, ge=1, description="version of the data's schema")
     data: dict[str, Any]
+    # Tamper evidence (shared/contracts/chain.py); absent on events written before it.
+    prevhash: str | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="hash of the complaint's previous event; absent on its first",
+    )
+    hash: str | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="sha256 hex of the RFC 8785 canonical JSON of this envelope without `hash`",
+    )
 
 
 class PoisonMessage(Exception):
@@ -91,10 +104,18 @@ def to_cloudevent(event: DomainEvent, source: str, base_url: str) -> CloudEvent:
     )
 
 
-def encode(event: DomainEvent, source: str, base_url: str) -> tuple[bytes, bytes]:
-    """Key (the complaint id) and value of the Kafka record carrying `event`."""
+def encode(
+    event: DomainEvent, source: str, base_url: str, previous: bytes | None = None
+) -> tuple[bytes, bytes]:
+    """Key (the complaint id) and value of the Kafka record carrying `event`, sealed and
+    chained to `previous`: the record value of the complaint's event before it (None for its
+    filing). A writer of the log always passes it; without it a later event is unchained,
+    which `pintu audit verify` reports."""
     envelope = to_cloudevent(event, source, base_url)
-    return envelope.subject.encode(), envelope.model_dump_json().encode()
+    previous_hash = None if previous is None else chain.chained_to(previous, envelope.sequence)
+    # Sealed as json.loads will read it back, so the verifier recomputes exactly this.
+    sealed = chain.seal(json.loads(envelope.model_dump_json()), previous_hash)
+    return envelope.subject.encode(), chain.dumps(sealed)
 
 
 def parse(value: bytes) -> CloudEvent:
