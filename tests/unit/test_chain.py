@@ -11,7 +11,7 @@ import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.contracts.chain import ChainError, Finding, Kind, digest, seal, verify
+from shared.contracts.chain import ChainError, Finding, Kind, canonical, digest, seal, verify
 from shared.contracts.cloudevents import CloudEvent, decode, encode
 from shared.domain.complaint import Channel, Complaint, ReportType
 
@@ -274,3 +274,32 @@ def test_digest_leaves_out_only_the_hash() -> None:
     envelope = json.loads(written()[1])
     assert digest(envelope) == envelope["hash"]
     assert digest({**envelope, "prevhash": "x"}) != envelope["hash"]
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(value=JSON_VALUES)
+def test_the_fast_canonical_json_is_byte_for_byte_rfc8785(value: Any) -> None:
+    assert canonical(value) == rfc8785.dumps(value)
+
+
+@pytest.mark.parametrize("number", [5.0, 0.0, -0.0, 1e-7, 0.00012, 1e16, 1.5e21, -106.8272])
+def test_numbers_spelled_differently_by_json_and_jcs_still_come_out_as_jcs(number: float) -> None:
+    value = {"latitude": number, "ünïcode": "\x1f\u2028é", "n": [1, True, None]}
+    assert canonical(value) == rfc8785.dumps(value)
+
+
+def test_an_integer_beyond_what_jcs_can_spell_is_refused_as_rfc8785_refuses_it() -> None:
+    with pytest.raises(rfc8785.IntegerDomainError):
+        canonical({"size_bytes": 2**53 + 1})
