@@ -155,7 +155,11 @@ def notifier_redeliver(settings: Settings, _: argparse.Namespace) -> int:
     from services.notifier.dead_letters import read_dead_letters, redeliver
     from services.notifier.outbox import Outbox
 
-    dead, other = asyncio.run(read_dead_letters(KafkaConnection.from_settings(settings)))
+    try:
+        dead, other = asyncio.run(read_dead_letters(KafkaConnection.from_settings(settings)))
+    except LookupError as error:
+        print(f"pintu: {error}", file=sys.stderr)
+        return 2
     outbox = Outbox(open_database(settings.database), f"{socket.gethostname()}:redeliver")
     requeued = redeliver(outbox, dead)
     for delivery in requeued:

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from services.notifier.outbox import Delivery, Outbox
 from shared.kafka import topics
@@ -46,6 +47,15 @@ class DeadDelivery:
 async def read_dead_letters(connection: KafkaConnection) -> tuple[list[DeadDelivery], int]:
     """Every dead delivery on the topic up to its end now, and how many records were not
     the notifier's deliveries (no delivery headers)."""
+    admin = AIOKafkaAdminClient(**connection.client_kwargs())
+    await start(admin, connection)
+    try:
+        (described,) = await admin.describe_topics([TOPIC])
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(TOPIC, p["partition"]) for p in described["partitions"]]
+    if described.get("error_code") or not partitions:
+        raise LookupError(f"there is no topic {TOPIC}: run `pintu topics` first")
     consumer = AIOKafkaConsumer(
         **connection.client_kwargs(),
         group_id=None,
@@ -54,10 +64,6 @@ async def read_dead_letters(connection: KafkaConnection) -> tuple[list[DeadDeliv
     )
     await start(consumer, connection)
     try:
-        await consumer.topics()  # the cluster's metadata, to know the topic's partitions
-        partitions = [TopicPartition(TOPIC, p) for p in consumer.partitions_for_topic(TOPIC) or ()]
-        if not partitions:
-            raise LookupError(f"there is no topic {TOPIC}: run `pintu topics` first")
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
