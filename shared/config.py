@@ -33,7 +33,7 @@ class DeliveryPolicy(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    tries: int = Field(default=8, ge=1)  # then the dead-letter topic
+    tries: int = Field(default=10, ge=1)  # then the dead-letter topic
     first_backoff_seconds: float = Field(default=2.0, gt=0)
     max_backoff_seconds: float = Field(default=300.0, gt=0)
     timeout_seconds: float = Field(default=10.0, gt=0)  # per try

@@ -7,6 +7,7 @@ import json
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -233,3 +234,17 @@ def test_the_deployments_liaisons_are_checked_against_the_directory() -> None:
         with_liaisons(default_directory(), {"liaisons": {OKU_TIMUR: {"secret": "x"}}})
     with pytest.raises(ValueError, match="http"):
         with_liaisons(default_directory(), {"liaisons": {OKU_TIMUR: {"webhook_url": "ftp://x"}}})
+
+
+def test_a_liaisons_file_that_does_not_fit_stops_the_notifier_naming_it(tmp_path: Path) -> None:
+    from services.notifier.app import directory_of
+    from shared.config import Settings
+
+    good = tmp_path / "liaisons.json"
+    good.write_text(json.dumps({"liaisons": {OKU_TIMUR: {"webhook_url": "https://oku.example"}}}))
+    directory = directory_of(Settings(liaisons_file=good))
+    assert directory.agencies[OKU_TIMUR].liaison.webhook_url == "https://oku.example"
+    bad = tmp_path / "typo.json"
+    bad.write_text(json.dumps({"liaisons": {"pemkab-oku-timor": {}}}))
+    with pytest.raises(ValueError, match=r"typo\.json.*pemkab-oku-timor"):
+        directory_of(Settings(liaisons_file=bad))
