@@ -465,6 +465,10 @@ def test_a_dead_endpoint_is_dead_lettered_while_the_others_keep_flowing_then_red
     (letter,) = dead()
     assert letter["pintu-channel"] == "webhook"
     assert "after 5 tries" in letter["pintu-dlq-reason"]
+    # Three failures in a row opened the endpoint's circuit (and only that endpoint's).
+    log = notified.platform.log_of("notifier")
+    assert f"circuit open for webhook http://127.0.0.1:{notified.muara_enim_port}/hook" in log
+    assert f"circuit open for webhook {notified.oku.url}" not in log
     for story in flowing:
         assert [h["kind"] for h in hooks(notified.oku, story)] == ["complaint.routed"]
 
