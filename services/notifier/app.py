@@ -85,9 +85,9 @@ def create_app(settings: Settings) -> FastAPI:
                     reports.remember, complaint_id, event.tracking_id, event.title, event.reporter
                 )
             for_reporter = kind_of(event) is not None
-            tells = notifications(event, None)  # those that need no holder: routed, escalated
+            tells_someone = isinstance(event, TELLS_HOLDER) or bool(notifications(event, None))
             known = None
-            if tells or for_reporter or isinstance(event, TELLS_HOLDER):
+            if for_reporter or tells_someone:  # the one read of the complaint's row
                 known = await asyncio.to_thread(reports.find, complaint_id)
             if known is not None:
                 deliveries: list[Delivery] = []

@@ -132,8 +132,14 @@ class Outbox:
             OUTBOX.c.next_try_at <= now,
             free,
         )
+        # PostgreSQL: rows another pod is claiming right now are skipped, not waited for, so
+        # pods draining one endpoint take different deliveries. (SQLite has one writer.)
         query = (
-            select(OUTBOX).where(due).order_by(OUTBOX.c.queued_at, OUTBOX.c.event_id).limit(limit)
+            select(OUTBOX)
+            .where(due)
+            .order_by(OUTBOX.c.queued_at, OUTBOX.c.event_id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
         )
         taken: list[Delivery] = []
         with self._db.begin() as c:
