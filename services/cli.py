@@ -161,12 +161,35 @@ def audit(settings: Settings, args: argparse.Namespace) -> int:
     return run_audit(settings, args)
 
 
+def notifier_redeliver(settings: Settings, _: argparse.Namespace) -> int:
+    import socket
+
+    from services.notifier.dead_letters import read_dead_letters, redeliver
+    from services.notifier.outbox import Outbox
+
+    try:
+        dead, other = asyncio.run(read_dead_letters(KafkaConnection.from_settings(settings)))
+    except LookupError as error:
+        print(f"pintu: {error}", file=sys.stderr)
+        return 2
+    outbox = Outbox(open_database(settings.database), f"{socket.gethostname()}:redeliver")
+    requeued = redeliver(outbox, dead)
+    for delivery in requeued:
+        print(f"re-queued {delivery.channel} to {delivery.recipient} for event {delivery.event_id}")
+    print(
+        f"{len(requeued)} dead deliveries re-queued for the running notifier to send; "
+        f"{len(dead) - len(requeued)} dead letters already redelivered or sent"
+        + (f"; {other} records were not deliveries" if other else "")
+    )
+    return 0
+
+
 COMMANDS: dict[str, tuple[Command, str]] = {
     "run": (run, "start Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set) and every service"),
     "intake": (intake, "the HTTP front door (FastAPI)"),
     "router": (router, "the no-wrong-door router"),
     "sla": (sla, "deadlines and escalation (faust)"),
-    "notifier": (notifier, "webhooks to agencies"),
+    "notifier": (notifier, "webhooks, e-mail and SMS to agencies, the national admin, reporters"),
     "projections": (projections, "read models from the event log"),
     "webhook-receiver": (webhook_receiver, "a demo agency endpoint that verifies signatures"),
     "mail-receiver": (mail_receiver, "a development mail relay that logs each reporter e-mail"),
@@ -177,6 +200,10 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "rebuild-read-models": (rebuild_read_models, "empty the read models to replay the log"),
     "replay": (replay, "auditors: rebuild the read models into a fresh store, compare, as of"),
     "audit": (audit, "check the log's chain of hashes; export one complaint's history"),
+    "notifier-redeliver": (
+        notifier_redeliver,
+        "send the notifier's dead letters (complaints.dlq.notifier) again, once each",
+    ),
 }
 # The long-running processes a deployment starts (the Dockerfile and deploy/k8s use these).
 SERVICES = ("intake", "router", "sla", "notifier", "projections")

@@ -4,7 +4,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.domain.deadlines import STANDARD_POLICY, DeadlinePolicy
@@ -18,6 +26,23 @@ KafkaSaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 def _kafka(name: str) -> AliasChoices:
     """Kafka's settings keep the names every Kafka client knows (KAFKA_...)."""
     return AliasChoices(f"KAFKA_{name}", f"PINTU_KAFKA_{name}")
+
+
+class DeliveryPolicy(BaseModel):
+    """Retries with exponential backoff and full jitter, and a circuit breaker per endpoint."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tries: int = Field(default=10, ge=1)  # then the dead-letter topic
+    first_backoff_seconds: float = Field(default=2.0, gt=0)
+    max_backoff_seconds: float = Field(default=300.0, gt=0)
+    timeout_seconds: float = Field(default=10.0, gt=0)  # per try
+    # This many failures in a row open an endpoint's circuit: no tries for open_seconds, then
+    # one trial (half-open) that closes it or opens it again.
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_open_seconds: float = Field(default=30.0, gt=0)
+    # How long a notifier instance holds a delivery it is trying (another takes it over after).
+    lease_seconds: float = Field(default=60.0, gt=0)
 
 
 class Settings(BaseSettings):
@@ -61,18 +86,34 @@ class Settings(BaseSettings):
     notifier_port: int = 8083
     projections_port: int = 8084
 
-    # Where agencies without their own endpoint get their webhooks (the demo receiver in dev).
+    # Where agencies without their own endpoint (the directory's liaison `webhook_url`) get
+    # their webhooks (the demo receiver in dev), and the secret they are signed with.
     webhook_url: str = "http://127.0.0.1:8090/webhook"
     webhook_secret: SecretStr = SecretStr("dev-webhook-secret")
+    # Each agency's own signing secret, agency id -> secret (a JSON object, from a Secret);
+    # an agency not named here gets webhook_secret.
+    webhook_secrets: dict[str, SecretStr] = {}
     public_base_url: str = "http://127.0.0.1:8000"
-    # E-mail to reporters. The default is the development mail receiver `pintu run` starts;
-    # production sets its relay, with STARTTLS and a login.
+    # E-mail to reporters and liaison offices. The default is the development mail receiver
+    # `pintu run` starts; production sets its relay, with STARTTLS and a login.
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
     smtp_starttls: bool = False
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     mail_from: str = "Pintu SP4N-LAPOR! <noreply@pintu.invalid>"
+    # SMS to reporters who gave a phone number and no e-mail address, through an HTTP
+    # gateway (docs/contract.md, SMS); unset, no SMS is sent.
+    sms_gateway_url: str | None = None
+    sms_gateway_token: SecretStr | None = None
+    # The national admin's desk (KemenPANRB): e-mailed of the triage queue and of escalations
+    # that reach it, besides its webhook; unset, webhook only.
+    national_admin_email: str | None = None
+    # The deployment's confirmed liaison contacts (a JSON file shaped like
+    # shared/data/liaisons.json, e.g. a mounted ConfigMap), over the bundled ones.
+    liaisons_file: Path | None = None
+    # How the notifier delivers: PINTU_DELIVERY__<field> for each field of DeliveryPolicy.
+    delivery: DeliveryPolicy = DeliveryPolicy()
 
     publish_timeout_seconds: float = 5.0
     max_body_bytes: int = 64 * 1024

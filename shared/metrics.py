@@ -49,13 +49,13 @@ DEADLINES_TRACKED = Counter(
 # notifier
 NOTIFICATIONS_SENT = Counter(
     "pintu_notifications_sent",
-    "Agencies notified: a signed webhook the agency's endpoint accepted.",
-    ["agency_id"],
+    "Notifications accepted by their endpoint, by channel (webhook, email, sms).",
+    ["channel"],
 )
 NOTIFICATIONS_FAILED = Counter(
     "pintu_notifications_failed",
-    "Notifications the agency's endpoint did not accept after retries (dead-lettered).",
-    ["agency_id"],
+    "Notifications dead-lettered after the last try or a refusal, by channel.",
+    ["channel"],
 )
 # projections
 EVENTS_PROJECTED = Counter(

@@ -12,6 +12,12 @@ from tests.support.platform import Platform, running_platform
 from tests.support.receivers import MailReceiver, WebhookReceiver, mail_receiver, webhook_receiver
 
 WEBHOOK_SECRET = "test-webhook-secret"
+# Four tries a fraction of a second apart, so a dead endpoint is dead-lettered within seconds.
+QUICK_DELIVERY = {
+    "PINTU_DELIVERY__TRIES": "4",
+    "PINTU_DELIVERY__FIRST_BACKOFF_SECONDS": "0.2",
+    "PINTU_DELIVERY__MAX_BACKOFF_SECONDS": "1",
+}
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +55,6 @@ def platform(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Platform]:
     home: Path = tmp_path_factory.mktemp("platform")
-    settings = {"PINTU_SMTP_PORT": str(reporters_mailbox.port)}
+    settings = {"PINTU_SMTP_PORT": str(reporters_mailbox.port), **QUICK_DELIVERY}
     with running_platform(kafka, home, agency_endpoint.url, WEBHOOK_SECRET, settings) as running:
         yield running

@@ -9,7 +9,8 @@ Messages are in Bahasa Indonesia, the language of the agencies' desks.
 import json
 from dataclasses import dataclass
 
-from shared.domain.complaint import Complaint
+from services.notifier.reporter import templates
+from shared.domain.complaint import NATIONAL_TRIAGE, Complaint
 from shared.domain.deadlines import STAGE_NAMES
 from shared.domain.model import DomainEvent
 
@@ -73,20 +74,58 @@ def new_holder(event: Complaint.Routed | Complaint.Declined) -> str | None:
     return event.agency_id if isinstance(event, Complaint.Routed) else None
 
 
+def inbox_link(agency_id: str, base_url: str) -> str:
+    return f"{base_url}/v1/agencies/{agency_id}/inbox"
+
+
 def body(
-    notification: AgencyNotification, event: DomainEvent, event_id: str, base_url: str
+    notification: AgencyNotification,
+    event: DomainEvent,
+    event_id: str,
+    tracking_id: str,
+    base_url: str,
 ) -> bytes:
-    """The signed webhook's JSON (docs/contract.md, Webhooks)."""
+    """The signed webhook's JSON (docs/contract.md, Webhooks). Never the reporter, nor the
+    report's words: an agency reads those in its inbox, where anonim and rahasia apply."""
     fields: dict[str, object] = {
         "event_id": event_id,
         "kind": notification.kind,
         "complaint_id": str(event.originator_id),
+        "tracking_id": tracking_id,
         "agency_id": notification.agency_id,
         "message": notification.message,
-        "link": f"{base_url}/v1/agencies/{notification.agency_id}/inbox",
+        "link": inbox_link(notification.agency_id, base_url),
     }
     if isinstance(event, Complaint.Routed):
         fields["rule"] = event.rule_id
     if hasattr(event, "stage"):
         fields["stage"] = event.stage
     return json.dumps(fields, sort_keys=True).encode()
+
+
+def letter(
+    notification: AgencyNotification,
+    event: DomainEvent,
+    tracking_id: str,
+    agency_name: str,
+    language: str,
+    base_url: str,
+) -> tuple[str, str]:
+    """The liaison office's e-mail (subject, body), in its language (Bahasa Indonesia unless
+    the directory says `en`): the same facts as the webhook, nothing of the reporter."""
+    lang = language if language in STAGE_NAMES else "id"
+    stage = str(getattr(event, "stage", ""))
+    text = (
+        templates()
+        .get_template(f"{lang}/liaison.txt")
+        .render(
+            kind=notification.kind,
+            tracking_id=tracking_id,
+            agency=agency_name,
+            stage=STAGE_NAMES[lang].get(stage, stage),
+            triage=notification.agency_id == NATIONAL_TRIAGE,
+            link=inbox_link(notification.agency_id, base_url),
+        )
+    )
+    subject, _, rest = text.partition("\n\n")
+    return subject.strip(), rest.strip() + "\n"

@@ -1,61 +1,77 @@
-"""Notifier: tells agencies what happened (services/notifier/agency.py) by signed webhook,
-and reporters (services/notifier/reporter.py) by e-mail, once each: the delivery ledger
-remembers what was sent."""
+"""Notifier: turns events into deliveries (services/notifier/plan.py) to agencies, the
+national admin and reporters, queues them in the outbox before the event's offset is
+committed, and drains the outbox one task per endpoint (services/notifier/delivery.py).
+
+Exactly once per recipient, channel and event: the outbox's key makes a restart, a
+rebalance or a replay of the log queue nothing twice (docs/operations.md, Notifications).
+"""
 
 import asyncio
+import json
 import logging
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from pathlib import Path
 
 import httpx
 from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI
 
-from services.notifier.agency import (
-    CHANGES_HOLDER,
-    TELLS_HOLDER,
-    AgencyNotification,
-    body,
-    new_holder,
-    notifications,
-)
-from services.notifier.ledger import DeliveryLedger
-from services.notifier.mail import send_mail
-from services.notifier.reporter import Report, kind_of, message
-from services.notifier.reports import Known, Reports
-from services.notifier.retry import DeliveryFailed
-from services.notifier.webhook import deliver
+from services.notifier import plan
+from services.notifier.agency import CHANGES_HOLDER, TELLS_HOLDER, new_holder, notifications
+from services.notifier.dead_letters import dead_letter
+from services.notifier.delivery import Deliverer
+from services.notifier.outbox import Delivery, Outbox
+from services.notifier.reporter import kind_of
+from services.notifier.reports import Reports
+from services.notifier.senders import Senders
 from shared import metrics
 from shared.config import Settings
 from shared.contracts.cloudevents import PoisonMessage, event_of, parse
 from shared.database import open_database
 from shared.domain.complaint import Complaint
-from shared.domain.model import DomainEvent
-from shared.domain.routing import default_directory
+from shared.domain.routing import Directory, default_directory, with_liaisons
 from shared.http import health_routes
 from shared.kafka import topics
 from shared.kafka.clients import KafkaConnection
 from shared.kafka.consumer import consume
 from shared.kafka.health import BrokerProbe
-from shared.kafka.publisher import Publisher, Record
+from shared.kafka.publisher import Publisher
 from shared.logs import about_complaint
+from shared.privacy import KeyStore
 
 log = logging.getLogger(__name__)
-WEBHOOK = "webhook"
-EMAIL = "email"
-REPORTER = "reporter"  # the ledger's recipient for the reporter: never their address
+
+
+def directory_of(settings: Settings) -> Directory:
+    """The bundled directory, with the deployment's liaison contacts over its own."""
+    directory = default_directory()
+    if settings.liaisons_file is None:
+        return directory
+    try:
+        document = json.loads(Path(settings.liaisons_file).read_text())
+        return with_liaisons(directory, document)
+    except (OSError, ValueError, TypeError) as error:
+        raise ValueError(f"PINTU_LIAISONS_FILE {settings.liaisons_file}: {error}") from error
 
 
 def create_app(settings: Settings) -> FastAPI:
     database = open_database(settings.database)
-    ledger = DeliveryLedger(database)
+    holder = f"{socket.gethostname()}:{settings.notifier_port}"
+    outbox = Outbox(database, holder)
     reports = Reports(database)
-    directory = default_directory()
+    keys = KeyStore(database)
+    directory = directory_of(settings)
+    endpoints = plan.Endpoints.from_settings(settings)
     kafka = KafkaConnection.from_settings(settings)
     dead_letters = Publisher(kafka, "notifier", settings.publish_timeout_seconds)
-    secret = settings.webhook_secret.get_secret_value()
 
-    async def handle(record: ConsumerRecord[bytes, bytes], client: httpx.AsyncClient) -> None:
+    async def to_dead_letters(delivery: Delivery, why: str) -> None:
+        await dead_letters.publish(dead_letter(delivery, why))
+        metrics.DEAD_LETTERS.labels(service="notifier").inc()
+
+    async def handle(record: ConsumerRecord[bytes, bytes], deliverer: Deliverer) -> None:
         try:
             envelope = parse(record.value)
             event = event_of(envelope)
@@ -69,84 +85,51 @@ def create_app(settings: Settings) -> FastAPI:
                     reports.remember, complaint_id, event.tracking_id, event.title, event.reporter
                 )
             for_reporter = kind_of(event) is not None
+            tells_someone = isinstance(event, TELLS_HOLDER) or bool(notifications(event, None))
             known = None
-            if isinstance(event, TELLS_HOLDER) or for_reporter:
+            if for_reporter or tells_someone:  # the one read of the complaint's row
                 known = await asyncio.to_thread(reports.find, complaint_id)
-            holder = known.holder if known else None
-            for notification in notifications(event, holder):
-                await notify(notification, event, envelope.id, record.key or b"", client)
-            if for_reporter and known is not None:
-                await write_to_reporter(event, envelope.id, known, record.key or b"")
+            if known is not None:
+                deliveries: list[Delivery] = []
+                for notification in notifications(event, known.holder):
+                    deliveries += plan.for_agency(
+                        notification, event, envelope.id, known.tracking_id, directory, endpoints
+                    )
+                if for_reporter:
+                    reporter = await asyncio.to_thread(reports.reporter, known)
+                    deliveries += plan.for_reporter(
+                        event, envelope.id, known, reporter, directory, endpoints
+                    )
+                for delivery in deliveries:
+                    # Queued before the offset is committed: an acknowledged event is never lost.
+                    if await asyncio.to_thread(outbox.add, delivery):
+                        deliverer.wake(delivery.endpoint)
             if isinstance(event, CHANGES_HOLDER):
                 await asyncio.to_thread(reports.hand_over, complaint_id, new_holder(event))
 
-    async def dead_letter(
-        recipient: str, key: bytes, payload: bytes, failure: DeliveryFailed
-    ) -> None:
-        log.error("notification for %s dead-lettered: %s", recipient, failure)
-        metrics.NOTIFICATIONS_FAILED.labels(agency_id=recipient).inc()
-        reason = ((topics.DEAD_LETTER_REASON, str(failure).encode()),)
-        await dead_letters.publish(Record(topics.dead_letters("notifier"), key, payload, reason))
-        metrics.DEAD_LETTERS.labels(service="notifier").inc()
-
-    async def write_to_reporter(
-        event: DomainEvent, event_id: str, known: Known, key: bytes
-    ) -> None:
-        reporter = await asyncio.to_thread(reports.reporter, known)
-        if reporter is None or reporter.email is None:
-            return  # no address given, or the reporter was forgotten (key shredded)
-        if await asyncio.to_thread(ledger.delivered, event_id, REPORTER, EMAIL):
-            return
-        report = Report(known.tracking_id, known.title, reporter.language)
-        letter = message(event, report, known.holder, directory.agencies, settings.public_base_url)
-        if letter is None:
-            return
-        try:
-            await send_mail(settings, reporter.email, letter.subject, letter.body)
-        except DeliveryFailed as failure:
-            # The letter, not the address: dead letters are read by operators.
-            letter_text = f"{letter.subject}\n\n{letter.body}".encode()
-            await dead_letter(REPORTER, key, letter_text, failure)
-        else:
-            log.info("reporter notified", extra={"kind": letter.kind})
-            metrics.NOTIFICATIONS_SENT.labels(agency_id=REPORTER).inc()
-        await asyncio.to_thread(ledger.record, event_id, REPORTER, EMAIL)
-
-    async def notify(
-        notification: AgencyNotification,
-        event: DomainEvent,
-        event_id: str,
-        key: bytes,
-        client: httpx.AsyncClient,
-    ) -> None:
-        agency_id = notification.agency_id
-        if await asyncio.to_thread(ledger.delivered, event_id, agency_id, WEBHOOK):
-            return
-        payload = body(notification, event, event_id, settings.public_base_url)
-        try:
-            await deliver(client, settings.webhook_url, secret, event_id, payload)
-        except DeliveryFailed as failure:
-            await dead_letter(agency_id, key, payload, failure)
-        else:
-            log.info("agency notified", extra={"agency_id": agency_id, "kind": notification.kind})
-            metrics.NOTIFICATIONS_SENT.labels(agency_id=agency_id).inc()
-        await asyncio.to_thread(ledger.record, event_id, agency_id, WEBHOOK)
-
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(timeout=10) as client:
-            task = asyncio.create_task(
-                consume(
-                    kafka,
-                    "pintu-notifier",
-                    topics.EVENTS,
-                    lambda record: handle(record, client),
-                )
-            )
+        timeout = settings.delivery.timeout_seconds
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            senders = Senders(settings, client, keys)
+            deliverer = Deliverer(outbox, senders.send, to_dead_letters, settings.delivery)
+            tasks = [
+                asyncio.create_task(deliverer.run()),
+                asyncio.create_task(
+                    consume(
+                        kafka,
+                        "pintu-notifier",
+                        topics.EVENTS,
+                        lambda record: handle(record, deliverer),
+                    )
+                ),
+            ]
             yield
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with suppress(asyncio.CancelledError):
+                    await task
         await dead_letters.close()
         database.dispose()
 

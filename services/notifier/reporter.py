@@ -35,7 +35,8 @@ class Report:
 
 
 @cache
-def _templates() -> Environment:
+def templates() -> Environment:
+    """The notifier's Jinja2 templates (services/notifier/templates/<language>/)."""
     return Environment(
         loader=PackageLoader("services.notifier", "templates"),
         undefined=StrictUndefined,  # a missing value is a bug, never a blank in a letter
@@ -71,6 +72,35 @@ def message(
     base_url: str,
 ) -> ReporterMessage | None:
     """The letter `event` calls for, or None; `holder`: the agency holding the complaint."""
+    rendered = _render(event, report, holder, agencies, base_url, "")
+    if rendered is None:
+        return None
+    kind, text = rendered
+    subject, _, body = text.partition("\n\n")
+    return ReporterMessage(kind, subject.strip(), body.strip() + "\n")
+
+
+def text_message(
+    event: DomainEvent,
+    report: Report,
+    holder: str | None,
+    agencies: Mapping[str, Agency],
+    base_url: str,
+) -> str | None:
+    """The SMS `event` calls for, or None: one short line with the tracking id and the status
+    link, never the report's title (a text passes through the gateway and sits on a phone)."""
+    rendered = _render(event, report, holder, agencies, base_url, "sms/")
+    return None if rendered is None else " ".join(rendered[1].split())
+
+
+def _render(
+    event: DomainEvent,
+    report: Report,
+    holder: str | None,
+    agencies: Mapping[str, Agency],
+    base_url: str,
+    folder: str,
+) -> tuple[str, str] | None:
     kind = kind_of(event)
     if kind is None:
         return None
@@ -79,8 +109,8 @@ def message(
     known = agencies.get(agency_id or "")
     stage = str(getattr(event, "stage", ""))
     text = (
-        _templates()
-        .get_template(f"{lang}/{kind}.txt")
+        templates()
+        .get_template(f"{lang}/{folder}{kind}.txt")
         .render(
             tracking_id=report.tracking_id,
             title=report.title,
@@ -92,5 +122,4 @@ def message(
             ombudsman=bool(getattr(event, "ombudsman_route", False)),
         )
     )
-    subject, _, body = text.partition("\n\n")
-    return ReporterMessage(kind, subject.strip(), body.strip() + "\n")
+    return kind, text

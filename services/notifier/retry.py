@@ -1,32 +1,17 @@
-"""Tries with exponential backoff and full jitter, for every delivery channel."""
+"""When to try a delivery again: exponential backoff with full jitter, for every channel.
 
-import asyncio
-import logging
+Pure, so the schedule is unit-tested; the outbox (services/notifier/outbox.py) keeps each
+delivery's tries and next time, so a restart resumes the schedule instead of resetting it.
+"""
+
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
-log = logging.getLogger(__name__)
-
-
-class DeliveryFailed(Exception):
-    """Every try failed; the notification goes to the dead-letter topic."""
+from shared.config import DeliveryPolicy
 
 
-async def with_retries(
-    attempt: Callable[[], Awaitable[str | None]],
-    what: str,
-    tries: int = 4,
-    first_backoff: float = 0.5,
-) -> None:
-    """Call `attempt` (None: delivered; else why not) until it delivers or `tries` run out."""
-    reason = "not tried"
-    for number in range(1, tries + 1):
-        failure = await attempt()
-        if failure is None:
-            return
-        reason = failure
-        log.warning("%s: try %d/%d failed: %s", what, number, tries, reason)
-        if number < tries:
-            # Full jitter, so retries from many workers do not align.
-            await asyncio.sleep(random.uniform(0, first_backoff * 2 ** (number - 1)))
-    raise DeliveryFailed(f"{what}: {reason} after {tries} tries")
+def backoff(tries: int, policy: DeliveryPolicy, draw: Callable[[], float] = random.random) -> float:
+    """Seconds to wait after the `tries`-th failed try: uniform in [0, first * 2^(tries-1)],
+    capped. Full jitter, so retries of many deliveries to one endpoint do not align."""
+    ceiling = min(policy.max_backoff_seconds, policy.first_backoff_seconds * 2 ** (tries - 1))
+    return float(draw() * ceiling)

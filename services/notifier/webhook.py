@@ -1,34 +1,35 @@
-"""Signed webhook delivery to an agency's endpoint, with retries and backoff."""
+"""One try of a signed webhook to an agency's endpoint (docs/contract.md, Webhooks)."""
 
 import time
 
 import httpx
 
-from services.notifier.retry import with_retries
+from services.notifier.result import SENT, Result, refused, retry
 from shared.contracts import webhooks
 
+# Answers worth trying again: the endpoint is busy, slow or broken for now.
+TRANSIENT = {408, 425, 429}
 
-async def deliver(
-    client: httpx.AsyncClient,
-    url: str,
-    secret: str,
-    event_id: str,
-    body: bytes,
-    tries: int = 4,
-    first_backoff: float = 0.5,
-) -> None:
-    async def attempt() -> str | None:
-        timestamp = int(time.time())  # signed per try: the receiver checks its freshness
-        headers = {
-            "Content-Type": "application/json",
-            webhooks.EVENT_ID_HEADER: event_id,
-            webhooks.TIMESTAMP_HEADER: str(timestamp),
-            webhooks.SIGNATURE_HEADER: webhooks.signature(secret, timestamp, body),
-        }
-        try:
-            response = await client.post(url, content=body, headers=headers)
-        except httpx.HTTPError as error:
-            return f"{type(error).__name__}: {error}"
-        return None if response.is_success else f"HTTP {response.status_code}"
 
-    await with_retries(attempt, f"webhook {url}", tries, first_backoff)
+async def post(
+    client: httpx.AsyncClient, url: str, secret: str, event_id: str, body: bytes
+) -> Result:
+    timestamp = int(time.time())  # signed per try: the receiver checks its freshness
+    headers = {
+        "Content-Type": "application/json",
+        # The idempotency key: a crash between the endpoint's answer and the outbox's
+        # record of it repeats a webhook, with the same id.
+        webhooks.EVENT_ID_HEADER: event_id,
+        webhooks.TIMESTAMP_HEADER: str(timestamp),
+        webhooks.SIGNATURE_HEADER: webhooks.signature(secret, timestamp, body),
+    }
+    try:
+        response = await client.post(url, content=body, headers=headers)
+    except httpx.HTTPError as error:
+        return retry(f"{type(error).__name__}: {error}".rstrip(": "))
+    if response.is_success:
+        return SENT
+    reason = f"HTTP {response.status_code}"
+    if response.status_code >= 500 or response.status_code in TRANSIENT:
+        return retry(reason)
+    return refused(reason)  # 4xx: a wrong URL or secret; fix it, then redeliver

@@ -26,6 +26,7 @@ from typing import Any
 
 from lokal import wilayah
 
+from shared.domain.routing import LIAISON_FIELDS
 from shared.kafka import topics
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,7 +35,6 @@ TOPICS_YAML = REPO / "deploy" / "k8s" / "base" / "kafka" / "topics.yaml"
 USERS_YAML = REPO / "deploy" / "k8s" / "base" / "kafka" / "users-agencies.yaml"
 
 KEPMENDAGRI = "Kepmendagri 300.2.2-2138/2025"
-LIAISON_FIELDS = ("unit", "email", "phone")
 CLUSTER = "pintu-kafka"
 PRODUCTION_REPLICAS = 3  # overlays/dev patches 1 onto its single node
 

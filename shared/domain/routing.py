@@ -19,7 +19,7 @@ rule's level whose region holds the complaint's region or lies inside it).
 
 import json
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
@@ -34,11 +34,26 @@ GOVERNMENTS = {"province": ("province",), "regency_or_city": ("regency", "city")
 @dataclass(frozen=True)
 class Liaison:
     """The office an agency's complaints officer (pejabat penghubung) answers at; unset until
-    the agency confirms it (shared/data/liaisons.json)."""
+    the agency confirms it (shared/data/liaisons.json). The notifier e-mails `email` in
+    `language` and posts signed webhooks to `webhook_url` (unset: the platform's default
+    endpoint); the signing secret is never here (PINTU_WEBHOOK_SECRETS)."""
 
     unit: str | None = None
     email: str | None = None
     phone: str | None = None
+    webhook_url: str | None = None
+    language: str | None = None  # "id" (unset) or "en"
+
+    def __post_init__(self) -> None:
+        if self.language not in (None, "id", "en"):
+            raise ValueError(f"a liaison writes in 'id' or 'en', not {self.language!r}")
+        if self.webhook_url is not None and not self.webhook_url.startswith(
+            ("https://", "http://")
+        ):
+            raise ValueError(f"a webhook_url is an http(s) URL, not {self.webhook_url!r}")
+
+
+LIAISON_FIELDS = tuple(f.name for f in fields(Liaison))
 
 
 @dataclass(frozen=True)
@@ -271,6 +286,23 @@ def _within(region_code: str, prefix: str) -> bool:
 def _agency(data: dict[str, Any]) -> Agency:
     liaison = Liaison(**(data.get("liaison") or {}))
     return Agency(**{**data, "liaison": liaison})
+
+
+def with_liaisons(directory: Directory, liaisons: dict[str, Any]) -> Directory:
+    """`directory` with the contacts of a liaisons document (shared/data/liaisons.json's
+    shape) over its own; ValueError, saying which, for an unknown agency or field."""
+    agencies = dict(directory.agencies)
+    for agency_id, contact in liaisons.get("liaisons", {}).items():
+        if agency_id not in agencies:
+            raise ValueError(f"liaisons name no agency of the directory: {agency_id!r}")
+        if not isinstance(contact, dict):
+            raise ValueError(f"liaisons {agency_id}: an object of {', '.join(LIAISON_FIELDS)}")
+        unknown = set(contact) - set(LIAISON_FIELDS)
+        if unknown:
+            raise ValueError(f"liaisons {agency_id}: unknown fields {sorted(unknown)}")
+        agency = agencies[agency_id]
+        agencies[agency_id] = replace(agency, liaison=replace(agency.liaison, **contact))
+    return replace(directory, agencies=agencies)
 
 
 def _rule(data: dict[str, Any]) -> RoutingRule:

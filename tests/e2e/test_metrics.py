@@ -72,7 +72,7 @@ async def test_each_process_counts_what_it_did(
     assert counted("router", "pintu_fanout_delivered_total", agency_id=AGENCY) >= 1
     assert counted("router", "pintu_deadlines_scheduled_total", stage="first_follow_up") >= 1
     assert counted("sla", "pintu_deadlines_tracked_total", stage="first_follow_up") >= 1
-    assert counted("notifier", "pintu_notifications_sent_total", agency_id=AGENCY) >= 1
+    assert counted("notifier", "pintu_notifications_sent_total", channel="webhook") >= 1
     projected = "pintu_events_projected_total"
     assert counted("projections", projected, type="pintu.complaint.filed") >= 1
     assert counted("projections", projected, type="pintu.complaint.routed") >= 1
@@ -92,7 +92,7 @@ async def test_each_process_counts_what_it_did(
     agency_endpoint.failures_to_serve.extend([503] * 4)
     again = httpx.post(f"{platform.intake_url}/v1/complaints", json=ROAD, timeout=10)
     assert again.status_code == 201, again.text
-    assert counted("notifier", "pintu_notifications_failed_total", agency_id=AGENCY) == 1
+    assert counted("notifier", "pintu_notifications_failed_total", channel="webhook") == 1
     assert counted("notifier", "pintu_dead_letters_total", service="notifier") == 1
 
 

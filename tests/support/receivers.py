@@ -40,7 +40,8 @@ class WebhookReceiver:
 
 
 @contextmanager
-def webhook_receiver() -> Iterator[WebhookReceiver]:
+def webhook_receiver(port: int = 0) -> Iterator[WebhookReceiver]:
+    """`port`: a given one (an endpoint coming back where it was), else a free one."""
     receiver: WebhookReceiver
 
     class Handler(BaseHTTPRequestHandler):
@@ -56,7 +57,7 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     receiver = WebhookReceiver(f"http://127.0.0.1:{server.server_port}/webhook")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -64,6 +65,7 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
         yield receiver
     finally:
         server.shutdown()
+        server.server_close()
 
 
 @dataclass

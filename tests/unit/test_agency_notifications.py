@@ -63,11 +63,12 @@ def test_the_holder_changes_with_routing_and_declines() -> None:
 def test_the_webhook_body_names_the_event_the_kind_and_the_stage() -> None:
     breached = event(Complaint.DeadlineBreached, stage="completion", due_at=NOW)
     (note,) = notifications(breached, "kemen-pu")  # type: ignore[arg-type]
-    sent = json.loads(body(note, breached, "event-1", "http://pintu"))  # type: ignore[arg-type]
+    sent = json.loads(body(note, breached, "event-1", "LPR-7KQ2", "http://pintu"))  # type: ignore[arg-type]
     assert sent == {
         "event_id": "event-1",
         "kind": "deadline.breached",
         "complaint_id": str(ID),
+        "tracking_id": "LPR-7KQ2",
         "agency_id": "kemen-pu",
         "message": "Batas penyelesaian terlewati.",
         "link": "http://pintu/v1/agencies/kemen-pu/inbox",

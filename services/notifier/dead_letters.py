@@ -1,0 +1,101 @@
+"""The notifier's dead letters (complaints.dlq.notifier), and `pintu notifier-redeliver`.
+
+A dead letter is a delivery that failed its last try, or that its endpoint refused: the
+value is what was to be sent (the webhook's body, the letter, the text; never a reporter's
+address), the key the complaint id, and headers name the reason and the delivery (event
+id, recipient, channel). Redelivering reads the topic to its end and makes each dead
+delivery pending again in the outbox, with all its tries; the running notifier sends it.
+A delivery that is no longer dead (redelivered already, or sent) is left alone, so a
+second run, or two dead letters of one delivery, send nothing twice.
+"""
+
+import time
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from services.notifier.outbox import Delivery, Outbox
+from shared.kafka import topics
+from shared.kafka.clients import KafkaConnection, start
+from shared.kafka.publisher import Record
+
+TOPIC = topics.dead_letters("notifier")
+EVENT_ID = "pintu-event-id"
+RECIPIENT = "pintu-recipient"
+CHANNEL = "pintu-channel"
+
+
+def dead_letter(delivery: Delivery, why: str) -> Record:
+    headers = (
+        (topics.DEAD_LETTER_REASON, why.encode()),
+        (EVENT_ID, delivery.event_id.encode()),
+        (RECIPIENT, delivery.recipient.encode()),
+        (CHANNEL, delivery.channel.encode()),
+    )
+    return Record(TOPIC, delivery.complaint_id.encode(), delivery.payload, headers)
+
+
+@dataclass(frozen=True)
+class DeadDelivery:
+    event_id: str
+    recipient: str
+    channel: str
+    reason: str
+
+
+async def read_dead_letters(connection: KafkaConnection) -> tuple[list[DeadDelivery], int]:
+    """Every dead delivery on the topic up to its end now, and how many records were not
+    the notifier's deliveries (no delivery headers)."""
+    admin = AIOKafkaAdminClient(**connection.client_kwargs())
+    await start(admin, connection)
+    try:
+        (described,) = await admin.describe_topics([TOPIC])
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(TOPIC, p["partition"]) for p in described["partitions"]]
+    if described.get("error_code") or not partitions:
+        raise LookupError(f"there is no topic {TOPIC}: run `pintu topics` first")
+    consumer = AIOKafkaConsumer(
+        **connection.client_kwargs(),
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+    )
+    await start(consumer, connection)
+    try:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        found: list[DeadDelivery] = []
+        other = 0
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+            batches = await consumer.getmany(timeout_ms=1000)
+            for tp, records in batches.items():
+                for record in records:
+                    if record.offset >= ends[tp]:
+                        continue
+                    headers = {k: v.decode(errors="replace") for k, v in record.headers}
+                    if {EVENT_ID, RECIPIENT, CHANNEL} <= headers.keys():
+                        found.append(
+                            DeadDelivery(
+                                headers[EVENT_ID],
+                                headers[RECIPIENT],
+                                headers[CHANNEL],
+                                headers.get(topics.DEAD_LETTER_REASON, ""),
+                            )
+                        )
+                    else:
+                        other += 1
+        return found, other
+    finally:
+        await consumer.stop()
+
+
+def redeliver(outbox: Outbox, dead: list[DeadDelivery]) -> list[DeadDelivery]:
+    """Make each dead delivery pending again, once; returns those made pending."""
+    requeued = []
+    for delivery in dict.fromkeys(dead):
+        if outbox.requeue(delivery.event_id, delivery.recipient, delivery.channel, time.time()):
+            requeued.append(delivery)
+    return requeued

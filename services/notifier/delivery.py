@@ -1,0 +1,164 @@
+"""Draining the outbox: one task per endpoint, so a slow or dead endpoint delays only its
+own deliveries, never another agency's, the relay's or the gateway's.
+
+Each task claims its endpoint's due deliveries, tries each once, and records the result:
+sent; tried again later with backoff and jitter; or, after the last try (or at once when
+the endpoint refuses for good), dead-lettered to complaints.dlq.notifier. A circuit
+breaker per endpoint stops trying a dead endpoint for a while, then lets one trial through.
+
+At least once on the wire: a crash after an endpoint accepted a delivery and before the
+outbox recorded it repeats that one delivery after the restart (at most one per endpoint
+task in flight). Webhooks carry the event id (Pintu-Event-Id), e-mails a Message-ID and
+texts a reference that stay the same on every try, for the receiver to deduplicate on.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+
+from services.notifier.breaker import CircuitBreaker
+from services.notifier.outbox import Delivery, Outbox
+from services.notifier.result import Result, retry
+from services.notifier.retry import backoff
+from shared import metrics
+from shared.config import DeliveryPolicy
+
+log = logging.getLogger(__name__)
+Send = Callable[[Delivery], Awaitable[Result]]
+DeadLetter = Callable[[Delivery, str], Awaitable[None]]
+BATCH = 20
+SCAN_SECONDS = 2.0  # how often pending deliveries are looked for (restart, redelivery, leases)
+BUSY_ELSEWHERE_SECONDS = 1.0  # due deliveries leased by another instance: look again soon
+
+
+class Deliverer:
+    def __init__(
+        self,
+        outbox: Outbox,
+        send: Send,
+        dead_letter: DeadLetter,
+        policy: DeliveryPolicy,
+        now: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._outbox = outbox
+        self._send = send
+        self._dead_letter = dead_letter
+        self._policy = policy
+        self._now = now
+        self._monotonic = monotonic
+        self._wakes: dict[str, asyncio.Event] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+
+    def wake(self, endpoint: str) -> None:
+        """Something may be due at `endpoint`: its task (started if need be) looks."""
+        if endpoint not in self._workers:
+            self._wakes[endpoint] = asyncio.Event()
+            self._workers[endpoint] = asyncio.create_task(self._drain(endpoint))
+        self._wakes[endpoint].set()
+
+    async def run(self) -> None:
+        """Resume what is pending, and keep looking, until cancelled (which stops every task)."""
+        try:
+            while True:
+                try:
+                    for endpoint in await asyncio.to_thread(self._outbox.endpoints_pending):
+                        self.wake(endpoint)
+                except Exception:
+                    log.exception("looking for pending deliveries failed")
+                await asyncio.sleep(SCAN_SECONDS)
+        finally:
+            for task in self._workers.values():
+                task.cancel()
+            for task in self._workers.values():
+                with suppress(asyncio.CancelledError):
+                    await task
+
+    async def _drain(self, endpoint: str) -> None:
+        policy = self._policy
+        breaker = CircuitBreaker(policy.breaker_failures, policy.breaker_open_seconds)
+        wake = self._wakes[endpoint]
+        while True:
+            try:
+                pause = breaker.wait(self._monotonic())
+                if pause > 0:
+                    log.warning("circuit open for %s: next trial in %.1fs", endpoint, pause)
+                    await asyncio.sleep(pause)
+                    continue
+                wake.clear()  # before looking: a wake from now on is not missed
+                trial = breaker.state(self._monotonic()) == "half-open"
+                batch = await asyncio.to_thread(
+                    self._outbox.claim,
+                    endpoint,
+                    1 if trial else BATCH,
+                    policy.lease_seconds,
+                    self._now(),
+                )
+                if not batch:
+                    await self._idle(endpoint, wake)
+                    continue
+                for n, delivery in enumerate(batch):
+                    if breaker.wait(self._monotonic()) > 0:
+                        for rest in batch[n:]:
+                            await asyncio.to_thread(self._outbox.release, rest)
+                        break
+                    await self._try(delivery, breaker)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("delivering to %s failed; trying again", endpoint)
+                await asyncio.sleep(2)
+
+    async def _idle(self, endpoint: str, wake: asyncio.Event) -> None:
+        due = await asyncio.to_thread(self._outbox.next_due, endpoint)
+        if due is None:
+            timeout: float | None = None  # nothing pending: until woken
+        elif due > self._now():
+            timeout = due - self._now()
+        else:
+            timeout = BUSY_ELSEWHERE_SECONDS
+        with suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), timeout)
+
+    async def _try(self, delivery: Delivery, breaker: CircuitBreaker) -> None:
+        try:
+            result = await self._send(delivery)
+        except Exception as error:  # a bug, not the endpoint: logged, and tried again
+            log.exception("sending %s/%s raised", delivery.recipient, delivery.channel)
+            result = retry(f"{type(error).__name__}: {error}")
+        now = self._now()
+        done = {"kind": delivery.kind, "channel": delivery.channel, "recipient": delivery.recipient}
+        match result.outcome:
+            case "sent":
+                breaker.succeeded()
+                await asyncio.to_thread(self._outbox.sent, delivery, now)
+                log.info("notification delivered", extra=done)
+                metrics.NOTIFICATIONS_SENT.labels(channel=delivery.channel).inc()
+            case "void":
+                await asyncio.to_thread(self._outbox.void, delivery, result.reason, now)
+                log.info("notification dropped: %s", result.reason, extra=done)
+            case "refused":
+                breaker.succeeded()  # the endpoint answered: it is up, this one is wrong
+                await self._give_up(delivery, f"{delivery.endpoint}: {result.reason}", now)
+            case "retry":
+                breaker.failed(self._monotonic())
+                tries = delivery.tries + 1
+                what = f"{delivery.endpoint}: {result.reason}"
+                if tries >= self._policy.tries:
+                    await self._give_up(delivery, f"{what} after {tries} tries", now)
+                    return
+                log.warning("try %d/%d failed: %s", tries, self._policy.tries, what, extra=done)
+                wait = backoff(tries, self._policy)
+                await asyncio.to_thread(self._outbox.retry_at, delivery, now + wait, what)
+
+    async def _give_up(self, delivery: Delivery, why: str, now: float) -> None:
+        log.error(
+            "notification dead-lettered: %s",
+            why,
+            extra={"kind": delivery.kind, "recipient": delivery.recipient},
+        )
+        await self._dead_letter(delivery, why)  # first: a crash here tries once more, harmless
+        await asyncio.to_thread(self._outbox.dead, delivery, why, now)
+        metrics.NOTIFICATIONS_FAILED.labels(channel=delivery.channel).inc()

@@ -1,0 +1,179 @@
+"""Delivery that survives the real world, in memory: backoff with jitter, the circuit breaker,
+the outbox's once-per-key queue and leases, and one task per endpoint so a dead endpoint
+never holds up another."""
+
+import asyncio
+from contextlib import suppress
+from pathlib import Path
+
+from services.notifier.breaker import CircuitBreaker
+from services.notifier.delivery import Deliverer
+from services.notifier.outbox import DEAD, PENDING, SENT, Delivery, Outbox
+from services.notifier.result import SENT as ACCEPTED
+from services.notifier.result import Result, refused, retry
+from services.notifier.retry import backoff
+from shared.config import DeliveryPolicy
+from shared.database import open_database
+
+FAST = DeliveryPolicy(
+    tries=4,
+    first_backoff_seconds=0.01,
+    max_backoff_seconds=0.05,
+    breaker_failures=3,
+    breaker_open_seconds=0.2,
+    lease_seconds=5,
+)
+
+
+def outbox(tmp_path: Path, holder: str = "test") -> Outbox:
+    return Outbox(open_database(f"sqlite:///{tmp_path / 'pintu.sqlite3'}"), holder)
+
+
+def delivery(event_id: str, endpoint: str = "webhook http://a", recipient: str = "x") -> Delivery:
+    return Delivery(event_id, recipient, "webhook", endpoint, "complaint.routed", "c-1", b"{}")
+
+
+def test_backoff_doubles_within_full_jitter_and_is_capped() -> None:
+    policy = DeliveryPolicy(first_backoff_seconds=2, max_backoff_seconds=10)
+    assert [backoff(n, policy, lambda: 1.0) for n in (1, 2, 3, 4, 5)] == [2, 4, 8, 10, 10]
+    assert backoff(3, policy, lambda: 0.0) == 0
+    assert backoff(3, policy, lambda: 0.5) == 4
+
+
+def test_the_breaker_opens_after_failures_in_a_row_then_lets_one_trial_through() -> None:
+    breaker = CircuitBreaker(failures_to_open=3, open_seconds=30)
+    breaker.failed(0)
+    breaker.failed(1)
+    breaker.succeeded()  # not in a row
+    breaker.failed(2)
+    breaker.failed(3)
+    assert breaker.state(3) == "closed"
+    breaker.failed(4)
+    assert breaker.state(5) == "open" and breaker.wait(5) == 29
+    assert breaker.state(34) == "half-open" and breaker.wait(34) == 0
+    breaker.failed(34)  # the trial failed: open again at once
+    assert breaker.state(35) == "open"
+    breaker.succeeded()  # a trial that works closes it
+    assert breaker.state(35) == "closed"
+
+
+def test_the_outbox_queues_each_event_recipient_and_channel_once(tmp_path: Path) -> None:
+    box = outbox(tmp_path)
+    assert box.add(delivery("e1"))
+    assert not box.add(delivery("e1"))  # a redelivered or replayed event
+    assert box.add(delivery("e1", recipient="y"))
+    assert box.endpoints_pending() == ["webhook http://a"]
+
+
+def test_a_lease_keeps_other_instances_off_until_it_runs_out(tmp_path: Path) -> None:
+    mine, theirs = outbox(tmp_path, "a"), outbox(tmp_path, "b")
+    mine.add(delivery("e1"), now=100)
+    assert [d.event_id for d in mine.claim("webhook http://a", 10, 60, now=100)] == ["e1"]
+    assert theirs.claim("webhook http://a", 10, 60, now=101) == []
+    # Its holder may take it again (a restart of the same instance), renewing the lease.
+    assert [d.event_id for d in mine.claim("webhook http://a", 10, 60, now=101)] == ["e1"]
+    assert theirs.claim("webhook http://a", 10, 60, now=160) == []
+    assert [d.event_id for d in theirs.claim("webhook http://a", 10, 60, now=162)] == ["e1"]
+
+
+def test_only_a_dead_delivery_is_requeued_and_only_once(tmp_path: Path) -> None:
+    box = outbox(tmp_path)
+    box.add(delivery("e1"), now=100)
+    (claimed,) = box.claim("webhook http://a", 10, 60, now=100)
+    box.dead(claimed, "HTTP 410", now=101)
+    assert box.state("e1", "x", "webhook") == DEAD
+    assert box.requeue("e1", "x", "webhook", now=102)
+    assert not box.requeue("e1", "x", "webhook", now=103)
+    assert box.state("e1", "x", "webhook") == PENDING
+    (again,) = box.claim("webhook http://a", 10, 60, now=104)
+    assert again.tries == 0
+
+
+class Endpoints:
+    """Fake endpoints by name: each answers from its script, then accepts."""
+
+    def __init__(
+        self, scripts: dict[str, list[Result]], dead: frozenset[str] = frozenset()
+    ) -> None:
+        self.scripts = scripts
+        self.dead = dead
+        self.delivered: list[tuple[str, str]] = []
+        self.tries: dict[str, int] = {}
+
+    async def send(self, d: Delivery) -> Result:
+        self.tries[d.endpoint] = self.tries.get(d.endpoint, 0) + 1
+        if d.endpoint in self.dead:
+            return retry("connection refused")
+        script = self.scripts.get(d.endpoint, [])
+        if script:
+            return script.pop(0)
+        self.delivered.append((d.endpoint, d.event_id))
+        return ACCEPTED
+
+
+async def drain(deliverer: Deliverer, box: Outbox) -> None:
+    """Run the deliverer until nothing is pending (or 8 seconds pass)."""
+    task = asyncio.create_task(deliverer.run())
+    try:
+        for _ in range(400):
+            await asyncio.sleep(0.02)
+            if not box.endpoints_pending():
+                break
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_three_failures_then_success_delivers_once(tmp_path: Path) -> None:
+    box = outbox(tmp_path)
+    flaky = "webhook http://flaky"
+    endpoints = Endpoints({flaky: [retry("HTTP 503")] * 3})
+    dead_letters: list[str] = []
+
+    async def dead_letter(d: Delivery, why: str) -> None:
+        dead_letters.append(why)
+
+    box.add(delivery("e1", flaky))
+    await drain(Deliverer(box, endpoints.send, dead_letter, FAST), box)
+    assert endpoints.delivered == [(flaky, "e1")]
+    assert endpoints.tries[flaky] == 4
+    assert dead_letters == []
+    assert box.state("e1", "x", "webhook") == SENT
+
+
+async def test_a_dead_endpoint_is_dead_lettered_while_another_keeps_flowing(
+    tmp_path: Path,
+) -> None:
+    box = outbox(tmp_path)
+    dead, alive = "webhook http://dead", "webhook http://alive"
+    endpoints = Endpoints({}, dead=frozenset({dead}))
+    dead_letters: list[tuple[str, str]] = []
+
+    async def dead_letter(d: Delivery, why: str) -> None:
+        dead_letters.append((d.event_id, why))
+
+    for n in range(3):
+        box.add(delivery(f"dead-{n}", dead))
+    for n in range(10):
+        box.add(delivery(f"alive-{n}", alive))
+    await drain(Deliverer(box, endpoints.send, dead_letter, FAST), box)
+    assert endpoints.delivered == [(alive, f"alive-{n}") for n in range(10)]
+    assert sorted(e for e, _ in dead_letters) == ["dead-0", "dead-1", "dead-2"]
+    assert all("after 4 tries" in why for _, why in dead_letters)
+    assert endpoints.tries[dead] == 3 * FAST.tries  # each delivery its tries, no more
+
+
+async def test_a_refusal_is_dead_lettered_at_once(tmp_path: Path) -> None:
+    box = outbox(tmp_path)
+    gone = "webhook http://gone"
+    endpoints = Endpoints({gone: [refused("HTTP 410")]})
+    dead_letters: list[str] = []
+
+    async def dead_letter(d: Delivery, why: str) -> None:
+        dead_letters.append(why)
+
+    box.add(delivery("e1", gone))
+    await drain(Deliverer(box, endpoints.send, dead_letter, FAST), box)
+    assert dead_letters == ["webhook http://gone: HTTP 410"]
+    assert endpoints.tries[gone] == 1
