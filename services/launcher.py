@@ -15,6 +15,8 @@ import threading
 from collections.abc import Iterable
 from typing import IO
 
+from yarl import URL
+
 from services.cli import SERVICES as PLATFORM_SERVICES
 from shared.config import Settings
 from shared.domain.routing import default_directory
@@ -93,6 +95,11 @@ def _stop(processes: Iterable[subprocess.Popen[bytes]]) -> None:
             p.wait()
 
 
+def dev_sms_gateway(settings: Settings) -> str:
+    """The development SMS gateway: `/sms` on the demo agency endpoint's host and port."""
+    return str(URL(settings.webhook_url).with_path("/sms"))
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # SIGTERM stops the platform the way Ctrl-C does
 
@@ -123,7 +130,13 @@ def run(settings: Settings) -> int:
             )
         )
         say(f"topics ready ({len(created)} created)")
-        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers}
+        env = {
+            # Texts go to the development gateway beside the demo agency endpoint, unless
+            # the operator names a real one.
+            "PINTU_SMS_GATEWAY_URL": dev_sms_gateway(settings),
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+        }
         children = [_spawn(service, env) for service in SERVICES]
         say(
             f"intake on http://{settings.bind_host}:{settings.intake_port} (OpenAPI at /docs); "

@@ -1,13 +1,21 @@
-"""A stand-in agency endpoint for development: verifies each signed webhook and logs it."""
+"""Stand-ins for development (`pintu run`): an agency endpoint that verifies each signed
+webhook and logs it, and an SMS gateway (docs/contract.md, SMS gateway) that logs each text."""
 
 import logging
 import time
 
 from fastapi import FastAPI, HTTPException, Request
+from pydantic import BaseModel
 
 from shared.contracts import webhooks
 
 log = logging.getLogger(__name__)
+
+
+class SmsMessage(BaseModel):
+    to: str
+    text: str
+    reference: str
 
 
 def create_app(secret: str) -> FastAPI:
@@ -29,6 +37,12 @@ def create_app(secret: str) -> FastAPI:
         app.state.received.append(body)
         log.info("webhook received and verified", extra={"body": body.decode()})
         return {"status": "received"}
+
+    @app.post("/sms")
+    async def text(message: SmsMessage) -> dict[str, str]:
+        app.state.received.append(message.model_dump_json().encode())
+        log.info("sms received", extra={"to": message.to, "text": message.text})
+        return {"status": "queued", "reference": message.reference}
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

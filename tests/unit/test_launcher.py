@@ -1,4 +1,10 @@
-from services.launcher import readable
+import asyncio
+
+import httpx
+
+from services.launcher import dev_sms_gateway, readable
+from services.webhook_receiver import create_app
+from shared.config import Settings
 
 
 def test_json_log_lines_become_one_readable_line_with_the_complaint_id() -> None:
@@ -15,3 +21,21 @@ def test_json_log_lines_become_one_readable_line_with_the_complaint_id() -> None
 
 def test_other_lines_pass_through() -> None:
     assert readable("kafka", "[kafka] started").endswith("[kafka] started")
+
+
+def test_make_run_sends_texts_to_the_development_gateway_which_logs_them() -> None:
+    url = dev_sms_gateway(Settings())
+    assert url == "http://127.0.0.1:8090/sms"
+    app = create_app("secret")
+
+    async def send(body: dict[str, str]) -> httpx.Response:
+        transport = httpx.ASGITransport(app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://dev") as client:
+            return await client.post("/sms", json=body)
+
+    sent = asyncio.run(
+        send({"to": "+6281234567890", "text": "Laporan diterima", "reference": "r1"})
+    )
+    assert sent.status_code == 200 and sent.json()["reference"] == "r1"
+    assert asyncio.run(send({"to": "+62812"})).status_code == 422  # no text: refused
+    assert len(app.state.received) == 1
