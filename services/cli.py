@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from shared import clock
 from shared.config import Settings, get_settings
-from shared.database import open_database
+from shared.database import DatabaseSchemaError, open_database
 from shared.domain.routing import default_directory
 from shared.kafka.clients import KafkaConnection, KafkaSignInFailed
 from shared.kafka.local_broker import BrokerSetupError, LocalBroker
@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         clock.use_clock(clock.file_clock(settings.clock_file))
     try:
         return command(settings, args)
-    except (BrokerSetupError, KafkaSignInFailed) as error:
+    except (BrokerSetupError, KafkaSignInFailed, DatabaseSchemaError) as error:
         print(f"pintu: {error}", file=sys.stderr)
         return 2
 

@@ -9,7 +9,7 @@ same on both.
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -36,12 +36,33 @@ def open_database(url: str) -> Engine:
     )
 
 
-def create_tables(engine: Engine, metadata: MetaData) -> None:
-    """Create what is missing. Replicas starting together may race; the loser finds them made."""
+class DatabaseSchemaError(RuntimeError):
+    """Tables made by an older Pintu, which this one cannot use as they are."""
+
+
+def create_tables(engine: Engine, metadata: MetaData, *, rebuilt_elsewhere: bool = False) -> None:
+    """Create what is missing. Replicas starting together may race; the loser finds them made.
+
+    A table that exists with columns missing was made by an older version: said at start,
+    in the operator's terms, rather than failing at every event. `rebuilt_elsewhere`: the
+    caller rebuilds such tables itself (the read models, from the log)."""
     try:
         metadata.create_all(engine)
     except DBAPIError:
         metadata.create_all(engine)
+    if rebuilt_elsewhere:
+        return
+    found = inspect(engine)
+    for table in metadata.sorted_tables:
+        have = {column["name"] for column in found.get_columns(table.name)}
+        missing = [column.name for column in table.columns if column.name not in have]
+        if missing:
+            where = engine.url.render_as_string(hide_password=True)
+            raise DatabaseSchemaError(
+                f"table {table.name} in {where} lacks {', '.join(missing)}: an older Pintu made "
+                "it. Migrate it (docs/operations.md, Upgrades), or for a development "
+                "database remove it (make clean)"
+            )
 
 
 def _sqlite_pragmas(connection: Any, _: Any) -> None:

@@ -107,7 +107,7 @@ class InboxStore(TrackingRecorder):
 
     def __init__(self, database: Engine) -> None:
         self.database = database
-        create_tables(database, METADATA)
+        create_tables(database, METADATA, rebuilt_elsewhere=True)
 
     def ensure_schema(self) -> bool:
         """Rebuild when the tables predate this code's shape; True if it did. Only the
@@ -126,7 +126,7 @@ class InboxStore(TrackingRecorder):
         # Tables of an older shape (before SCHEMA_VERSION 2) under names no longer in METADATA.
         with self.database.begin() as c:
             c.exec_driver_sql("DROP TABLE IF EXISTS projection_positions")
-        create_tables(self.database, METADATA)
+        create_tables(self.database, METADATA, rebuilt_elsewhere=True)
         with self.database.begin() as c:
             c.execute(SCHEMA.insert().values(version=SCHEMA_VERSION))
 

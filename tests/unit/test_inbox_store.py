@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Column, Engine, MetaData, String, Table
 
 from shared.contracts.cloudevents import TYPE_NAMES
-from shared.database import open_database
+from shared.database import DatabaseSchemaError, create_tables, open_database
 from shared.domain.complaint import Channel, Complaint, ReportType, Status
 from shared.domain.deadlines import FIRST_FOLLOW_UP
 from shared.projections.inbox import InboxStore, position
@@ -152,3 +152,30 @@ def test_a_rebuild_empties_the_views_and_forgets_every_position(database: Engine
         assert store.apply(event, TYPE_NAMES[type(event)], position("complaints.events", 3, offset))
     (entry,) = store.inbox("pemprov-jawa-barat")
     assert entry.tracking_id == "QWERTY2345"
+
+
+def test_a_table_of_an_older_shape_is_refused_at_start_naming_what_is_missing(
+    database: Engine,
+) -> None:
+    old = MetaData()
+    Table("ledger_of_old", old, Column("event_id", String(36), primary_key=True))
+    create_tables(database, old)
+    new = MetaData()
+    Table(
+        "ledger_of_old",
+        new,
+        Column("event_id", String(36), primary_key=True),
+        Column("holder", String(120)),
+    )
+    with pytest.raises(DatabaseSchemaError, match=r"ledger_of_old .* lacks holder"):
+        create_tables(database, new)
+
+
+def test_read_models_of_an_older_shape_rebuild_themselves(database: Engine) -> None:
+    with database.begin() as c:
+        c.exec_driver_sql("CREATE TABLE complaints (complaint_id VARCHAR(36) PRIMARY KEY)")
+        c.exec_driver_sql("INSERT INTO complaints VALUES ('x')")
+    store = InboxStore(database)  # no error: the worker rebuilds these
+    assert store.ensure_schema() is True
+    assert store.complaint("QWERTY2345") is None
+    assert store.ensure_schema() is False  # once
