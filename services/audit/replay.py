@@ -130,7 +130,9 @@ async def _replay_with_progress(
     start = {p: store.resume_offset(topic, p) or 0 for p in until}
     total = sum(max(0, end - start[p]) for p, end in until.items())
     with tqdm(total=total, unit="event", file=sys.stderr, desc="replay") as bar:
-        return await replay(connection, store, topic, until, as_of, bar.update)
+        applied = await replay(connection, store, topic, until, as_of, bar.update)
+        bar.update(bar.total - bar.n)  # the offsets left were transaction markers, read too
+        return applied
 
 
 def _new_file(settings: Settings) -> str:
