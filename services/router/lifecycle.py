@@ -37,9 +37,13 @@ MAX_DECLINES = 3
 
 def replay(history: Iterable[bytes]) -> Complaint:
     """The complaint as its recorded events (CloudEvent values, in order) leave it."""
+    return rebuild(decode(value) for value in history)
+
+
+def rebuild(events: Iterable[DomainEvent]) -> Complaint:
+    """The complaint as these events (decoded, in order) leave it."""
     state: Aggregate | None = None
-    for value in history:
-        event = decode(value)
+    for event in events:
         assert isinstance(event, Aggregate.Event)  # every event type is a complaint's
         state = event.mutate(state)
     if not isinstance(state, Complaint):
