@@ -25,6 +25,7 @@ from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.structs import ConsumerRecord
 
 from services.router.lifecycle import on_command, on_filed, rebuild, replay
@@ -44,10 +45,7 @@ GROUP = "pintu-router-owner"
 MAX_WAITS = 20  # rounds a command may wait for its complaint's filing to be read
 SOURCE = "/pintu/router"
 ROUND_RECORDS = 10_000  # records taken per poll: fewer, larger transactions
-# A transaction's records go out together at its commit (which closes every open batch):
-# a few produce requests per round rather than one per few records.
-LINGER_MS = 100
-MAX_BATCH_BYTES = 512 * 1024
+MAX_BATCH_BYTES = 512 * 1024  # a round's records for one partition go in a few batches
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 History: TypeAlias = list[bytes]
@@ -160,7 +158,6 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
                 transactional_id=f"{GROUP}-{p}",
                 acks="all",
                 enable_idempotence=True,
-                linger_ms=LINGER_MS,
                 max_batch_size=MAX_BATCH_BYTES,
             )
             await start(producer, self._connection)  # fences the previous owner of p
@@ -232,10 +229,7 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         """`writes` and partition p's input offsets, in one transaction."""
         offsets = self._unsaved[p]
         async with producer.transaction():
-            for w in writes:
-                await producer.send(
-                    w.topic, w.value, key=w.key, partition=w.partition, headers=list(w.headers)
-                )
+            await _send_all(producer, writes)
             await producer.send_offsets_to_transaction(dict(offsets), GROUP)
         offsets.clear()
 
@@ -332,6 +326,28 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
                     Write(topics.routed(agency), key, value, topics.agency_partition(p))
                 )
                 done.delivered.append(agency)
+
+
+async def _send_all(producer: AIOKafkaProducer, writes: list[Write]) -> None:
+    """Records bound for one partition go as whole batches (aiokafka's per-record send costs
+    more than the rest of the write); those placed by key, one by one. Order per partition
+    is kept."""
+    open_batches: dict[tuple[str, int], BatchBuilder] = {}
+    for w in writes:
+        if w.partition is None:
+            await producer.send(w.topic, w.value, key=w.key, headers=list(w.headers))
+            continue
+        where = (w.topic, w.partition)
+        batch = open_batches.get(where)
+        if batch is None or batch.append(timestamp=None, key=w.key, value=w.value) is None:
+            if batch is not None:  # full: on its way, and a new one for the rest
+                await producer.send_batch(batch, w.topic, partition=w.partition)
+            batch = producer.create_batch()
+            if batch.append(timestamp=None, key=w.key, value=w.value) is None:
+                raise ValueError(f"a record for {w.topic} is larger than a whole batch")
+            open_batches[where] = batch
+    for (topic, partition), batch in open_batches.items():
+        await producer.send_batch(batch, topic, partition=partition)
 
 
 def _recorded(done: Round) -> None:
