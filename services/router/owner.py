@@ -15,6 +15,7 @@ faust-streaming's tables are not written in the transaction of the output they g
 with (a complaint was lost in the crash test), hence plain aiokafka transactions here.
 """
 
+import asyncio
 import contextlib
 import logging
 from collections import Counter
@@ -45,6 +46,7 @@ GROUP = "pintu-router-owner"
 MAX_WAITS = 20  # rounds a command may wait for its complaint's filing to be read
 SOURCE = "/pintu/router"
 ROUND_RECORDS = 10_000  # records taken per poll: fewer, larger transactions
+YIELD_EVERY = 1000  # records decided between two turns of the event loop (heartbeats)
 MAX_BATCH_BYTES = 512 * 1024  # a round's records for one partition go in a few batches
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
@@ -103,16 +105,26 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         # records again after a crash changes nothing, so they need no transaction of their own.
         self._unsaved: dict[int, Offsets] = {}
         self._checked: set[TopicPartition] = set()
+        # Held by a partition's round: a revocation waits for it, so a producer is never
+        # stopped under an open transaction (whose commit would then wait for ever).
+        self._rounds: dict[int, asyncio.Lock] = {}
+
+    def _round(self, p: int) -> asyncio.Lock:
+        return self._rounds.setdefault(p, asyncio.Lock())
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         for p in {tp.partition for tp in revoked}:
-            self._histories.pop(p, None)
-            self._echoes.pop(p, None)
-            self._unsaved.pop(p, None)
-            self._checked -= {TopicPartition(topics.EVENTS, p), TopicPartition(topics.COMMANDS, p)}
-            producer = self._producers.pop(p, None)
-            if producer is not None:
-                await producer.stop()
+            async with self._round(p):
+                self._histories.pop(p, None)
+                self._echoes.pop(p, None)
+                self._unsaved.pop(p, None)
+                self._checked -= {
+                    TopicPartition(topics.EVENTS, p),
+                    TopicPartition(topics.COMMANDS, p),
+                }
+                producer = self._producers.pop(p, None)
+                if producer is not None:
+                    await producer.stop()
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         pass  # ownership is taken on a partition's first batch, where a failure is not swallowed
@@ -143,11 +155,14 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
             await self._consumer.stop()
 
     async def _partition(self, batches: list[tuple[TopicPartition, list[Record]]]) -> None:
-        # The log first: a command is about a complaint filed before it was sent.
-        for tp, records in sorted(batches, key=lambda batch: batch[0].topic != topics.EVENTS):
-            producer = await self._own(tp, records[0].offset)
-            if producer is not None:
-                await self._process(producer, tp, records)
+        async with self._round(batches[0][0].partition):
+            # The log first: a command is about a complaint filed before it was sent.
+            for tp, records in sorted(batches, key=lambda batch: batch[0].topic != topics.EVENTS):
+                if tp not in self._consumer.assignment():
+                    continue  # revoked since it was fetched: no longer ours to decide
+                producer = await self._own(tp, records[0].offset)
+                if producer is not None:
+                    await self._process(producer, tp, records)
 
     async def _own(self, tp: TopicPartition, first_offset: int) -> AIOKafkaProducer | None:
         """Partition p's producer, or None when this batch began before the committed offset."""
@@ -203,7 +218,9 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         histories = self._histories[tp.partition]
         resume = records[-1].offset + 1
         done = Round()
-        for record in records:
+        for n, record in enumerate(records, 1):
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a long round must not starve the group's heartbeat
             if tp.topic == topics.COMMANDS:
                 try:
                     command = decode_command(record.value)
@@ -235,7 +252,9 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def _save(self, p: int) -> None:
         """Commit the offsets of a quiet partition's batches that wrote nothing."""
-        await self._commit(self._producers[p], p, [])
+        async with self._round(p):
+            if self._unsaved.get(p):  # still ours, still unsaved
+                await self._commit(self._producers[p], p, [])
 
     async def _before_its_filing(
         self, histories: dict[bytes, History], command: Command, partition: int
@@ -351,32 +370,39 @@ async def _send_all(producer: AIOKafkaProducer, writes: list[Write]) -> None:
 
 
 def _recorded(done: Round) -> None:
-    """Metrics and logs of a committed round: per complaint at DEBUG, a summary at INFO."""
+    """Metrics and logs of a committed round: per complaint at DEBUG, a summary at INFO.
+    Counted per label, not per event: a labelled counter costs a lock and lookups each time."""
     routed: Counter[str] = Counter()
+    scheduled: Counter[str] = Counter()
     for event in done.appended:
         if isinstance(event, Complaint.Routed):
             routed[event.agency_id] += 1
-            metrics.COMPLAINTS_ROUTED.labels(agency_id=event.agency_id).inc()
             if log.isEnabledFor(logging.DEBUG):
                 with about_complaint(event.originator_id):
                     log.debug("complaint routed", extra={"agency_id": event.agency_id})
         elif isinstance(event, Complaint.DeadlineScheduled):
-            metrics.DEADLINES_SCHEDULED.labels(stage=event.stage).inc()
+            scheduled[event.stage] += 1
         elif isinstance(event, Complaint.DeadlineBreached):
             with about_complaint(event.originator_id):
                 log.info("deadline breached", extra={"stage": event.stage})
         elif isinstance(event, Complaint.Escalated):
             with about_complaint(event.originator_id):
                 log.info("escalated", extra={"to_agency_id": event.to_agency_id})
-    for agency in done.delivered:
-        metrics.FANOUT_DELIVERED.labels(agency_id=agency).inc()
+    for agency, count in routed.items():
+        metrics.COMPLAINTS_ROUTED.labels(agency_id=agency).inc(count)
+    for stage, count in scheduled.items():
+        metrics.DEADLINES_SCHEDULED.labels(stage=stage).inc(count)
+    for agency, count in Counter(done.delivered).items():
+        metrics.FANOUT_DELIVERED.labels(agency_id=agency).inc(count)
     if done.dead_letters:
         metrics.DEAD_LETTERS.labels(service="router").inc(done.dead_letters)
     if routed:
-        log.info(
-            "complaints routed",
-            extra={"count": routed.total(), "agencies": dict(routed.most_common())},
-        )
+        one = [e.originator_id for e in done.appended if isinstance(e, Complaint.Routed)]
+        with about_complaint(one[0]) if len(one) == 1 else contextlib.nullcontext():
+            log.info(
+                "complaints routed",
+                extra={"count": routed.total(), "agencies": dict(routed.most_common())},
+            )
 
 
 def _remember(histories: dict[bytes, History], record: Record) -> DomainEvent:
