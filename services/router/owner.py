@@ -21,7 +21,7 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import NamedTuple, TypeAlias
 from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -54,8 +54,7 @@ History: TypeAlias = list[bytes]
 Offsets: TypeAlias = dict[TopicPartition, int]
 
 
-@dataclass(frozen=True)
-class Write:
+class Write(NamedTuple):  # a tuple: four of them per complaint, made cheaply
     """One record a round writes, in its partition's transaction. No partition: by key."""
 
     topic: str
