@@ -44,7 +44,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import ConsumerRecord
 
 from bench.stats import Summary, machine, ratio, ratios, table
-from services.router import fanout, owner
+from services.router import owner
 from shared.config import Settings
 from shared.contracts.cloudevents import encode
 from shared.domain.complaint import Channel, Complaint, ReportType
@@ -57,8 +57,8 @@ REPO = Path(__file__).resolve().parents[1]
 KAFKA_LIBS = REPO / ".pintu" / "kafka-libs"  # shared with `make run` and the tests
 RESULTS = REPO / ".pintu" / "bench"
 ROUTED = b'"type":"pintu.complaint.routed"'
-# The router's consumer groups (decision 0002): the owner loop and the fan-out loop.
-ROUTER_GROUPS = (owner.GROUP, fanout.GROUP)
+# The router's consumer group (decisions 0002, 0006): the owner loop.
+ROUTER_GROUPS = (owner.GROUP,)
 
 # (category, region code): together they reach every agency of the directory, triage included.
 CASES = (

@@ -1,10 +1,10 @@
 """Router: no wrong door, and each complaint's one writer after filing.
 
-Three loops in one process: the routing feed (the directory and rules in force, from
-routing.events), the owner (services/router/owner.py: routing, declines,
-reassignment) and the fan-out onto agency topics (services/router/fanout.py). The
-last two are aiokafka transactions, exactly once; docs/decisions/0002 says why not
-faust's agents and tables here. Health and metrics are served like every worker's.
+Two loops in one process: the routing feed (the directory and rules in force, from
+routing.events) and the owner (services/router/owner.py: routing, declines,
+reassignment, every action, and the agency topics), in aiokafka transactions, exactly
+once; docs/decisions/0002 says why not faust's agents and tables here, 0006 why the
+owner writes the agency topics itself. Health and metrics are served like every worker's.
 """
 
 import asyncio
@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
-from services.router.fanout import FanOut
 from services.router.owner import Owner
 from shared.config import Settings
 from shared.http import health_routes
@@ -50,9 +49,8 @@ def create_app(settings: Settings) -> FastAPI:
         loops = [
             asyncio.create_task(forever("routing feed", follow_routing)),
             asyncio.create_task(forever("owner", lambda: Owner(kafka, routing, settings).run())),
-            asyncio.create_task(forever("fan-out", lambda: FanOut(kafka).run())),
         ]
-        log.info("router ready: routing, transfers and fan-out running")
+        log.info("router ready: routing, transfers and agency topics running")
         yield
         for task in loops:
             task.cancel()

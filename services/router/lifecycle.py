@@ -33,13 +33,26 @@ from shared.domain.routing import Directory, RoutingDecision
 
 # After this many "bukan wewenang", a person decides: the national triage queue.
 MAX_DECLINES = 3
+DECISIONS_KEPT = 10_000  # distinct (directory, category, region, hint, declined) remembered
+
+# Directory.decide is pure (the directory never changes once loaded) and costs more than the
+# rest of routing a complaint, while complaints repeat the same few facts: remember each
+# decision. Keyed by the directory's identity; the entry holds the directory, so the id
+# cannot be reused by another while the entry lives.
+_decided: dict[
+    tuple[int, str, str, str | None, tuple[str, ...]], tuple[Directory, RoutingDecision]
+] = {}
 
 
 def replay(history: Iterable[bytes]) -> Complaint:
     """The complaint as its recorded events (CloudEvent values, in order) leave it."""
+    return rebuild(decode(value) for value in history)
+
+
+def rebuild(events: Iterable[DomainEvent]) -> Complaint:
+    """The complaint as these events (decoded, in order) leave it."""
     state: Aggregate | None = None
-    for value in history:
-        event = decode(value)
+    for event in events:
         assert isinstance(event, Aggregate.Event)  # every event type is a complaint's
         state = event.mutate(state)
     if not isinstance(state, Complaint):
@@ -122,9 +135,23 @@ def decision_for(complaint: Complaint, directory: Directory) -> RoutingDecision:
             directory_version=directory.version,
             rules_version=directory.rules_version,
         )
-    return directory.decide(
+    key = (
+        id(directory),
+        complaint.category,
+        complaint.region_code,
+        complaint.agency_hint,
+        declined,
+    )
+    known = _decided.get(key)
+    if known is not None and known[0] is directory:
+        return known[1]
+    decision = directory.decide(
         complaint.category, complaint.region_code, complaint.agency_hint, exclude=declined
     )
+    if len(_decided) >= DECISIONS_KEPT:
+        _decided.clear()
+    _decided[key] = (directory, decision)
+    return decision
 
 
 def _dispose(complaint: Complaint, decision: RoutingDecision, policy: DeadlinePolicy) -> None:

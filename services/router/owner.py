@@ -3,31 +3,37 @@
 For every partition number p it owns, the router reads complaints.events p (filings,
 and everything else appended) and complaints.commands p (what others ask), decides
 with services/router/lifecycle.py, and appends the outcome to complaints.events p in
-one Kafka transaction with the input offsets. Its state, each complaint's history, is
-the log itself: on taking a partition over it first fences the previous owner (whose
-open transaction is aborted), then reads that partition of the log to its end. So
-after a crash or a rebalance nothing is lost, nothing is done twice, and no state
-outside Kafka can disagree with it.
+one Kafka transaction with the input offsets: the events, each command's verdict on
+complaints.outcomes, and every ComplaintRouted also onto its agencies' topics
+complaints.routed.<agency_id> (decision 0006: no second hop reading the log back).
+Its state, each complaint's history, is the log itself: on taking a partition over it
+first fences the previous owner (whose open transaction is aborted), then reads that
+partition of the log to its end. So after a crash or a rebalance nothing is lost,
+nothing is done twice, and no state outside Kafka can disagree with it.
 
 faust-streaming's tables are not written in the transaction of the output they go
 with (a complaint was lost in the crash test), hence plain aiokafka transactions here.
 """
 
+import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Sequence
-from typing import TypeAlias
+from dataclasses import dataclass, field
+from typing import NamedTuple, TypeAlias
 from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.structs import ConsumerRecord
 
-from services.router.lifecycle import on_command, on_filed, replay
+from services.router.lifecycle import on_command, on_filed, rebuild, replay
 from shared import metrics
 from shared.config import Settings
 from shared.contracts.cloudevents import PoisonMessage, decode, encode
-from shared.contracts.commands import Outcome, decode_command, encode_outcome
+from shared.contracts.commands import Command, Outcome, decode_command, encode_outcome
 from shared.domain.complaint import Complaint, InvalidTransition
 from shared.domain.model import DomainEvent
 from shared.kafka import topics
@@ -39,9 +45,33 @@ log = logging.getLogger(__name__)
 GROUP = "pintu-router-owner"
 MAX_WAITS = 20  # rounds a command may wait for its complaint's filing to be read
 SOURCE = "/pintu/router"
+ROUND_RECORDS = 10_000  # records taken per poll: fewer, larger transactions
+YIELD_EVERY = 1000  # records decided between two turns of the event loop (heartbeats)
+MAX_BATCH_BYTES = 512 * 1024  # a round's records for one partition go in a few batches
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 History: TypeAlias = list[bytes]
+Offsets: TypeAlias = dict[TopicPartition, int]
+
+
+class Write(NamedTuple):  # a tuple: four of them per complaint, made cheaply
+    """One record a round writes, in its partition's transaction. No partition: by key."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    partition: int | None = None
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+@dataclass
+class Round:
+    """What one batch of one input partition leads to, written in one transaction."""
+
+    writes: list[Write] = field(default_factory=list)
+    appended: list[DomainEvent] = field(default_factory=list)
+    delivered: list[str] = field(default_factory=list)  # agency topics written to
+    dead_letters: int = 0
 
 
 class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -69,16 +99,31 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         self._waiting: dict[UUID, int] = {}
         # What this router appended and has not read back yet: known, no need to decode.
         self._echoes: dict[int, set[bytes]] = {}
+        # Input offsets of batches that wrote nothing (our own appends read back, mostly):
+        # committed with partition p's next transaction, or once p is quiet. Reading such
+        # records again after a crash changes nothing, so they need no transaction of their own.
+        self._unsaved: dict[int, Offsets] = {}
         self._checked: set[TopicPartition] = set()
+        # Held by a partition's round: a revocation waits for it, so a producer is never
+        # stopped under an open transaction (whose commit would then wait for ever).
+        self._rounds: dict[int, asyncio.Lock] = {}
+
+    def _round(self, p: int) -> asyncio.Lock:
+        return self._rounds.setdefault(p, asyncio.Lock())
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         for p in {tp.partition for tp in revoked}:
-            self._histories.pop(p, None)
-            self._echoes.pop(p, None)
-            self._checked -= {TopicPartition(topics.EVENTS, p), TopicPartition(topics.COMMANDS, p)}
-            producer = self._producers.pop(p, None)
-            if producer is not None:
-                await producer.stop()
+            async with self._round(p):
+                self._histories.pop(p, None)
+                self._echoes.pop(p, None)
+                self._unsaved.pop(p, None)
+                self._checked -= {
+                    TopicPartition(topics.EVENTS, p),
+                    TopicPartition(topics.COMMANDS, p),
+                }
+                producer = self._producers.pop(p, None)
+                if producer is not None:
+                    await producer.stop()
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         pass  # ownership is taken on a partition's first batch, where a failure is not swallowed
@@ -89,13 +134,19 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         await start(self._consumer, self._connection)
         try:
             while True:
-                batches = await self._consumer.getmany(timeout_ms=500, max_records=2000)
+                batches = await self._consumer.getmany(timeout_ms=500, max_records=ROUND_RECORDS)
                 by_partition: dict[int, list[tuple[TopicPartition, list[Record]]]] = {}
                 for tp, records in batches.items():
                     by_partition.setdefault(tp.partition, []).append((tp, records))
+                quiet = [
+                    p for p, offsets in self._unsaved.items() if offsets and p not in by_partition
+                ]
                 # Partitions are independent (own histories, own producer): their
                 # transactions overlap; within one, the log and the commands take turns.
-                await all_of(self._partition(batch) for batch in by_partition.values())
+                await all_of(
+                    [self._partition(batch) for batch in by_partition.values()]
+                    + [self._save(p) for p in quiet]
+                )
         finally:
             for producer in self._producers.values():
                 await producer.stop()
@@ -103,11 +154,14 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
             await self._consumer.stop()
 
     async def _partition(self, batches: list[tuple[TopicPartition, list[Record]]]) -> None:
-        # The log first: a command is about a complaint filed before it was sent.
-        for tp, records in sorted(batches, key=lambda batch: batch[0].topic != topics.EVENTS):
-            producer = await self._own(tp, records[0].offset)
-            if producer is not None:
-                await self._process(producer, tp, records)
+        async with self._round(batches[0][0].partition):
+            # The log first: a command is about a complaint filed before it was sent.
+            for tp, records in sorted(batches, key=lambda batch: batch[0].topic != topics.EVENTS):
+                if tp not in self._consumer.assignment():
+                    continue  # revoked since it was fetched: no longer ours to decide
+                producer = await self._own(tp, records[0].offset)
+                if producer is not None:
+                    await self._process(producer, tp, records)
 
     async def _own(self, tp: TopicPartition, first_offset: int) -> AIOKafkaProducer | None:
         """Partition p's producer, or None when this batch began before the committed offset."""
@@ -118,11 +172,13 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
                 transactional_id=f"{GROUP}-{p}",
                 acks="all",
                 enable_idempotence=True,
+                max_batch_size=MAX_BATCH_BYTES,
             )
             await start(producer, self._connection)  # fences the previous owner of p
             self._producers[p] = producer
             self._histories[p] = await self._read_log(p)
             self._echoes[p] = set()
+            self._unsaved[p] = {}
         if tp not in self._checked:
             # Read the committed offset only now, after fencing: it can no longer move.
             committed = await self._consumer.committed(tp)
@@ -160,43 +216,65 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
     ) -> None:
         histories = self._histories[tp.partition]
         resume = records[-1].offset + 1
-        async with producer.transaction():
-            for record in records:
-                if tp.topic == topics.COMMANDS:
-                    if await self._before_its_filing(histories, record):
-                        resume = record.offset  # read again once the log has caught up
-                        break
-                    new = await self._command(producer, histories, record)
-                else:
-                    new = await self._event(producer, histories, record)
-                for event in new:
-                    await self._append(producer, tp.partition, histories, event)
-            await producer.send_offsets_to_transaction({tp: resume}, GROUP)
+        done = Round()
+        for n, record in enumerate(records, 1):
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a long round must not starve the group's heartbeat
+            if tp.topic == topics.COMMANDS:
+                try:
+                    command = decode_command(record.value)
+                except PoisonMessage as poison:
+                    _dead_letter(done, record, str(poison))
+                    continue
+                if await self._before_its_filing(histories, command, record.partition):
+                    resume = record.offset  # read again once the log has caught up
+                    break
+                new = self._command(done, histories, command)
+            else:
+                new = self._event(done, histories, record)
+            for event in new:
+                self._append(done, tp.partition, histories, event)
+        self._unsaved[tp.partition][tp] = resume
+        if done.writes:
+            await self._commit(producer, tp.partition, done.writes)
+            _recorded(done)
         if resume <= records[-1].offset:
             self._consumer.seek(tp, resume)
 
-    async def _before_its_filing(self, histories: dict[bytes, History], record: Record) -> bool:
+    async def _commit(self, producer: AIOKafkaProducer, p: int, writes: list[Write]) -> None:
+        """`writes` and partition p's input offsets, in one transaction."""
+        offsets = self._unsaved[p]
+        async with producer.transaction():
+            await _send_all(producer, writes)
+            await producer.send_offsets_to_transaction(dict(offsets), GROUP)
+        offsets.clear()
+
+    async def _save(self, p: int) -> None:
+        """Commit the offsets of a quiet partition's batches that wrote nothing."""
+        async with self._round(p):
+            if self._unsaved.get(p):  # still ours, still unsaved
+                await self._commit(self._producers[p], p, [])
+
+    async def _before_its_filing(
+        self, histories: dict[bytes, History], command: Command, partition: int
+    ) -> bool:
         """A command about a complaint this router has not read yet, while its partition of
         the log has records still unread: the filing is among them, wait for it. (With the
         log read to its end, an unknown complaint is refused.)"""
-        try:
-            command = decode_command(record.value)
-        except PoisonMessage:
-            return False  # dead-lettered by _command
         if str(command.complaint_id).encode() in histories:
             return False
         waited = self._waiting.get(command.id, 0)
         if waited >= MAX_WAITS:
             return False  # a busy log must not hold the commands behind this one for ever
-        log_tp = TopicPartition(topics.EVENTS, record.partition)
+        log_tp = TopicPartition(topics.EVENTS, partition)
         end = (await self._consumer.end_offsets([log_tp]))[log_tp]
         if await self._consumer.position(log_tp) >= end:
             return False
         self._waiting[command.id] = waited + 1
         return True
 
-    async def _event(
-        self, producer: AIOKafkaProducer, histories: dict[bytes, History], record: Record
+    def _event(
+        self, done: Round, histories: dict[bytes, History], record: Record
     ) -> list[DomainEvent]:
         echoes = self._echoes[record.partition]
         if record.value in echoes:
@@ -205,25 +283,20 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         try:
             event = _remember(histories, record)
         except PoisonMessage as poison:
-            await _dead_letter(producer, record, str(poison))
+            _dead_letter(done, record, str(poison))
             return []
         history = histories[record.key or b""]
         # A filing is routed once: when nothing followed it on the log yet.
         if not isinstance(event, Complaint.Filed) or len(history) != 1:
             return []
         with about_complaint(event.originator_id):
-            return on_filed(
-                replay(history), self._routing.current, self._policy, self._verification
+            return on_filed(  # the filing just decoded is the whole history
+                rebuild([event]), self._routing.current, self._policy, self._verification
             )
 
-    async def _command(
-        self, producer: AIOKafkaProducer, histories: dict[bytes, History], record: Record
+    def _command(
+        self, done: Round, histories: dict[bytes, History], command: Command
     ) -> list[DomainEvent]:
-        try:
-            command = decode_command(record.value)
-        except PoisonMessage as poison:
-            await _dead_letter(producer, record, str(poison))
-            return []
         self._waiting.pop(command.id, None)
         with about_complaint(command.complaint_id):
             history = histories.get(str(command.complaint_id).encode(), [])
@@ -232,8 +305,8 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
                 new = on_command(complaint, command, self._routing.current, self._policy)
             except InvalidTransition as refused:
                 log.info("command %s refused: %s", command.action.kind, refused)
-                await _answer(
-                    producer,
+                _answer(
+                    done,
                     Outcome(
                         command_id=command.id,
                         complaint_id=command.complaint_id,
@@ -242,8 +315,8 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
                     ),
                 )
                 return []
-            await _answer(
-                producer,
+            _answer(
+                done,
                 Outcome(
                     command_id=command.id,
                     complaint_id=command.complaint_id,
@@ -253,30 +326,85 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
             )
             return new
 
-    async def _append(
-        self,
-        producer: AIOKafkaProducer,
-        p: int,
-        histories: dict[bytes, History],
-        event: DomainEvent,
+    def _append(
+        self, done: Round, p: int, histories: dict[bytes, History], event: DomainEvent
     ) -> None:
+        """The one way an event joins complaints.events: encoded once, sealed and chained to
+        its complaint's last event (shared/contracts/chain.py), added to its history, and, a
+        ComplaintRouted, published as it is to the agency that must act and its tembusan
+        (copies), in the same transaction."""
         history = histories.setdefault(str(event.originator_id).encode(), [])
-        # Sealed and chained to the complaint's last event (shared/contracts/chain.py).
         previous = history[-1] if history else None
         key, value = encode(event, SOURCE, self._base_url, previous)
-        await producer.send(topics.EVENTS, value, key=key, partition=p)
+        done.writes.append(Write(topics.EVENTS, key, value, p))
         history.append(value)
         self._echoes[p].add(value)
-        with about_complaint(event.originator_id):
-            if isinstance(event, Complaint.Routed):
-                log.info("complaint routed", extra={"agency_id": event.agency_id})
-                metrics.COMPLAINTS_ROUTED.labels(agency_id=event.agency_id).inc()
-            elif isinstance(event, Complaint.DeadlineScheduled):
-                metrics.DEADLINES_SCHEDULED.labels(stage=event.stage).inc()
-            elif isinstance(event, Complaint.DeadlineBreached):
+        done.appended.append(event)
+        if isinstance(event, Complaint.Routed):
+            # The partition follows from the complaint's log partition: one complaint, one order.
+            for agency in dict.fromkeys([event.agency_id, *event.copies]):
+                done.writes.append(
+                    Write(topics.routed(agency), key, value, topics.agency_partition(p))
+                )
+                done.delivered.append(agency)
+
+
+async def _send_all(producer: AIOKafkaProducer, writes: list[Write]) -> None:
+    """Records bound for one partition go as whole batches (aiokafka's per-record send costs
+    more than the rest of the write); those placed by key, one by one. Order per partition
+    is kept."""
+    open_batches: dict[tuple[str, int], BatchBuilder] = {}
+    for w in writes:
+        if w.partition is None:
+            await producer.send(w.topic, w.value, key=w.key, headers=list(w.headers))
+            continue
+        where = (w.topic, w.partition)
+        batch = open_batches.get(where)
+        if batch is None or batch.append(timestamp=None, key=w.key, value=w.value) is None:
+            if batch is not None:  # full: on its way, and a new one for the rest
+                await producer.send_batch(batch, w.topic, partition=w.partition)
+            batch = producer.create_batch()
+            if batch.append(timestamp=None, key=w.key, value=w.value) is None:
+                raise ValueError(f"a record for {w.topic} is larger than a whole batch")
+            open_batches[where] = batch
+    for (topic, partition), batch in open_batches.items():
+        await producer.send_batch(batch, topic, partition=partition)
+
+
+def _recorded(done: Round) -> None:
+    """Metrics and logs of a committed round: per complaint at DEBUG, a summary at INFO.
+    Counted per label, not per event: a labelled counter costs a lock and lookups each time."""
+    routed: Counter[str] = Counter()
+    scheduled: Counter[str] = Counter()
+    for event in done.appended:
+        if isinstance(event, Complaint.Routed):
+            routed[event.agency_id] += 1
+            if log.isEnabledFor(logging.DEBUG):
+                with about_complaint(event.originator_id):
+                    log.debug("complaint routed", extra={"agency_id": event.agency_id})
+        elif isinstance(event, Complaint.DeadlineScheduled):
+            scheduled[event.stage] += 1
+        elif isinstance(event, Complaint.DeadlineBreached):
+            with about_complaint(event.originator_id):
                 log.info("deadline breached", extra={"stage": event.stage})
-            elif isinstance(event, Complaint.Escalated):
+        elif isinstance(event, Complaint.Escalated):
+            with about_complaint(event.originator_id):
                 log.info("escalated", extra={"to_agency_id": event.to_agency_id})
+    for agency, count in routed.items():
+        metrics.COMPLAINTS_ROUTED.labels(agency_id=agency).inc(count)
+    for stage, count in scheduled.items():
+        metrics.DEADLINES_SCHEDULED.labels(stage=stage).inc(count)
+    for agency, count in Counter(done.delivered).items():
+        metrics.FANOUT_DELIVERED.labels(agency_id=agency).inc(count)
+    if done.dead_letters:
+        metrics.DEAD_LETTERS.labels(service="router").inc(done.dead_letters)
+    if routed:
+        one = [e.originator_id for e in done.appended if isinstance(e, Complaint.Routed)]
+        with about_complaint(one[0]) if len(one) == 1 else contextlib.nullcontext():
+            log.info(
+                "complaints routed",
+                extra={"count": routed.total(), "agencies": dict(routed.most_common())},
+            )
 
 
 def _remember(histories: dict[bytes, History], record: Record) -> DomainEvent:
@@ -295,18 +423,20 @@ def _remember(histories: dict[bytes, History], record: Record) -> DomainEvent:
     return event
 
 
-async def _answer(producer: AIOKafkaProducer, outcome: Outcome) -> None:
+def _answer(done: Round, outcome: Outcome) -> None:
     """The verdict on a command, in the same transaction as what it appended."""
     key, value = encode_outcome(outcome)
-    await producer.send(topics.OUTCOMES, value, key=key)
+    done.writes.append(Write(topics.OUTCOMES, key, value))
 
 
-async def _dead_letter(producer: AIOKafkaProducer, record: Record, reason: str) -> None:
+def _dead_letter(done: Round, record: Record, reason: str) -> None:
     log.warning("dead-lettered: %s", reason)
-    await producer.send(
-        topics.dead_letters("router"),
-        record.value,
-        key=record.key,
-        headers=[(topics.DEAD_LETTER_REASON, reason.encode())],
+    done.writes.append(
+        Write(
+            topics.dead_letters("router"),
+            record.key,
+            record.value,
+            headers=((topics.DEAD_LETTER_REASON, reason.encode()),),
+        )
     )
-    metrics.DEAD_LETTERS.labels(service="router").inc()
+    done.dead_letters += 1

@@ -210,7 +210,7 @@ def allowed(user: Doc, resource_type: str, name: str, operation: str) -> bool:
 
 
 # What each service's code does on Kafka (shared/kafka/, services/*/app.py, services/router/
-# fanout.py): (resource type, a resource name it uses, operation).
+# owner.py): (resource type, a resource name it uses, operation).
 SERVICE_NEEDS: dict[str, list[tuple[str, str, str]]] = {
     "intake": [
         ("topic", "complaints.events", "Write"),
@@ -230,9 +230,7 @@ SERVICE_NEEDS: dict[str, list[tuple[str, str, str]]] = {
         ("topic", "complaints.routed.pemkab-oku-timur", "Write"),
         ("topic", "complaints.dlq.router", "Write"),
         ("group", "pintu-router-owner", "Read"),
-        ("group", "pintu-router-fanout", "Read"),
         ("transactionalId", "pintu-router-owner-0", "Write"),
-        ("transactionalId", "pintu-router-fanout-complaints.events-0", "Write"),
     ],
     "sla": [
         ("topic", "complaints.events", "Read"),

@@ -1,16 +1,25 @@
 import json
+import uuid
 
 import pytest
 
+from shared import clock
+from shared.contracts.chain import digest
 from shared.contracts.cloudevents import (
+    EVENT_ID_NAMESPACE,
     EVENT_TYPES,
     CloudEvent,
     PoisonMessage,
     decode,
     encode,
+    event_id,
     event_json_schemas,
+    to_cloudevent,
+    unsealed,
 )
 from shared.domain.complaint import Channel, Complaint, ReportType
+from shared.domain.deadlines import STANDARD_POLICY, Tier
+from shared.domain.model import DomainEvent
 
 BASE = "http://127.0.0.1:8000"
 
@@ -167,3 +176,72 @@ def test_a_v1_routing_from_the_old_log_loads_through_the_v4_class() -> None:
     )
     # Decided before versions were recorded: a replay cannot re-decide it, and says so.
     assert (routed.directory_version, routed.rules_version) == (None, None)
+
+
+AWKWARD = 'Jl. "Merdeka" No. 5\\6 — RT 03/RW 07\n\tsejak 2026 ✓ \u2028 \x01 ñ 漢字'
+
+
+def events_of_a_long_life() -> list[DomainEvent]:
+    """Most event types, with text that JSON must escape (quotes, backslash, control
+    characters, non-ASCII) in the complaint and in what people write."""
+    complaint = Complaint(
+        tracking_id="ABCDEFGH24",
+        report_type=ReportType.COMPLAINT,
+        title=AWKWARD,
+        description=AWKWARD,
+        category="jalan-daerah",
+        region_code="16.08",
+        channel=Channel.WEB,
+        latitude=-4.123456789,
+        longitude=104.5,
+    )
+    now = clock.now()
+    complaint.await_verification(now, STANDARD_POLICY)
+    complaint.verify("national-admin")
+    complaint.route("pemkab-oku-timur", "jalan-daerah@v1", AWKWARD, copies=("pemprov-sumsel",))
+    complaint.decline("pemkab-oku-timur", AWKWARD)
+    complaint.route("pemprov-sumsel", "jalan-daerah@v1", "next", at=now)
+    complaint.acknowledge("pemprov-sumsel", Tier.STANDARD, STANDARD_POLICY)
+    complaint.request_information("pemprov-sumsel", AWKWARD, now, STANDARD_POLICY)
+    complaint.reply(AWKWARD, now)
+    complaint.follow_up("pemprov-sumsel", AWKWARD, now, STANDARD_POLICY)
+    complaint.resolve("pemprov-sumsel", AWKWARD, now, STANDARD_POLICY)
+    complaint.reopen(AWKWARD, now, STANDARD_POLICY)
+    complaint.resolve("pemprov-sumsel", "selesai", now, STANDARD_POLICY)
+    complaint.rate(5, AWKWARD)
+    complaint.archive("national-admin", AWKWARD)
+    return complaint.new_events()
+
+
+@pytest.mark.parametrize(
+    ("source", "base"),
+    [("/pintu/router", BASE), ('/odd "source"', "https://x.example/a b/\u00e9/")],
+)
+def test_encode_writes_exactly_the_cloudevent_model_json_then_seals_it(
+    source: str, base: str
+) -> None:
+    events = events_of_a_long_life()
+    assert len({type(e) for e in events}) >= 12
+    previous = None
+    for event in events:
+        assert (
+            unsealed(event, source, base)
+            == to_cloudevent(event, source, base).model_dump_json().encode()
+        )
+        key, value = encode(event, source, base, previous)
+        assert key == str(event.originator_id).encode()
+        assert decode(value) == event
+        written = json.loads(value)
+        assert {k: v for k, v in written.items() if k not in ("hash", "prevhash")} == json.loads(
+            unsealed(event, source, base)
+        )
+        assert written["hash"] == digest(written)
+        previous = value
+
+
+def test_the_event_id_is_uuid5_of_the_complaint_and_sequence() -> None:
+    for n in range(1, 50):
+        complaint_id = uuid.uuid4()
+        assert event_id(complaint_id, n) == str(
+            uuid.uuid5(EVENT_ID_NAMESPACE, f"{complaint_id}/{n}")
+        )
