@@ -4,7 +4,6 @@ Agencies and auditors depend on this shape; change it only with a new version.
 """
 
 import hashlib
-import json
 from datetime import datetime
 from functools import cache
 from typing import Any, Literal
@@ -129,9 +128,8 @@ def encode(
     previous_hash = None
     if previous is not None:
         previous_hash = chain.chained_to(previous, event.originator_version)
-    # Sealed as json.loads will read it back, so the verifier recomputes exactly this.
-    sealed = chain.seal(json.loads(unsealed(event, source, base_url)), previous_hash)
-    return str(event.originator_id).encode(), chain.dumps(sealed)
+    value = chain.sealed_value(unsealed(event, source, base_url), previous_hash)
+    return str(event.originator_id).encode(), value
 
 
 def unsealed(event: DomainEvent, source: str, base_url: str) -> bytes:

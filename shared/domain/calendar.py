@@ -31,13 +31,19 @@ def is_working_day(day: date) -> bool:
 
 def working_day_deadline(start: datetime, working_days: int) -> datetime:
     """The end (23:59:59 WIB) of the n-th working day after the day `start` falls on."""
-    day = start.astimezone(WIB).date()
+    day = _nth_working_day_after(start.astimezone(WIB).date(), working_days)
+    return datetime.combine(day, time(23, 59, 59), tzinfo=WIB)
+
+
+@lru_cache(maxsize=8192)
+def _nth_working_day_after(day: date, working_days: int) -> date:
+    # Every complaint filed on a day shares its deadlines: counted once per day and length.
     counted = 0
     while counted < working_days:
         day += timedelta(days=1)
         if is_working_day(day):
             counted += 1
-    return datetime.combine(day, time(23, 59, 59), tzinfo=WIB)
+    return day
 
 
 def working_days_between(start: datetime, end: datetime) -> int:
