@@ -55,22 +55,33 @@ _SAFE_INTEGER = 2**53 - 1  # JCS (I-JSON) numbers are IEEE doubles
 
 
 def _spelled_alike(value: Any) -> bool:
-    """Whether orjson (like json.dumps) writes `value` exactly as JCS does. Strings are escaped alike by
-    both (the two-character escapes, \\u00xx for other controls, UTF-8 for the rest); keys
-    sort alike when ASCII (JCS sorts by UTF-16 code unit, Python by code point); numbers
-    differ for integral floats (JCS "5", Python "5.0"), in exponent form (JCS below 1e-6 and
-    from 1e21, Python below 1e-4 and from 1e16) and beyond the doubles' exact integers."""
-    if isinstance(value, str) or value is None or isinstance(value, bool):
-        return True
-    if isinstance(value, int):
-        return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
-    if isinstance(value, float):
-        return not value.is_integer() and 1e-4 <= abs(value) < 1e16
-    if isinstance(value, dict):
-        return all(k.isascii() and _spelled_alike(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return all(_spelled_alike(v) for v in value)
-    return False
+    """Whether orjson writes `value` exactly as JCS does. Strings are escaped alike by both
+    (the two-character escapes, \\u00xx for other controls, UTF-8 for the rest); keys
+    sort alike when ASCII (JCS sorts by UTF-16 code unit, orjson by code point); numbers
+    differ for integral floats (JCS "5", orjson "5.0"), in exponent form (JCS below 1e-6 and
+    from 1e21, orjson below 1e-4 and from 1e16) and beyond the doubles' exact integers."""
+    # A loop over a stack, not a recursion: it runs over every event the router appends.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is dict:
+            if not all(map(str.isascii, item)):
+                return False
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        elif kind is int:
+            if not -_SAFE_INTEGER <= item <= _SAFE_INTEGER:
+                return False
+        elif kind is float:
+            if item.is_integer() or not 1e-4 <= abs(item) < 1e16:
+                return False
+        else:
+            return False  # anything else (subclasses too): the reference decides
+    return True
 
 
 def seal(envelope: Mapping[str, Any], previous_hash: str | None) -> dict[str, Any]:
