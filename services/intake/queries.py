@@ -8,7 +8,7 @@ another agency's complaint is 404, as if it did not exist.
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -59,30 +59,45 @@ def complaint_filter(
     )
 
 
-FilterDep = Annotated[ComplaintFilter, Depends(complaint_filter)]
-SortDep = Annotated[Sort, Query(description=f"one of {', '.join(SORTS)}")]
-PageDep = Annotated[int, Query(ge=1)]
-PageSizeDep = Annotated[int, Query(ge=1, le=500)]
+@dataclass(frozen=True)
+class Listing:
+    """How a list of complaints is asked for: filtered, sorted, which page, JSON or CSV."""
+
+    filters: ComplaintFilter
+    sort: Sort
+    page: int
+    page_size: int
+    format: Format
 
 
-def _listing(
-    store: InboxStore,
-    scope: Scope,
-    filters: ComplaintFilter,
-    sort: Sort,
-    page: int,
-    page_size: int,
-    output: Format,
-) -> ComplaintPage | StreamingResponse:
-    if output == "csv":
-        return _csv(store, scope, filters, sort)
-    found = store.complaints(scope, filters, sort, page, page_size)
+def listing(
+    filters: Annotated[ComplaintFilter, Depends(complaint_filter)],
+    sort: Annotated[Sort, Query(description=f"one of {', '.join(SORTS)}")] = "filed_at",
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    format: Format = "json",
+) -> Listing:
+    return Listing(filters, sort, page, page_size, format)
+
+
+ListingDep = Annotated[Listing, Depends(listing)]
+
+
+def _listing(store: InboxStore, scope: Scope, asked: Listing) -> ComplaintPage | StreamingResponse:
+    if asked.format == "csv":
+        return _csv(store, scope, asked.filters, asked.sort)
+    found = store.complaints(scope, asked.filters, asked.sort, asked.page, asked.page_size)
     return ComplaintPage(
         items=[InboxItem(**asdict(entry)) for entry in found.entries],
         total=found.total,
         page=found.page,
         page_size=found.page_size,
     )
+
+
+def _scores(store: InboxStore, agency_id: str | None) -> ScoresView:
+    figures = asdict(scores(store.database, agency_id))
+    return ScoresView(**figures, followed_up_target=FOLLOW_UP_TARGET)
 
 
 def _csv(
@@ -132,15 +147,9 @@ async def agency_inbox(agency_id: AgencyAdmin, store: ReadModelDep) -> list[Inbo
     summary="An agency's complaints and copies: filter, sort, page; format=csv exports them all",
 )
 async def agency_complaints(
-    agency_id: AgencyAdmin,
-    store: ReadModelDep,
-    filters: FilterDep,
-    sort: SortDep = "filed_at",
-    page: PageDep = 1,
-    page_size: PageSizeDep = 50,
-    format: Format = "json",
+    agency_id: AgencyAdmin, store: ReadModelDep, asked: ListingDep
 ) -> ComplaintPage | StreamingResponse:
-    return _listing(store, Scope(agency_id), filters, sort, page, page_size, format)
+    return _listing(store, Scope(agency_id), asked)
 
 
 @router.get(
@@ -166,9 +175,7 @@ async def agency_complaint(
     summary="The agency's scores: share followed up (target 90%), backlog, response times",
 )
 async def agency_statistics(agency_id: AgencyAdmin, store: ReadModelDep) -> ScoresView:
-    return ScoresView(
-        **asdict(scores(store.database, agency_id)), followed_up_target=FOLLOW_UP_TARGET
-    )
+    return _scores(store, agency_id)
 
 
 @router.get(
@@ -178,16 +185,9 @@ async def agency_statistics(agency_id: AgencyAdmin, store: ReadModelDep) -> Scor
     summary="Every complaint (national admin): filter, sort, page; format=csv exports them all",
 )
 async def all_complaints(
-    _: NationalAdmin,
-    store: ReadModelDep,
-    filters: FilterDep,
-    agency_id: str | None = None,
-    sort: SortDep = "filed_at",
-    page: PageDep = 1,
-    page_size: PageSizeDep = 50,
-    format: Format = "json",
+    _: NationalAdmin, store: ReadModelDep, asked: ListingDep, agency_id: str | None = None
 ) -> ComplaintPage | StreamingResponse:
-    return _listing(store, Scope(agency_id), filters, sort, page, page_size, format)
+    return _listing(store, Scope(agency_id), asked)
 
 
 @router.get(
@@ -199,9 +199,7 @@ async def all_complaints(
 async def national_statistics(
     _: NationalAdmin, store: ReadModelDep, agency_id: str | None = None
 ) -> ScoresView:
-    return ScoresView(
-        **asdict(scores(store.database, agency_id)), followed_up_target=FOLLOW_UP_TARGET
-    )
+    return _scores(store, agency_id)
 
 
 @router.get(

@@ -8,8 +8,8 @@ import hashlib
 
 import httpx
 
-from services.notifier.result import SENT, Result, refused, retry
-from services.notifier.webhook import TRANSIENT
+from services.notifier.result import Result
+from services.notifier.webhook import http_try
 
 
 def reference(event_id: str, recipient: str) -> str:
@@ -21,15 +21,6 @@ async def send_sms(
     client: httpx.AsyncClient, url: str, token: str | None, to: str, text: str, ref: str
 ) -> Result:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    try:
-        response = await client.post(
-            url, json={"to": to, "text": text, "reference": ref}, headers=headers
-        )
-    except httpx.HTTPError as error:
-        return retry(f"{type(error).__name__}: {error}".rstrip(": "))
-    if response.is_success:
-        return SENT
-    reason = f"HTTP {response.status_code}"
-    if response.status_code >= 500 or response.status_code in TRANSIENT:
-        return retry(reason)
-    return refused(reason)
+    return await http_try(
+        client, url, json={"to": to, "text": text, "reference": ref}, headers=headers
+    )

@@ -1,6 +1,7 @@
 """One try of a signed webhook to an agency's endpoint (docs/contract.md, Webhooks)."""
 
 import time
+from typing import Any
 
 import httpx
 
@@ -23,8 +24,15 @@ async def post(
         webhooks.TIMESTAMP_HEADER: str(timestamp),
         webhooks.SIGNATURE_HEADER: webhooks.signature(secret, timestamp, body),
     }
+    return await http_try(client, url, content=body, headers=headers)
+
+
+async def http_try(client: httpx.AsyncClient, url: str, **request: Any) -> Result:
+    """One HTTP try of any channel, as a delivery result: 2xx sent; 5xx, 408, 425, 429 and
+    no answer tried again; any other 4xx refused (a wrong URL or secret: fix it, then
+    redeliver)."""
     try:
-        response = await client.post(url, content=body, headers=headers)
+        response = await client.post(url, **request)
     except httpx.HTTPError as error:
         return retry(f"{type(error).__name__}: {error}".rstrip(": "))
     if response.is_success:
@@ -32,4 +40,4 @@ async def post(
     reason = f"HTTP {response.status_code}"
     if response.status_code >= 500 or response.status_code in TRANSIENT:
         return retry(reason)
-    return refused(reason)  # 4xx: a wrong URL or secret; fix it, then redeliver
+    return refused(reason)

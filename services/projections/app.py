@@ -11,14 +11,13 @@ from fastapi import FastAPI
 
 from shared import metrics
 from shared.config import Settings
-from shared.contracts.cloudevents import PoisonMessage, event_of, parse
 from shared.database import open_database
 from shared.http import health_routes
 from shared.kafka import topics
 from shared.kafka.clients import KafkaConnection
 from shared.kafka.consumer import consume_batches
 from shared.kafka.health import BrokerProbe
-from shared.projections.inbox import Applied, InboxStore, position
+from shared.projections.inbox import Applied, InboxStore
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +30,7 @@ def create_app(settings: Settings) -> FastAPI:
     kafka = KafkaConnection.from_settings(settings)
 
     async def handle(records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        batch = []
-        for record in records:
-            try:
-                envelope = parse(record.value)
-                event = event_of(envelope)
-            except PoisonMessage:
-                continue  # dead-lettered by the router
-            at = position(record.topic, record.partition, record.offset)
-            batch.append(Applied(event, envelope.type, at))
+        batch = [item for item in map(Applied.of, records) if item is not None]
         # One transaction per batch; PostgreSQL is across the network: off the event loop.
         applied = await asyncio.to_thread(store.apply_all, batch)
         if applied:

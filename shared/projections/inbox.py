@@ -10,13 +10,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
+from aiokafka.structs import ConsumerRecord
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from sqlalchemy import Connection, Engine, Row, Select, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from shared import clock
+from shared.contracts.cloudevents import PoisonMessage, event_of, parse
 from shared.database import create_tables
 from shared.domain.calendar import working_days_between
 from shared.domain.complaint import Status
@@ -99,6 +101,17 @@ class Applied:
     event: DomainEvent
     event_type: str
     at: Tracking
+
+    @classmethod
+    def of(cls, record: ConsumerRecord[bytes, bytes]) -> "Applied | None":
+        """The event a record of the log carries, with its position; None for one that is
+        no event (the router dead-lettered it; every reader of the log skips it)."""
+        try:
+            envelope = parse(record.value)
+            event = event_of(envelope)
+        except PoisonMessage:
+            return None
+        return cls(event, envelope.type, position(record.topic, record.partition, record.offset))
 
 
 class InboxStore(TrackingRecorder):
@@ -218,11 +231,8 @@ class InboxStore(TrackingRecorder):
 
     def readable_by(self, agency_id: str, tracking_id: str) -> bool:
         """Whether the agency holds the complaint or got a copy of it."""
-        found = Scope(agency_id).narrow(
-            select(COMPLAINTS.c.complaint_id).where(COMPLAINTS.c.tracking_id == tracking_id)
-        )
-        with self.database.connect() as c:
-            return c.scalar(found) is not None
+        found = self.complaints(Scope(agency_id), ComplaintFilter(tracking_id=tracking_id))
+        return found.total > 0
 
     def complaint(self, tracking_id: str) -> ComplaintView | None:
         with self.database.connect() as c:
@@ -347,15 +357,7 @@ def _max_tracking(application_name: str) -> Select[Any]:
 Sort = Literal[
     "filed_at", "-filed_at", "deadline_at", "-deadline_at", "updated_at", "-updated_at", "status"
 ]
-SORTS: tuple[Sort, ...] = (
-    "filed_at",
-    "-filed_at",
-    "deadline_at",
-    "-deadline_at",
-    "updated_at",
-    "-updated_at",
-    "status",
-)
+SORTS: tuple[Sort, ...] = get_args(Sort)
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import Engine, Table, select
 
-from shared.contracts.cloudevents import PoisonMessage, event_of, parse
 from shared.kafka.clients import KafkaConnection, start
-from shared.projections.inbox import Applied, InboxStore, position
+from shared.projections.inbox import Applied, InboxStore
 from shared.projections.projection import utc
 from shared.projections.tables import METADATA, SCHEMA, TRACKING
 
@@ -101,15 +100,9 @@ async def replay(
                 mine = [r for r in records if r.offset < todo[tp]]
                 read += len(mine)
                 for record in mine:
-                    try:
-                        envelope = parse(record.value)
-                        event = event_of(envelope)
-                    except PoisonMessage:
-                        continue  # the router dead-lettered it; the live worker skips it too
-                    if as_of is not None and envelope.time > as_of:
-                        continue
-                    at = position(record.topic, record.partition, record.offset)
-                    batch.append(Applied(event, envelope.type, at))
+                    item = Applied.of(record)
+                    if item is not None and (as_of is None or item.event.timestamp <= as_of):
+                        batch.append(item)
             applied += store.apply_all(batch)
             if progress is not None:
                 progress(read)
