@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 
+from shared.kafka import topics
 from shared.kafka.clients import KafkaConnection, start
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
@@ -57,18 +57,10 @@ class LogReader:
 
     async def extents(self) -> list[Extent]:
         """Every partition of the topic with its first offset and its end now."""
-        admin = AIOKafkaAdminClient(**self._connection.client_kwargs())
-        await start(admin, self._connection)
         try:
-            if self.topic not in await admin.list_topics():
-                raise LogUnreadable(f"there is no topic {self.topic!r} on this cluster")
-            (described,) = await admin.describe_topics([self.topic])
-        finally:
-            await admin.close()
-        partitions = [
-            TopicPartition(self.topic, p)
-            for p in sorted(partition["partition"] for partition in described["partitions"])
-        ]
+            partitions = await topics.partitions_of(self._connection, self.topic)
+        except LookupError:
+            raise LogUnreadable(f"there is no topic {self.topic!r} on this cluster") from None
         begins = await self._consumer.beginning_offsets(partitions)
         ends = await self._consumer.end_offsets(partitions)  # read_committed: the stable end
         return [Extent(tp.partition, begins[tp], ends[tp]) for tp in partitions]

@@ -12,8 +12,7 @@ second run, or two dead letters of one delivery, send nothing twice.
 import time
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaConsumer
 
 from services.notifier.outbox import Delivery, Outbox
 from shared.kafka import topics
@@ -47,15 +46,10 @@ class DeadDelivery:
 async def read_dead_letters(connection: KafkaConnection) -> tuple[list[DeadDelivery], int]:
     """Every dead delivery on the topic up to its end now, and how many records were not
     the notifier's deliveries (no delivery headers)."""
-    admin = AIOKafkaAdminClient(**connection.client_kwargs())
-    await start(admin, connection)
     try:
-        (described,) = await admin.describe_topics([TOPIC])
-    finally:
-        await admin.close()
-    partitions = [TopicPartition(TOPIC, p["partition"]) for p in described["partitions"]]
-    if described.get("error_code") or not partitions:
-        raise LookupError(f"there is no topic {TOPIC}: run `pintu topics` first")
+        partitions = await topics.partitions_of(connection, TOPIC)
+    except LookupError:
+        raise LookupError(f"there is no topic {TOPIC}: run `pintu topics` first") from None
     consumer = AIOKafkaConsumer(
         **connection.client_kwargs(),
         group_id=None,

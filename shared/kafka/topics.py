@@ -4,6 +4,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
+from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
@@ -52,6 +53,21 @@ def agency_partition(events_partition: int) -> int:
 
 def dead_letters(service: str) -> str:
     return f"complaints.dlq.{service}"
+
+
+async def partitions_of(connection: KafkaConnection, topic: str) -> list[TopicPartition]:
+    """The topic's partitions, in order; LookupError when the cluster has no such topic."""
+    admin = AIOKafkaAdminClient(**connection.client_kwargs())
+    await start(admin, connection)
+    try:
+        (described,) = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    if described.get("error_code") or not described.get("partitions"):
+        raise LookupError(f"there is no topic {topic!r} on {connection.describe()}")
+    return [
+        TopicPartition(topic, p) for p in sorted(d["partition"] for d in described["partitions"])
+    ]
 
 
 def planned_topics(agency_ids: Iterable[str], replication: int = 1) -> list[NewTopic]:

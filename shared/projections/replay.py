@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import Engine, Table, select
 
+from shared.kafka import topics
 from shared.kafka.clients import KafkaConnection, start
 from shared.projections.inbox import Applied, InboxStore
 from shared.projections.projection import utc
@@ -47,15 +47,7 @@ def live_positions(store: InboxStore, topic: str, partitions: int) -> dict[int, 
 
 async def end_offsets(connection: KafkaConnection, topic: str) -> dict[int, int]:
     """Where the committed log ends now, per partition."""
-    admin = AIOKafkaAdminClient(**connection.client_kwargs())
-    await start(admin, connection)
-    try:
-        (described,) = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    if described.get("error_code") or not described.get("partitions"):
-        raise LookupError(f"topic {topic} not found on {connection.describe()}")
-    tps = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+    tps = await topics.partitions_of(connection, topic)
     consumer = AIOKafkaConsumer(**connection.client_kwargs(), isolation_level="read_committed")
     await start(consumer, connection)
     try:
