@@ -18,6 +18,7 @@ make of it, and an auditor can re-implement it from the contract alone.
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -93,15 +94,13 @@ def seal(envelope: Mapping[str, Any], previous_hash: str | None) -> dict[str, An
     return sealed
 
 
-def sealed_value(envelope_json: bytes, previous_hash: str | None) -> bytes:
-    """The record value of an envelope, sealed: its canonical JSON with `prevhash` (unless it
-    is the complaint's first event), then `hash` as the last member. Whatever order a reader
-    keeps the members in, `digest` of what it reads gives `hash` back."""
-    envelope = orjson.loads(envelope_json)
-    envelope.pop(HASH, None)
-    envelope.pop(PREVHASH, None)
+def sealed_value(envelope: Mapping[str, Any], previous_hash: str | None) -> bytes:
+    """The record value of an envelope (JSON-ready, without `hash` or `prevhash`), sealed: its
+    canonical JSON with `prevhash` (unless it is the complaint's first event), then `hash` as
+    the last member. Whatever order a reader keeps the members in, `digest` of what it reads
+    gives `hash` back."""
     if previous_hash is not None:
-        envelope[PREVHASH] = previous_hash
+        envelope = {**envelope, PREVHASH: previous_hash}
     body = canonical(envelope)
     seal_ = f'"{HASH}":"{hashlib.sha256(body).hexdigest()}"}}'.encode()
     return body[:-1] + (b"," if len(body) > 2 else b"") + seal_
@@ -111,13 +110,31 @@ def chained_to(previous: bytes, sequence: int) -> str:
     """What event number `sequence` carries as `prevhash`: the hash of `previous`, the record
     value of the complaint's event before it. An event written before sealing has no `hash`:
     its digest is computed, so the first sealed event still covers the last unsealed one."""
-    envelope = orjson.loads(previous)
-    if envelope.get("sequence") != sequence - 1:
-        raise ChainError(
-            f"event #{sequence} cannot follow event #{envelope.get('sequence')} of its complaint"
-        )
-    stored = envelope.get(HASH)
-    return stored if isinstance(stored, str) else digest(envelope)
+    stated = _stated(previous)
+    if stated is None:  # not as sealed_value writes it: read it whole
+        envelope = orjson.loads(previous)
+        stored = envelope.get(HASH)
+        stated = (envelope.get("sequence"), stored if isinstance(stored, str) else digest(envelope))
+    if stated[0] != sequence - 1:
+        raise ChainError(f"event #{sequence} cannot follow event #{stated[0]} of its complaint")
+    return stated[1]
+
+
+_SEAL = re.compile(rb',"hash":"([0-9a-f]{64})"\}')
+_SEQUENCE = re.compile(rb',"sequence":([0-9]+)[,}]')
+
+
+def _stated(value: bytes) -> tuple[int, str] | None:
+    """The `sequence` and `hash` of a value as sealed_value writes it, read without parsing
+    the body: canonical JSON, so the top-level `sequence` is the last member of that name
+    (members sort; everything nested sits in `data`, before it; in a string a quote is
+    escaped), then `hash` at the very end. None for anything else."""
+    seal_ = _SEAL.fullmatch(value, len(value) - 75)
+    at = value.rfind(b',"sequence":')
+    found = _SEQUENCE.match(value, at) if seal_ is not None and at >= 0 else None
+    if seal_ is None or found is None:
+        return None
+    return int(found[1]), seal_[1].decode()
 
 
 class Kind(StrEnum):

@@ -42,7 +42,6 @@ TYPE_NAMES = {cls: name for name, cls in EVENT_TYPES.items()}
 _ENVELOPE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 _NAMESPACE_BYTES = EVENT_ID_NAMESPACE.bytes
 _TIME = TypeAdapter(datetime)
-_TEXT = TypeAdapter(str)
 
 
 class CloudEvent(BaseModel):
@@ -78,8 +77,9 @@ class PoisonMessage(Exception):
     """A message that is not a valid Pintu event; the reason goes to the dead-letter topic."""
 
 
-def event_id(complaint_id: UUID, sequence: int) -> str:
-    """uuid5(EVENT_ID_NAMESPACE, "<complaint id>/<sequence>"), as text.
+def event_id(complaint_id: UUID | str, sequence: int) -> str:
+    """uuid5(EVENT_ID_NAMESPACE, "<complaint id>/<sequence>"), as text (the id as a UUID or
+    as its text, which the router has at hand: a UUID's str costs as much as the hash).
 
     Deterministic: the same logical event always carries the same id, so sinks can dedupe.
     Computed here as RFC 4122 says (SHA-1, then the version and variant bits) rather than
@@ -128,50 +128,41 @@ def encode(
     previous_hash = None
     if previous is not None:
         previous_hash = chain.chained_to(previous, event.originator_version)
-    value = chain.sealed_value(unsealed(event, source, base_url), previous_hash)
-    return str(event.originator_id).encode(), value
+    members = envelope(event, source, base_url)
+    return members["subject"].encode(), chain.sealed_value(members, previous_hash)
 
 
-def unsealed(event: DomainEvent, source: str, base_url: str) -> bytes:
-    """`to_cloudevent(event, source, base_url).model_dump_json()`, byte for byte
-    (tests/unit/test_cloudevents.py holds them equal), put together from pydantic's own
+def envelope(event: DomainEvent, source: str, base_url: str) -> dict[str, Any]:
+    """`to_cloudevent(event, source, base_url).model_dump(mode="json")`, equal member for
+    member (tests/unit/test_cloudevents.py holds them so), put together from pydantic's own
     serialisation of the event's data and of the time, without building and validating the
     envelope model: the router encodes every event it appends."""
-    subject = str(event.originator_id).encode()
-    before_subject, before_sequence, before_data = _envelope_parts(type(event), source, base_url)
+    type_name, version, schema = _described(type(event), base_url)
     sequence = event.originator_version
-    value = b"".join(
-        (
-            b'{"specversion":"1.0","id":"',
-            event_id(event.originator_id, sequence).encode(),
-            before_subject,
-            subject,
-            b'","time":',
-            _TIME.dump_json(event.timestamp),
-            before_sequence,
-            str(sequence).encode(),
-            before_data,
-            event.__pydantic_serializer__.to_json(event, exclude=_ENVELOPE_FIELDS),
-            b"}",
-        )
-    )
-    return value
+    subject = str(event.originator_id)
+    return {
+        "specversion": "1.0",
+        "id": event_id(subject, sequence),
+        "source": source,
+        "type": type_name,
+        "subject": subject,
+        "time": _TIME.dump_python(event.timestamp, mode="json"),
+        "datacontenttype": "application/json",
+        "dataschema": schema,
+        "sequence": sequence,
+        "dataversion": version,
+        "data": event.__pydantic_serializer__.to_python(
+            event, mode="json", exclude=_ENVELOPE_FIELDS
+        ),
+    }
 
 
 @cache
-def _envelope_parts(
-    event_class: type[DomainEvent], source: str, base_url: str
-) -> tuple[bytes, bytes, bytes]:
-    """The envelope's JSON between its varying members, the same for every event of a class."""
+def _described(event_class: type[DomainEvent], base_url: str) -> tuple[str, int, str]:
+    """An event class's type name, schema version and schema URL."""
     type_name = TYPE_NAMES[event_class]
     version = schema_version(event_class)
-    schema = schema_url(base_url, type_name, version)
-    text = _TEXT.dump_json
-    return (
-        b'","source":' + text(source) + b',"type":' + text(type_name) + b',"subject":"',
-        b',"datacontenttype":"application/json","dataschema":' + text(schema) + b',"sequence":',
-        f',"dataversion":{version},"data":'.encode(),
-    )
+    return type_name, version, schema_url(base_url, type_name, version)
 
 
 def parse(value: bytes) -> CloudEvent:

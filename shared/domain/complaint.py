@@ -169,11 +169,28 @@ class Complaint(Aggregate):
         def upcast_v3_v4(state: dict[str, Any]) -> None:
             state.update(directory_version=None, rules_version=None)
 
+        def apply(self, aggregate: "Complaint") -> None:
+            aggregate.agency_id = self.agency_id
+            aggregate.status = Status.DISPOSED_NOT_FOLLOWED_UP
+            aggregate.answered = False
+            aggregate.breached = ()
+            aggregate.escalation_level = 0
+            aggregate.deadlines = {}  # stopped before; logs older than DeadlineStopped relied on it
+            aggregate.warned = ()
+            aggregate.paused = {}
+            aggregate.paused_at = None
+            aggregate.status_before_pause = None
+
     class Declined(Aggregate.Event):
         """Bukan wewenang: the agency says the complaint is not its authority, and why."""
 
         agency_id: str
         reason: str
+
+        def apply(self, aggregate: "Complaint") -> None:
+            aggregate.declined_by = (*aggregate.declined_by, self.agency_id)
+            aggregate.agency_id = None
+            aggregate.status = Status.UNVERIFIED
 
     # Deadlines: every change to one is an event, so the SLA service only mirrors the log.
     class DeadlineScheduled(Aggregate.Event):
@@ -443,7 +460,8 @@ class Complaint(Aggregate):
             raise InvalidTransition(f"{agency_id} already declined this complaint")
         self._stop_all("met")  # verification or triage: routing was their step
         view = AgencyView.model_validate(self, from_attributes=True)
-        self._routed(
+        self.trigger_event(
+            Complaint.Routed,
             agency_id=agency_id,
             rule_id=rule_id,
             reason=reason,
@@ -473,7 +491,8 @@ class Complaint(Aggregate):
             raise InvalidTransition(f"the complaint is already with {agency_id}")
         self._stop_all("cancelled")
         view = AgencyView.model_validate(self, from_attributes=True)
-        self._routed(
+        self.trigger_event(
+            Complaint.Routed,
             agency_id=agency_id,
             rule_id="manual",
             reason=f"reassigned by {admin}: {reason}",
@@ -493,38 +512,7 @@ class Complaint(Aggregate):
         if not reason.strip():
             raise InvalidTransition("a decline needs the reason it is not this agency's authority")
         self._stop_all("cancelled")
-        self._declined(agency_id=agency_id, reason=reason.strip())
-
-    @event(Declined)
-    def _declined(self, agency_id: str, reason: str) -> None:
-        self.declined_by = (*self.declined_by, agency_id)
-        self.agency_id = None
-        self.status = Status.UNVERIFIED
-
-    @event(Routed)
-    def _routed(
-        self,
-        agency_id: str,
-        rule_id: str,
-        reason: str,
-        complaint: AgencyView,
-        copies: tuple[str, ...],
-        candidates: tuple[str, ...],
-        hint_used: bool,
-        hint_reason: str | None,
-        directory_version: int | None,
-        rules_version: int | None,
-    ) -> None:
-        self.agency_id = agency_id
-        self.status = Status.DISPOSED_NOT_FOLLOWED_UP
-        self.answered = False
-        self.breached = ()
-        self.escalation_level = 0
-        self.deadlines = {}  # stopped before; logs older than DeadlineStopped relied on this
-        self.warned = ()
-        self.paused = {}
-        self.paused_at = None
-        self.status_before_pause = None
+        self.trigger_event(Complaint.Declined, agency_id=agency_id, reason=reason.strip())
 
     def _start_clocks(self, at: datetime | None, policy: DeadlinePolicy) -> None:
         at = at or clock.now()

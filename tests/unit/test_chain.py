@@ -11,7 +11,16 @@ import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.contracts.chain import ChainError, Finding, Kind, canonical, digest, seal, verify
+from shared.contracts.chain import (
+    ChainError,
+    Finding,
+    Kind,
+    canonical,
+    chained_to,
+    digest,
+    seal,
+    verify,
+)
 from shared.contracts.cloudevents import CloudEvent, decode, encode
 from shared.domain.complaint import Channel, Complaint, ReportType
 
@@ -89,6 +98,32 @@ def test_each_event_carries_the_sha256_of_its_canonical_json_chained_to_the_one_
     routed = {k: v for k, v in envelopes[1].items() if k != "hash"}
     plain = json.dumps(routed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert envelopes[1]["hash"] == hashlib.sha256(plain.encode()).hexdigest()
+
+
+def test_the_writer_chains_to_what_a_full_read_of_the_previous_event_says() -> None:
+    # chained_to reads a sealed value's tail; text that looks like its members must not fool it.
+    tricky = ',"sequence":99,"hash":"' + "a" * 64 + '"}'
+    complaint = Complaint(
+        tracking_id="TRACK0000T",
+        report_type=ReportType.COMPLAINT,
+        title=tricky,
+        description=tricky,
+        category="jalan-daerah",
+        region_code="16.08",
+        channel=Channel.WEB,
+    )
+    complaint.route("pemkab-oku-timur", "jalan-daerah@v1", tricky)
+    complaint.archive(tricky, tricky)
+    values = written(events=list(complaint.new_events()))
+    for before, value in itertools.pairwise(values):
+        previous = json.loads(before)
+        assert json.loads(value)["prevhash"] == previous["hash"]
+        assert chained_to(before, previous["sequence"] + 1) == previous["hash"]
+        with pytest.raises(ChainError, match="cannot follow"):
+            chained_to(before, previous["sequence"] + 2)
+    # Written before sealing, or by another hand: read whole, its digest computed.
+    plain = unsealed(values[2])
+    assert chained_to(plain, 4) == digest(json.loads(plain))
 
 
 def test_a_sealed_event_still_decodes_to_the_same_domain_event() -> None:
