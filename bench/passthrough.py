@@ -1,12 +1,17 @@
 """The baseline: a bare aiokafka consume -> produce copy of one topic onto another, one process.
 
-    python -m bench.passthrough INPUT OUTPUT --group G [--transactional]
+    python -m bench.passthrough INPUT OUTPUT --group G [--transactional] [--echoes N]
 
 It reads like the router's fan-out does (read_committed, batches of up to 500, a record
 keeps its partition) and writes with acks=all and idempotence. Without --transactional the
 offsets are committed after the batch is acknowledged (at least once); with it, each batch
 and its offsets are one Kafka transaction (exactly once, like the router). No decoding, no
 routing, no logging per record: the floor under what any consume -> produce service costs.
+
+With --echoes N it also writes, for every record it copies, N copies back onto the partition
+of INPUT the record came from (marked by a header), which it then reads and skips: the
+records the router moves per complaint (a filing read, three appends to complaints.events
+written and read back, one copy to an agency topic), without deciding anything.
 """
 
 import argparse
@@ -22,6 +27,8 @@ from shared.config import Settings
 from shared.kafka.clients import KafkaConnection, start
 
 Batches = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+ECHO = "pintu-bench-echo"  # header of a copy written back onto the input: read, not copied
+ECHO_HEADERS = [(ECHO, b"1")]
 
 
 def next_offsets(batches: Batches) -> dict[TopicPartition, int]:
@@ -29,7 +36,12 @@ def next_offsets(batches: Batches) -> dict[TopicPartition, int]:
 
 
 async def copy(
-    connection: KafkaConnection, source: str, target: str, group: str, transactional: bool
+    connection: KafkaConnection,
+    source: str,
+    target: str,
+    group: str,
+    transactional: bool,
+    echoes: int = 0,
 ) -> None:
     consumer = AIOKafkaConsumer(
         source,
@@ -57,7 +69,17 @@ async def copy(
                 async with producer.transaction():
                     for tp, records in batches.items():
                         for r in records:
+                            if r.headers:  # an echo of ours, read back
+                                continue
                             await producer.send(target, r.value, key=r.key, partition=tp.partition)
+                            for _ in range(echoes):
+                                await producer.send(
+                                    source,
+                                    r.value,
+                                    key=r.key,
+                                    partition=tp.partition,
+                                    headers=ECHO_HEADERS,
+                                )
                     await producer.send_offsets_to_transaction(next_offsets(batches), group)
             else:
                 sent = [
@@ -75,7 +97,7 @@ async def copy(
 async def main_async(args: argparse.Namespace) -> None:
     connection = KafkaConnection.from_settings(Settings())
     task = asyncio.ensure_future(
-        copy(connection, args.source, args.target, args.group, args.transactional)
+        copy(connection, args.source, args.target, args.group, args.transactional, args.echoes)
     )
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -90,7 +112,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("target")
     parser.add_argument("--group", required=True)
     parser.add_argument("--transactional", action="store_true")
-    asyncio.run(main_async(parser.parse_args(argv)))
+    parser.add_argument(
+        "--echoes",
+        type=int,
+        default=0,
+        help="copies written back onto INPUT (needs --transactional)",
+    )
+    args = parser.parse_args(argv)
+    if args.echoes and not args.transactional:
+        parser.error("--echoes needs --transactional")
+    asyncio.run(main_async(args))
     return 0
 
 

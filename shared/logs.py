@@ -7,13 +7,15 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-_complaint_id: ContextVar[str | None] = ContextVar("complaint_id", default=None)
+# The id as given (a UUID, mostly), made text only for a line actually logged: the router
+# enters this for every complaint and logs a line per round.
+_complaint_id: ContextVar[object | None] = ContextVar("complaint_id", default=None)
 
 
 @contextmanager
 def about_complaint(complaint_id: object) -> Iterator[None]:
     """Every log line inside this block names the complaint."""
-    token = _complaint_id.set(str(complaint_id))
+    token = _complaint_id.set(complaint_id)
     try:
         yield
     finally:
@@ -28,7 +30,8 @@ class _ComplaintContext(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.service = self.service
         if not hasattr(record, "complaint_id"):
-            record.complaint_id = _complaint_id.get()
+            complaint_id = _complaint_id.get()
+            record.complaint_id = None if complaint_id is None else str(complaint_id)
         return True
 
 
