@@ -11,7 +11,8 @@ routing, no logging per record: the floor under what any consume -> produce serv
 With --echoes N it also writes, for every record it copies, N copies back onto the partition
 of INPUT the record came from (marked by a header), which it then reads and skips: the
 records the router moves per complaint (a filing read, three appends to complaints.events
-written and read back, one copy to an agency topic), without deciding anything.
+written and read back, one copy to an agency topic), written as the router writes them
+(shared/kafka/batches.py), without deciding anything.
 """
 
 import argparse
@@ -24,15 +25,29 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from shared.config import Settings
+from shared.kafka.batches import Write, send_all
 from shared.kafka.clients import KafkaConnection, start
 
 Batches = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
 ECHO = "pintu-bench-echo"  # header of a copy written back onto the input: read, not copied
-ECHO_HEADERS = [(ECHO, b"1")]
+ECHO_HEADERS = ((ECHO, b"1"),)
 
 
 def next_offsets(batches: Batches) -> dict[TopicPartition, int]:
     return {tp: records[-1].offset + 1 for tp, records in batches.items() if records}
+
+
+def _with_echoes(batches: Batches, source: str, target: str, echoes: int) -> list[Write]:
+    """Each record's copy onto `target` and its echoes back onto its partition of `source`,
+    written as the router writes its rounds (whole batches); echoes read back are skipped."""
+    writes = []
+    for tp, records in batches.items():
+        for r in records:
+            if r.headers:  # an echo of ours, read back
+                continue
+            writes.append(Write(target, r.key, r.value, tp.partition))
+            writes += [Write(source, r.key, r.value, tp.partition, ECHO_HEADERS)] * echoes
+    return writes
 
 
 async def copy(
@@ -42,6 +57,7 @@ async def copy(
     group: str,
     transactional: bool,
     echoes: int = 0,
+    round_records: int = 500,
 ) -> None:
     consumer = AIOKafkaConsumer(
         source,
@@ -62,23 +78,18 @@ async def copy(
     print(f"passthrough {source} -> {target} running", flush=True)
     try:
         while True:
-            batches: Batches = await consumer.getmany(timeout_ms=500, max_records=500)
+            batches: Batches = await consumer.getmany(timeout_ms=500, max_records=round_records)
             if not batches:
                 continue
             if transactional:
                 async with producer.transaction():
-                    for tp, records in batches.items():
-                        for r in records:
-                            if r.headers:  # an echo of ours, read back
-                                continue
-                            await producer.send(target, r.value, key=r.key, partition=tp.partition)
-                            for _ in range(echoes):
+                    if echoes:
+                        await send_all(producer, _with_echoes(batches, source, target, echoes))
+                    else:
+                        for tp, records in batches.items():
+                            for r in records:
                                 await producer.send(
-                                    source,
-                                    r.value,
-                                    key=r.key,
-                                    partition=tp.partition,
-                                    headers=ECHO_HEADERS,
+                                    target, r.value, key=r.key, partition=tp.partition
                                 )
                     await producer.send_offsets_to_transaction(next_offsets(batches), group)
             else:
@@ -97,7 +108,15 @@ async def copy(
 async def main_async(args: argparse.Namespace) -> None:
     connection = KafkaConnection.from_settings(Settings())
     task = asyncio.ensure_future(
-        copy(connection, args.source, args.target, args.group, args.transactional, args.echoes)
+        copy(
+            connection,
+            args.source,
+            args.target,
+            args.group,
+            args.transactional,
+            args.echoes,
+            args.round_records,
+        )
     )
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -117,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=0,
         help="copies written back onto INPUT (needs --transactional)",
+    )
+    parser.add_argument(
+        "--round-records", type=int, default=500, help="records read per poll (default 500)"
     )
     args = parser.parse_args(argv)
     if args.echoes and not args.transactional:

@@ -63,11 +63,12 @@ ROUTER_GROUPS = (owner.GROUP,)
 # How each bench.passthrough runs. "io" moves the records the router moves per complaint:
 # it reads the filing and three copies it wrote back (the router's ComplaintRouted and two
 # DeadlineScheduled, read back from complaints.events) and writes those three and one more
-# (the agency's copy), in transactions, deciding nothing.
+# (the agency's copy), in transactions, reading and writing as the router does, deciding
+# nothing.
 PASSTHROUGH_OPTIONS = {
     "acks": [],
     "txn": ["--transactional"],
-    "io": ["--transactional", "--echoes=3"],
+    "io": ["--transactional", "--echoes=3", f"--round-records={owner.ROUND_RECORDS}"],
 }
 IO_PASSTHROUGH = "passthrough, the router's records"
 

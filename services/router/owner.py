@@ -22,12 +22,11 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, TypeAlias
+from typing import TypeAlias
 from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
-from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.structs import ConsumerRecord
 
 from services.router.lifecycle import on_command, on_filed, rebuild, replay
@@ -38,6 +37,7 @@ from shared.contracts.commands import Command, Outcome, decode_command, encode_o
 from shared.domain.complaint import Complaint, InvalidTransition
 from shared.domain.model import DomainEvent
 from shared.kafka import topics
+from shared.kafka.batches import Write, send_all
 from shared.kafka.clients import KafkaConnection, all_of, start
 from shared.kafka.routing_feed import RoutingFeed
 from shared.logs import about_complaint
@@ -53,16 +53,6 @@ MAX_BATCH_BYTES = 512 * 1024  # a round's records for one partition go in a few 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 History: TypeAlias = list[bytes]
 Offsets: TypeAlias = dict[TopicPartition, int]
-
-
-class Write(NamedTuple):  # a tuple: four of them per complaint, made cheaply
-    """One record a round writes, in its partition's transaction. No partition: by key."""
-
-    topic: str
-    key: bytes | None
-    value: bytes
-    partition: int | None = None
-    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 @dataclass
@@ -247,7 +237,7 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         """`writes` and partition p's input offsets, in one transaction."""
         offsets = self._unsaved[p]
         async with producer.transaction():
-            await _send_all(producer, writes)
+            await send_all(producer, writes)
             await producer.send_offsets_to_transaction(dict(offsets), GROUP)
         offsets.clear()
 
@@ -349,28 +339,6 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
                     Write(topics.routed(agency), key, value, topics.agency_partition(p))
                 )
                 done.delivered.append(agency)
-
-
-async def _send_all(producer: AIOKafkaProducer, writes: list[Write]) -> None:
-    """Records bound for one partition go as whole batches (aiokafka's per-record send costs
-    more than the rest of the write); those placed by key, one by one. Order per partition
-    is kept."""
-    open_batches: dict[tuple[str, int], BatchBuilder] = {}
-    for w in writes:
-        if w.partition is None:
-            await producer.send(w.topic, w.value, key=w.key, headers=list(w.headers))
-            continue
-        where = (w.topic, w.partition)
-        batch = open_batches.get(where)
-        if batch is None or batch.append(timestamp=None, key=w.key, value=w.value) is None:
-            if batch is not None:  # full: on its way, and a new one for the rest
-                await producer.send_batch(batch, w.topic, partition=w.partition)
-            batch = producer.create_batch()
-            if batch.append(timestamp=None, key=w.key, value=w.value) is None:
-                raise ValueError(f"a record for {w.topic} is larger than a whole batch")
-            open_batches[where] = batch
-    for (topic, partition), batch in open_batches.items():
-        await producer.send_batch(batch, topic, partition=partition)
 
 
 def _recorded(done: Round) -> None:
