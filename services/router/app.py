@@ -8,6 +8,7 @@ owner writes the agency topics itself. Health and metrics are served like every 
 """
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
@@ -22,6 +23,13 @@ from shared.kafka.health import BrokerProbe
 from shared.kafka.routing_feed import RoutingFeed, seed
 
 log = logging.getLogger(__name__)
+
+# Deciding a complaint makes and drops some hundred small objects (events, dicts), nearly all
+# freed by reference counting; at the default threshold (700) the cyclic collector ran every
+# few complaints and cost about a sixth of the router's CPU (bench/README.md). The owner also
+# freezes the histories it reads on taking a partition over (owner.py), so the collector does
+# not walk them again and again.
+YOUNG_COLLECTION_THRESHOLD = 50_000
 
 
 async def forever(name: str, loop: Callable[[], Awaitable[None]]) -> None:
@@ -46,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *gc.get_threshold()[1:])
         loops = [
             asyncio.create_task(forever("routing feed", follow_routing)),
             asyncio.create_task(forever("owner", lambda: Owner(kafka, routing, settings).run())),

@@ -17,6 +17,7 @@ with (a complaint was lost in the crash test), hence plain aiokafka transactions
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -167,6 +168,7 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
             await start(producer, self._connection)  # fences the previous owner of p
             self._producers[p] = producer
             self._histories[p] = await self._read_log(p)
+            gc.freeze()  # long-lived from now on: the cyclic collector need not walk them
             self._echoes[p] = set()
             self._unsaved[p] = {}
         if tp not in self._checked:
