@@ -168,7 +168,10 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
             await start(producer, self._connection)  # fences the previous owner of p
             self._producers[p] = producer
             self._histories[p] = await self._read_log(p)
-            gc.freeze()  # long-lived from now on: the cyclic collector need not walk them
+            # Long-lived from now on: the cyclic collector need not walk them again. Garbage
+            # is collected first, or what is in cycles now would be frozen for good.
+            gc.collect()
+            gc.freeze()
             self._echoes[p] = set()
             self._unsaved[p] = {}
         if tp not in self._checked:
