@@ -65,12 +65,14 @@ ROUTER_GROUPS = (owner.GROUP,)
 # DeadlineScheduled, read back from complaints.events) and writes those three and one more
 # (the agency's copy), in transactions, reading and writing as the router does, deciding
 # nothing.
-PASSTHROUGH_OPTIONS = {
-    "acks": [],
-    "txn": ["--transactional"],
-    "io": ["--transactional", "--echoes=3", f"--round-records={owner.ROUND_RECORDS}"],
+PASSTHROUGHS = {  # kind: (name in the table, options of bench.passthrough)
+    "acks": ("passthrough acks=all", []),
+    "txn": ("passthrough transactional", ["--transactional"]),
+    "io": (
+        "passthrough, the router's records",
+        ["--transactional", "--echoes=3", f"--round-records={owner.ROUND_RECORDS}"],
+    ),
 }
-IO_PASSTHROUGH = "passthrough, the router's records"
 
 # (category, region code): together they reach every agency of the directory, triage included.
 CASES = (
@@ -90,6 +92,11 @@ DESCRIPTION = (
 )
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
+
+
+def landing_on(topic: str) -> Callable[["Filing"], str]:
+    """Where every filing is expected: one topic for all."""
+    return lambda _: topic
 
 
 def say(message: str) -> None:
@@ -426,7 +433,7 @@ async def bench(args: argparse.Namespace, home: Path) -> dict[str, object]:
         nonce = uuid.uuid4().hex[:8]
         scratch = {
             kind: (f"pintu-bench.{nonce}.{kind}.in", f"pintu-bench.{nonce}.{kind}.out")
-            for kind in ("acks", "txn", "io")
+            for kind in PASSTHROUGHS
         }
         scratch_names = [name for pair in scratch.values() for name in pair]
         await create_scratch_topics(connection, scratch_names, settings.topic_replication)
@@ -455,7 +462,7 @@ async def bench(args: argparse.Namespace, home: Path) -> dict[str, object]:
                     source,
                     target,
                     f"--group=pintu-bench-{nonce}-{kind}",
-                    *PASSTHROUGH_OPTIONS[kind],
+                    *PASSTHROUGHS[kind][1],
                 ],
                 env,
                 logs,
@@ -484,27 +491,13 @@ async def bench(args: argparse.Namespace, home: Path) -> dict[str, object]:
             agency_topics = [topics.routed(a) for a in sorted(directory.agencies)]
             targets = [
                 Target(
-                    "passthrough acks=all",
-                    scratch["acks"][0],
-                    passthroughs["acks"],
-                    [
-                        Measure(
-                            "copied", observer([scratch["acks"][1]]), lambda _: scratch["acks"][1]
-                        )
-                    ],
-                ),
-                Target(
-                    "passthrough transactional",
-                    scratch["txn"][0],
-                    passthroughs["txn"],
-                    [Measure("copied", observer([scratch["txn"][1]]), lambda _: scratch["txn"][1])],
-                ),
-                Target(
-                    IO_PASSTHROUGH,
-                    scratch["io"][0],
-                    passthroughs["io"],
-                    [Measure("copied", observer([scratch["io"][1]]), lambda _: scratch["io"][1])],
-                ),
+                    name,
+                    scratch[kind][0],
+                    passthroughs[kind],
+                    [Measure("copied", observer([scratch[kind][1]]), landing_on(scratch[kind][1]))],
+                )
+                for kind, (name, _) in PASSTHROUGHS.items()
+            ] + [
                 Target(
                     "router",
                     topics.EVENTS,
@@ -513,7 +506,7 @@ async def bench(args: argparse.Namespace, home: Path) -> dict[str, object]:
                         Measure(
                             "ComplaintRouted on the log",
                             observer([topics.EVENTS], lambda r: ROUTED in r.value),
-                            lambda _: topics.EVENTS,
+                            landing_on(topics.EVENTS),
                         ),
                         Measure(
                             "delivered to agency topics",
@@ -575,11 +568,7 @@ async def bench(args: argparse.Namespace, home: Path) -> dict[str, object]:
 
 def report(args: argparse.Namespace, results: dict[str, object]) -> Path:
     summaries: dict[str, Summary] = results["summaries"]  # type: ignore[assignment]
-    baselines = [
-        ("acks", summaries["passthrough acks=all"]),
-        ("txn", summaries["passthrough transactional"]),
-        ("io", summaries[IO_PASSTHROUGH]),
-    ]
+    baselines = [(kind, summaries[name]) for kind, (name, _) in PASSTHROUGHS.items()]
     print()
     print(
         f"{args.complaints:,} complaints per run, {args.repeat} runs each, one worker each, "

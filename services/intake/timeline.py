@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
-from shared.domain.deadlines import STAGE_NAMES
+from shared.domain.deadlines import stage_name
 from shared.domain.routing import Agency
 from shared.projections.inbox import TimelineEntry
 
@@ -24,7 +24,7 @@ def describe(entry: TimelineEntry, lang: str, agencies: Mapping[str, Agency]) ->
         return known.name if known else str(detail.get(field))
 
     def stage() -> str:
-        return STAGE_NAMES[lang].get(str(detail.get("stage")), str(detail.get("stage")))
+        return stage_name(str(detail.get("stage")), lang)
 
     match entry.event_type:
         case "pintu.complaint.filed":

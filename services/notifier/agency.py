@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from services.notifier.reporter import templates
 from shared.domain.complaint import NATIONAL_TRIAGE, Complaint
-from shared.domain.deadlines import STAGE_NAMES
+from shared.domain.deadlines import STAGE_NAMES, stage_name
 from shared.domain.model import DomainEvent
 
 
@@ -24,8 +24,7 @@ class AgencyNotification:
 
 def notifications(event: DomainEvent, holder: str | None) -> list[AgencyNotification]:
     """The agencies to tell about `event`; `holder`: who holds the complaint before it."""
-    named = str(getattr(event, "stage", ""))
-    stage = STAGE_NAMES["id"].get(named, named)
+    stage = stage_name(str(getattr(event, "stage", "")))
     match event:
         case Complaint.Routed():
             return [
@@ -114,7 +113,6 @@ def letter(
     """The liaison office's e-mail (subject, body), in its language (Bahasa Indonesia unless
     the directory says `en`): the same facts as the webhook, nothing of the reporter."""
     lang = language if language in STAGE_NAMES else "id"
-    stage = str(getattr(event, "stage", ""))
     text = (
         templates()
         .get_template(f"{lang}/liaison.txt")
@@ -122,7 +120,7 @@ def letter(
             kind=notification.kind,
             tracking_id=tracking_id,
             agency=agency_name,
-            stage=STAGE_NAMES[lang].get(stage, stage),
+            stage=stage_name(str(getattr(event, "stage", "")), lang),
             triage=notification.agency_id == NATIONAL_TRIAGE,
             link=inbox_link(notification.agency_id, base_url),
         )

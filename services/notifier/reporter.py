@@ -13,7 +13,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from shared.domain.complaint import Complaint
-from shared.domain.deadlines import AGENCY_STAGES, STAGE_NAMES
+from shared.domain.deadlines import AGENCY_STAGES, STAGE_NAMES, stage_name
 from shared.domain.model import DomainEvent
 from shared.domain.routing import Agency
 
@@ -107,7 +107,6 @@ def _render(
     lang = report.language if report.language in STAGE_NAMES else "id"
     agency_id = event.agency_id if isinstance(event, Complaint.Routed) else holder
     known = agencies.get(agency_id or "")
-    stage = str(getattr(event, "stage", ""))
     text = (
         templates()
         .get_template(f"{lang}/{folder}{kind}.txt")
@@ -118,7 +117,7 @@ def _render(
             agency=known.name if known else (agency_id or ""),
             message=getattr(event, "message", ""),
             question=getattr(event, "question", ""),
-            stage=STAGE_NAMES[lang].get(stage, stage),
+            stage=stage_name(str(getattr(event, "stage", "")), lang),
             ombudsman=bool(getattr(event, "ombudsman_route", False)),
         )
     )

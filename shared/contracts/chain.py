@@ -121,6 +121,7 @@ def chained_to(previous: bytes, sequence: int) -> str:
 
 
 _SEAL = re.compile(rb',"hash":"([0-9a-f]{64})"\}')
+_SEAL_LENGTH = len(',"hash":"') + 64 + len('"}')
 _SEQUENCE = re.compile(rb',"sequence":([0-9]+)[,}]')
 
 
@@ -129,12 +130,12 @@ def _stated(value: bytes) -> tuple[int, str] | None:
     the body: canonical JSON, so the top-level `sequence` is the last member of that name
     (members sort; everything nested sits in `data`, before it; in a string a quote is
     escaped), then `hash` at the very end. None for anything else."""
-    seal_ = _SEAL.fullmatch(value, len(value) - 75)
+    seal_ = _SEAL.fullmatch(value, max(0, len(value) - _SEAL_LENGTH))
     at = value.rfind(b',"sequence":')
-    found = _SEQUENCE.match(value, at) if seal_ is not None and at >= 0 else None
-    if seal_ is None or found is None:
+    if seal_ is None or at < 0:
         return None
-    return int(found[1]), seal_[1].decode()
+    found = _SEQUENCE.match(value, at)
+    return None if found is None else (int(found[1]), seal_[1].decode())
 
 
 class Kind(StrEnum):

@@ -39,7 +39,8 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
     "pintu.complaint.archived": Complaint.Archived,
 }
 TYPE_NAMES = {cls: name for name, cls in EVENT_TYPES.items()}
-_ENVELOPE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+# What the envelope itself carries (subject, sequence, time, the aggregate), not `data`.
+ENVELOPE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 _NAMESPACE_BYTES = EVENT_ID_NAMESPACE.bytes
 _TIME = TypeAdapter(datetime)
 
@@ -102,22 +103,6 @@ def schema_url(base_url: str, type_name: str, version: int) -> str:
     return f"{base_url.rstrip('/')}/v1/schemas/{type_name}/v{version}.json"
 
 
-def to_cloudevent(event: DomainEvent, source: str, base_url: str) -> CloudEvent:
-    type_name = TYPE_NAMES[type(event)]
-    version = schema_version(type(event))
-    return CloudEvent(
-        id=event_id(event.originator_id, event.originator_version),
-        source=source,
-        type=type_name,
-        subject=str(event.originator_id),
-        time=event.timestamp,
-        dataschema=schema_url(base_url, type_name, version),
-        sequence=event.originator_version,
-        dataversion=version,
-        data=event.model_dump(mode="json", exclude=_ENVELOPE_FIELDS),
-    )
-
-
 def encode(
     event: DomainEvent, source: str, base_url: str, previous: bytes | None = None
 ) -> tuple[bytes, bytes]:
@@ -133,8 +118,9 @@ def encode(
 
 
 def envelope(event: DomainEvent, source: str, base_url: str) -> dict[str, Any]:
-    """`to_cloudevent(event, source, base_url).model_dump(mode="json")`, equal member for
-    member (tests/unit/test_cloudevents.py holds them so), put together from pydantic's own
+    """The CloudEvent model of `event`, as JSON-ready members: equal member for member to the
+    model built and validated (tests/unit/test_cloudevents.py holds them so), put together
+    from pydantic's own
     serialisation of the event's data and of the time, without building and validating the
     envelope model: the router encodes every event it appends."""
     type_name, version, schema = _described(type(event), base_url)
@@ -152,7 +138,7 @@ def envelope(event: DomainEvent, source: str, base_url: str) -> dict[str, Any]:
         "sequence": sequence,
         "dataversion": version,
         "data": event.__pydantic_serializer__.to_python(
-            event, mode="json", exclude=_ENVELOPE_FIELDS
+            event, mode="json", exclude=ENVELOPE_FIELDS
         ),
     }
 
@@ -209,7 +195,7 @@ def event_json_schemas() -> dict[str, dict[str, Any]]:
     schemas = {}
     for name, cls in EVENT_TYPES.items():
         schema = cls.model_json_schema()
-        for field in _ENVELOPE_FIELDS:
+        for field in ENVELOPE_FIELDS:
             schema.get("properties", {}).pop(field, None)
             if field in schema.get("required", []):
                 schema["required"].remove(field)

@@ -42,6 +42,13 @@ STAGE_NAMES = {
     },
 }
 
+
+def stage_name(stage: str, language: str = "id") -> str:
+    """A stage as people read it, in `language` (Bahasa Indonesia for any other); an unknown
+    stage as it is."""
+    return STAGE_NAMES.get(language, STAGE_NAMES["id"]).get(stage, stage)
+
+
 # Breaches of these escalate up the agency hierarchy: parent agency, then national admin.
 AGENCY_STAGES = (FIRST_FOLLOW_UP, COMPLETION)
 
