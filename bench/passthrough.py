@@ -10,9 +10,9 @@ routing, no logging per record: the floor under what any consume -> produce serv
 
 With --echoes N it also writes, for every record it copies, N copies back onto the partition
 of INPUT the record came from (marked by a header), which it then reads and skips: the
-records the router moves per complaint (a filing read, three appends to complaints.events
-written and read back, one copy to an agency topic), written as the router writes them
-(shared/kafka/batches.py), without deciding anything.
+records the router moves per complaint (with --echoes=1: a filing read, its ComplaintRouted
+appended to complaints.events and read back, one copy to an agency topic), written as the
+router writes them (shared/kafka/batches.py), without deciding anything.
 """
 
 import argparse

@@ -5,17 +5,17 @@
 On one broker, in one run, with the same input records:
 
 - `pintu sla` (one process, checking every hour so it asks nothing meanwhile): its resident
-  memory (VmRSS) idle, then after N routed complaints, each one ComplaintRouted and two
-  DeadlineScheduled (first follow-up, completion) on complaints.events, so 2N more open
+  memory (VmRSS) idle, then after N routed complaints, each one ComplaintRouted on
+  complaints.events starting two clocks (first follow-up, completion), so 2N more open
   deadlines in its table. The growth per open deadline gives the deadlines one GiB holds.
-- its lag: the 3N records are produced in one Kafka transaction while the service sits warm
+- its lag: the N records are produced in one Kafka transaction while the service sits warm
   and idle (read_committed, it sees none of them yet); the clock starts when the commit
   returns and stops when its consumer group (pintu-sla) has committed offsets past the last
-  record on every partition. The ingest rate is 3N over that time.
+  record on every partition. The ingest rate is N over that time.
 - the baselines, after it, with the same records: bench.passthrough (transactional, one
   output record and one offset commit per input, as the SLA writes one changelog record per
   event) fed the same way on a scratch topic and timed the same way, and a bare aiokafka
-  read_committed consumer here reading those 3N records of complaints.events again.
+  read_committed consumer here reading those N records of complaints.events again.
 
 With KAFKA_BOOTSTRAP_SERVERS set, that cluster is used (and synthetic complaints are written
 to its complaints.events); otherwise a throwaway broker runs on free ports with its data in a
@@ -74,9 +74,8 @@ Batch: TypeAlias = list[tuple[bytes, bytes]]  # (key, value) records, in order
 
 
 def deadline_records(count: int, first: int = 0, run: str = "") -> Batch:
-    """What the router appends for `count` complaints it routes: for each, ComplaintRouted and
-    two DeadlineScheduled (first follow-up and completion), three records keyed by the
-    complaint. Tracking ids B<run><9 digits>, numbered from `first`: distinct complaints, and
+    """What the router appends for `count` complaints it routes: for each, one ComplaintRouted
+    keyed by the complaint, starting its first follow-up and completion clocks. Tracking ids B<run><9 digits>, numbered from `first`: distinct complaints, and
     distinct from another run's on a cluster kept between runs (where the same ids would
     replace the open deadlines of the last run instead of adding to them)."""
     out = []

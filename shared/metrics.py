@@ -37,7 +37,7 @@ DEAD_LETTERS = Counter(
 )
 DEADLINES_SCHEDULED = Counter(
     "pintu_deadlines_scheduled",
-    "Deadlines recorded (DeadlineScheduled) with the step that starts their clock, by stage.",
+    "Deadlines recorded (by DeadlineScheduled or ComplaintRouted), by stage.",
     ["stage"],
 )
 # sla

@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -31,15 +32,15 @@ def describe(entry: TimelineEntry, lang: str, agencies: Mapping[str, Agency]) ->
             return "Report received" if english else "Laporan diterima"
         case "pintu.complaint.routed" if detail.get("rule_id") == "manual":
             if english:
-                return f"Reassigned by the national admin to {agency()}"
-            return f"Dialihkan oleh admin nasional ke {agency()}"
+                return f"Reassigned by the national admin to {agency()}" + _clocks(detail, lang)
+            return f"Dialihkan oleh admin nasional ke {agency()}" + _clocks(detail, lang)
         case "pintu.complaint.routed":
             line = f"Forwarded to {agency()}" if english else f"Diteruskan ke {agency()}"
             copies = [str(a) for a in detail.get("copies") or []]
             if copies:
                 names = ", ".join(agencies[a].name if a in agencies else a for a in copies)
                 line += f" (copy to {names})" if english else f" (tembusan: {names})"
-            return line
+            return line + _clocks(detail, lang)
         case "pintu.complaint.declined":
             reason = detail.get("reason", "")
             if english:
@@ -124,6 +125,19 @@ def describe(entry: TimelineEntry, lang: str, agencies: Mapping[str, Agency]) ->
             reason = detail.get("reason", "")
             return f"Archived: {reason}" if english else f"Diarsipkan: {reason}"
     return entry.event_type
+
+
+def _clocks(detail: Mapping[str, Any], lang: str) -> str:
+    """The deadlines a routing starts (ComplaintRouted v5), as the end of its line."""
+    due = [
+        (stage_name(str(d.get("stage")), lang), _date(str(d.get("due_at")), lang))
+        for d in detail.get("deadlines") or []
+    ]
+    if not due:
+        return ""
+    if lang == "en":
+        return "; " + ", ".join(f"{stage} due by {date}" for stage, date in due)
+    return "; " + ", ".join(f"batas {stage}: {date}" for stage, date in due)
 
 
 def _date(iso: str, lang: str) -> str:

@@ -34,7 +34,7 @@ from shared import metrics
 from shared.config import Settings
 from shared.contracts.cloudevents import PoisonMessage, decode, encode
 from shared.contracts.commands import Command, Outcome, decode_command, encode_outcome
-from shared.domain.complaint import Complaint, InvalidTransition
+from shared.domain.complaint import Complaint, InvalidTransition, deadlines_started
 from shared.domain.model import DomainEvent
 from shared.kafka import topics
 from shared.kafka.batches import Write, send_all
@@ -350,13 +350,12 @@ def _recorded(done: Round) -> None:
     routed: Counter[str] = Counter()
     scheduled: Counter[str] = Counter()
     for event in done.appended:
+        scheduled.update(d.stage for d in deadlines_started(event))
         if isinstance(event, Complaint.Routed):
             routed[event.agency_id] += 1
             if log.isEnabledFor(logging.DEBUG):
                 with about_complaint(event.originator_id):
                     log.debug("complaint routed", extra={"agency_id": event.agency_id})
-        elif isinstance(event, Complaint.DeadlineScheduled):
-            scheduled[event.stage] += 1
         elif isinstance(event, Complaint.DeadlineBreached):
             with about_complaint(event.originator_id):
                 log.info("deadline breached", extra={"stage": event.stage})

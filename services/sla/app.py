@@ -21,7 +21,7 @@ from shared import clock, metrics
 from shared.config import Settings
 from shared.contracts.cloudevents import PoisonMessage, decode
 from shared.contracts.commands import Command, DeadlinePassed, encode_command
-from shared.domain.complaint import Complaint
+from shared.domain.complaint import deadlines_started
 from shared.kafka import topics
 from shared.kafka.clients import KafkaConnection
 from shared.kafka.publisher import BrokerUnavailable, Publisher, Record
@@ -52,12 +52,12 @@ def create_app(settings: Settings) -> faust.App:
             if changed is None:
                 continue
             deadlines[complaint_id] = changed
-            if isinstance(event, Complaint.DeadlineScheduled):
+            for deadline in deadlines_started(event):
                 with about_complaint(complaint_id):
-                    metrics.DEADLINES_TRACKED.labels(stage=event.stage).inc()
+                    metrics.DEADLINES_TRACKED.labels(stage=deadline.stage).inc()
                     log.info(
                         "deadline tracked",
-                        extra={"stage": event.stage, "due_at": event.due_at.isoformat()},
+                        extra={"stage": deadline.stage, "due_at": deadline.due_at.isoformat()},
                     )
 
     @app.timer(settings.sla_check_seconds)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shared.domain.complaint import Complaint
+from shared.domain.complaint import Complaint, Deadline, deadlines_started
 
 # complaint id -> stage -> {"due": iso, "warn": iso, "warned": bool}: a faust table's value.
 OpenDeadlines = dict[str, dict[str, Any]]
@@ -28,17 +28,26 @@ class Question:
 
 def mirrored(deadlines: OpenDeadlines, event: object) -> OpenDeadlines | None:
     """A complaint's open deadlines after one of its events; None when it changes nothing."""
-    if isinstance(event, Complaint.DeadlineScheduled):
-        warn = event.warn_at or event.due_at
-        entry = {"due": event.due_at.isoformat(), "warn": warn.isoformat(), "warned": False}
-        return {**deadlines, event.stage: entry}
+    started = {d.stage: _entry(d) for d in deadlines_started(event)}
+    if isinstance(event, Complaint.Routed):
+        # A new holder, its clocks and only those (logs older than DeadlineStopped relied
+        # on this; older than ComplaintRouted v5, its clocks came as DeadlineScheduled).
+        return started
+    if started:
+        return {**deadlines, **started}
     if isinstance(event, Complaint.DeadlineWarned) and event.stage in deadlines:
         return {**deadlines, event.stage: {**deadlines[event.stage], "warned": True}}
     if isinstance(event, Complaint.DeadlineBreached | Complaint.DeadlineStopped):
         return {stage: d for stage, d in deadlines.items() if stage != event.stage}
-    if isinstance(event, Complaint.Routed):
-        return {}  # logs written before DeadlineStopped existed: a new agency, new clocks
     return None
+
+
+def _entry(deadline: Deadline) -> dict[str, Any]:
+    return {
+        "due": deadline.due_at.isoformat(),
+        "warn": deadline.warn_at.isoformat(),
+        "warned": False,
+    }
 
 
 def questions(complaint_id: str, deadlines: dict[str, Any], now: datetime) -> list[Question]:

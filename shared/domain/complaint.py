@@ -103,6 +103,36 @@ class AgencyView(BaseModel):
     confidential: bool
 
 
+class Deadline(BaseModel):
+    """A stage's clock as an event records it: started at `started_at`, warned at `warn_at`,
+    due at `due_at`, in the holiday calendar `calendar`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    stage: str
+    started_at: datetime
+    due_at: datetime
+    warn_at: datetime
+    in_working_days: bool  # False: calendar days (a pause shifts it by elapsed days)
+    calendar: str
+
+    @classmethod
+    def of(cls, stage: str, deadline: Due) -> "Deadline":
+        # Built from a Due, typed already, for every routing: not validated again.
+        return cls.model_construct(
+            stage=stage,
+            started_at=deadline.started_at,
+            due_at=deadline.due_at,
+            warn_at=deadline.warn_at,
+            in_working_days=deadline.in_working_days,
+            calendar=CALENDAR_VERSION,
+        )
+
+    @property
+    def due(self) -> Due:
+        return Due(self.started_at, self.due_at, self.warn_at, self.in_working_days)
+
+
 class Complaint(Aggregate):
     """A report (laporan) from its filing to its archive; every change is one of its events."""
 
@@ -143,8 +173,10 @@ class Complaint(Aggregate):
     class Routed(Aggregate.Event):
         # v2 carries the complaint as the agency sees it, so the event alone is the agency's
         # message; v3 the whole decision: tembusan, candidates, the verdict on the hint;
-        # v4 the directory and rules versions that decided, so a replay can re-decide.
-        class_version: ClassVar[int] = 4
+        # v4 the directory and rules versions that decided, so a replay can re-decide;
+        # v5 the clocks the routing starts (before, a DeadlineScheduled followed for each),
+        # so the agency's message says by when, and a routing is one record, not three.
+        class_version: ClassVar[int] = 5
 
         agency_id: str
         rule_id: str
@@ -156,6 +188,7 @@ class Complaint(Aggregate):
         hint_reason: str | None
         directory_version: int | None  # the directory and rules that decided (None: by hand)
         rules_version: int | None
+        deadlines: tuple[Deadline, ...]
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -169,13 +202,19 @@ class Complaint(Aggregate):
         def upcast_v3_v4(state: dict[str, Any]) -> None:
             state.update(directory_version=None, rules_version=None)
 
+        @staticmethod
+        def upcast_v4_v5(state: dict[str, Any]) -> None:
+            state["deadlines"] = []
+
         def apply(self, aggregate: "Complaint") -> None:
             aggregate.agency_id = self.agency_id
             aggregate.status = Status.DISPOSED_NOT_FOLLOWED_UP
             aggregate.answered = False
             aggregate.breached = ()
             aggregate.escalation_level = 0
-            aggregate.deadlines = {}  # stopped before; logs older than DeadlineStopped relied on it
+            # The holder's clocks, and only those (older logs stopped the others before, or,
+            # older than DeadlineStopped, relied on this).
+            aggregate.deadlines = {d.stage: d.due for d in self.deadlines}
             aggregate.warned = ()
             aggregate.paused = {}
             aggregate.paused_at = None
@@ -211,13 +250,19 @@ class Complaint(Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state.update(started_at=None, warn_at=None, in_working_days=True)
 
-        def apply(self, aggregate: "Complaint") -> None:
-            aggregate.deadlines[self.stage] = Due(
-                self.started_at or self.timestamp,
-                self.due_at,
-                self.warn_at or self.due_at,
-                self.in_working_days,
+        @property
+        def deadline(self) -> Deadline:
+            return Deadline(
+                stage=self.stage,
+                started_at=self.started_at or self.timestamp,
+                due_at=self.due_at,
+                warn_at=self.warn_at or self.due_at,
+                in_working_days=self.in_working_days,
+                calendar=self.calendar,
             )
+
+        def apply(self, aggregate: "Complaint") -> None:
+            aggregate.deadlines[self.stage] = self.deadline.due
             aggregate.warned = tuple(s for s in aggregate.warned if s != self.stage)
 
     class DeadlineWarned(Aggregate.Event):
@@ -472,8 +517,8 @@ class Complaint(Aggregate):
             hint_reason=hint_reason,
             directory_version=directory_version,
             rules_version=rules_version,
+            deadlines=self._clocks(agency_id, at or clock.now(), policy),
         )
-        self._start_clocks(at, policy)
 
     def reassign(
         self,
@@ -503,8 +548,8 @@ class Complaint(Aggregate):
             hint_reason=None,
             directory_version=None,
             rules_version=None,
+            deadlines=self._clocks(agency_id, at or clock.now(), policy),
         )
-        self._start_clocks(at, policy)
 
     def decline(self, agency_id: str, reason: str) -> None:
         """Bukan wewenang: back to routing, never to this agency again."""
@@ -514,13 +559,14 @@ class Complaint(Aggregate):
         self._stop_all("cancelled")
         self.trigger_event(Complaint.Declined, agency_id=agency_id, reason=reason.strip())
 
-    def _start_clocks(self, at: datetime | None, policy: DeadlinePolicy) -> None:
-        at = at or clock.now()
-        if self.agency_id == NATIONAL_TRIAGE:
-            self._schedule(TRIAGE, due(policy, TRIAGE, at))
-            return
-        self._schedule(FIRST_FOLLOW_UP, due(policy, FIRST_FOLLOW_UP, at))
-        self._schedule(COMPLETION, due(policy, COMPLETION, at, self.tier))
+    def _clocks(self, agency_id: str, at: datetime, policy: DeadlinePolicy) -> tuple[Deadline, ...]:
+        """What a routing to `agency_id` starts: the triage clock, or the agency's two."""
+        if agency_id == NATIONAL_TRIAGE:
+            return (Deadline.of(TRIAGE, due(policy, TRIAGE, at)),)
+        return (
+            Deadline.of(FIRST_FOLLOW_UP, due(policy, FIRST_FOLLOW_UP, at)),
+            Deadline.of(COMPLETION, due(policy, COMPLETION, at, self.tier)),
+        )
 
     # -- the agency that holds the complaint ------------------------------------------------
 
@@ -674,15 +720,7 @@ class Complaint(Aggregate):
             raise InvalidTransition(f"only {self.agency_id}, which holds it, can {what} it")
 
     def _schedule(self, stage: str, deadline: Due) -> None:
-        self.trigger_event(
-            Complaint.DeadlineScheduled,
-            stage=stage,
-            started_at=deadline.started_at,
-            due_at=deadline.due_at,
-            warn_at=deadline.warn_at,
-            in_working_days=deadline.in_working_days,
-            calendar=CALENDAR_VERSION,
-        )
+        self.trigger_event(Complaint.DeadlineScheduled, **Deadline.of(stage, deadline).model_dump())
 
     def _stop(self, stage: str, why: Literal["met", "paused", "cancelled"]) -> None:
         if stage in self.deadlines:
@@ -722,3 +760,13 @@ STATUS_LABELS: dict[str, dict[Status, str]] = {
         Status.ARCHIVED: "Archived",
     },
 }
+
+
+def deadlines_started(event: object) -> tuple[Deadline, ...]:
+    """The clocks an event starts (each replacing its stage's open one): a DeadlineScheduled's
+    one, or a routing's (ComplaintRouted v5; a DeadlineScheduled followed older ones)."""
+    if isinstance(event, Complaint.DeadlineScheduled):
+        return (event.deadline,)
+    if isinstance(event, Complaint.Routed):
+        return event.deadlines
+    return ()

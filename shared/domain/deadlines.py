@@ -97,17 +97,10 @@ def due(policy: DeadlinePolicy, stage: str, start: datetime, tier: Tier | None =
         end = start.astimezone(WIB) + timedelta(days=policy.field_inspection_days)
         end = end.replace(hour=23, minute=59, second=59, microsecond=0)
         return _with_warning(policy, start, end, in_working_days=False)
-    days = {
-        VERIFICATION: policy.verification_working_days,
-        TRIAGE: policy.triage_working_days,
-        FIRST_FOLLOW_UP: policy.first_follow_up_working_days,
-        ESCALATION: policy.escalation_working_days,
-        REPORTER_INFO: policy.reporter_info_working_days,
-        REPLY_WINDOW: policy.reply_window_working_days,
-        COMPLETION: policy.simple_working_days
-        if tier is Tier.SIMPLE
-        else policy.standard_working_days,
-    }[stage]
+    if stage == COMPLETION:
+        days = policy.simple_working_days if tier is Tier.SIMPLE else policy.standard_working_days
+    else:  # every other stage has its `<stage>_working_days`
+        days = getattr(policy, f"{stage}_working_days")
     return _with_warning(policy, start, working_day_deadline(start, days), in_working_days=True)
 
 

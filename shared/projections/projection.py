@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
-from shared.domain.complaint import Complaint, Status
+from shared.domain.complaint import Complaint, Status, deadlines_started
 from shared.domain.deadlines import COMPLETION, FIRST_FOLLOW_UP, TRIAGE, VERIFICATION
 from shared.domain.model import DomainEvent
 from shared.projections.tables import COMPLAINTS, COPIES, DEADLINES, TIMELINE, TRANSFERS
@@ -135,6 +135,7 @@ def apply(touched: Touched, event: DomainEvent, event_type: str) -> bool:
             first_response_at=None,
             overdue=False,
         )
+        touched.deadlines[complaint_id] = {}  # a new holder: its clocks, added below
         for agency_id in event.copies:
             if (complaint_id, agency_id) not in touched.copies:
                 touched.copies.add((complaint_id, agency_id))
@@ -142,10 +143,6 @@ def apply(touched: Touched, event: DomainEvent, event_type: str) -> bool:
     elif isinstance(event, Complaint.Declined):
         _transfer(touched, event, event.agency_id, "declined")
         row.update(agency_id=None, routing_rule=None, overdue=False)
-    elif isinstance(event, Complaint.DeadlineScheduled):
-        if event.stage in HOLDER_STAGES:
-            touched.deadlines.setdefault(complaint_id, {})[event.stage] = utc(event.due_at)
-            _show_next_deadline(touched, row)
     elif isinstance(event, Complaint.DeadlineStopped | Complaint.DeadlineBreached):
         if event.stage in HOLDER_STAGES:
             touched.deadlines.get(complaint_id, {}).pop(event.stage, None)
@@ -154,6 +151,11 @@ def apply(touched: Touched, event: DomainEvent, event_type: str) -> bool:
                 row["overdue"] = True
     elif isinstance(event, Complaint.Rated):
         row["rating"] = event.score
+    started = [d for d in deadlines_started(event) if d.stage in HOLDER_STAGES]
+    if started or isinstance(event, Complaint.Routed):
+        open_ = touched.deadlines.setdefault(complaint_id, {})
+        open_.update((d.stage, utc(d.due_at)) for d in started)
+        _show_next_deadline(touched, row)
     if isinstance(event, Complaint.FollowedUp | Complaint.Resolved):
         row["first_response_at"] = row["first_response_at"] or at
     if (status := status_after(event)) is not None:

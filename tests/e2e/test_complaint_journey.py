@@ -66,22 +66,20 @@ async def test_a_filed_complaint_reaches_its_agency_gets_a_deadline_a_webhook_an
     assert mine[0].data["complaint"]["tracking_id"] == tracking_id
     assert mine[0].data["rule_id"].startswith("jalan-daerah@v")  # whichever rules are in force
 
-    # The deadlines are on the log: the first follow-up and the completion.
-    def deadlines_recorded(records: list[Record]) -> bool:
-        scheduled = b"pintu.complaint.deadline_scheduled"
-        return sum(r.key == complaint_id.encode() and scheduled in r.value for r in records) == 2
+    # The routing is on the log with the clocks it starts: the first follow-up, the completion.
+    def routing_recorded(records: list[Record]) -> bool:
+        routed = b"pintu.complaint.routed"
+        return any(r.key == complaint_id.encode() and routed in r.value for r in records)
 
-    log = await read_until(kafka, topics.EVENTS, deadlines_recorded)
+    log = await read_until(kafka, topics.EVENTS, routing_recorded)
     events = [
         CloudEvent.model_validate_json(r.value) for r in log if r.key == complaint_id.encode()
     ]
-    assert [e.type for e in events] == [
-        "pintu.complaint.filed",
-        "pintu.complaint.routed",
-        "pintu.complaint.deadline_scheduled",
-        "pintu.complaint.deadline_scheduled",
-    ]
-    assert [e.data["stage"] for e in events[2:]] == ["first_follow_up", "completion"]
+    assert [e.type for e in events] == ["pintu.complaint.filed", "pintu.complaint.routed"]
+    deadlines = events[1].data["deadlines"]
+    assert [d["stage"] for d in deadlines] == ["first_follow_up", "completion"]
+    # ...and the agency's own message says by when it must act.
+    assert mine[0].data["deadlines"] == deadlines
 
     # The agency's endpoint got a webhook it can verify.
     webhook = agency_endpoint.wait_for(lambda r: json.loads(r.body)["complaint_id"] == complaint_id)

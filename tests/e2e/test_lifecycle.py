@@ -123,9 +123,15 @@ class Simulation:
             time.sleep(0.5)
 
     def due(self, complaint_id: str, stage: str, field: str = "due_at") -> datetime:
-        """The due time of the stage's latest scheduled deadline, as the log states it."""
-        scheduled = [e for e in self.events(complaint_id) if _is(e, "deadline_scheduled", stage)]
-        return datetime.fromisoformat(scheduled[-1]["data"][field])
+        """The due time of the stage's latest scheduled deadline, as the log states it: in a
+        DeadlineScheduled, or among the clocks a ComplaintRouted starts."""
+        scheduled: list[dict[str, Any]] = []
+        for e in self.events(complaint_id):
+            if _is(e, "deadline_scheduled", stage):
+                scheduled.append(e["data"])
+            elif _is(e, "routed"):
+                scheduled += [d for d in e["data"]["deadlines"] if d["stage"] == stage]
+        return datetime.fromisoformat(scheduled[-1][field])
 
     def warning(self, complaint_id: str, stage: str) -> datetime:
         return self.due(complaint_id, stage, "warn_at")

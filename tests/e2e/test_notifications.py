@@ -220,6 +220,7 @@ class Story:
             hint_reason=None,
             directory_version=1,
             rules_version=1,
+            deadlines=(),
         )
 
 

@@ -43,11 +43,11 @@ async def test_no_topic_holds_a_reporters_name_email_or_phone(
         assert answer.status_code == 201, answer.text
         complaint_ids.append(answer.json()["complaint_id"].encode())
 
-    def both_scheduled(records: list[Record]) -> bool:
-        done = {r.key for r in records if b"pintu.complaint.deadline_scheduled" in r.value}
+    def both_routed(records: list[Record]) -> bool:
+        done = {r.key for r in records if b"pintu.complaint.routed" in r.value}
         return set(complaint_ids) <= done
 
-    await read_until(kafka, topics.EVENTS, both_scheduled)
+    await read_until(kafka, topics.EVENTS, both_routed)
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
     await admin.start()
     try:

@@ -93,7 +93,7 @@ async def test_declines_move_the_complaint_on_never_back_then_the_admin_reassign
     clocks: list[tuple[str, list[str]]] = []
     for e in log:
         if e.type == "pintu.complaint.routed":
-            clocks.append((e.data["agency_id"], []))
+            clocks.append((e.data["agency_id"], [d["stage"] for d in e.data["deadlines"]]))
         elif e.type == "pintu.complaint.deadline_scheduled":
             clocks[-1][1].append(e.data["stage"])
     agency_clocks = ["first_follow_up", "completion"]

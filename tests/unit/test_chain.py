@@ -23,6 +23,7 @@ from shared.contracts.chain import (
 )
 from shared.contracts.cloudevents import CloudEvent, decode, encode
 from shared.domain.complaint import Channel, Complaint, ReportType
+from shared.domain.deadlines import STANDARD_POLICY, Tier
 
 BASE = "http://127.0.0.1:8000"
 
@@ -50,8 +51,11 @@ def complaint_events(tracking_id: str) -> list[Any]:
         channel=Channel.WEB,
     )
     complaint.route("pemkab-oku-timur", "jalan-daerah@v1", "rule")
+    complaint.acknowledge("pemkab-oku-timur", Tier.SIMPLE, STANDARD_POLICY)
     complaint.archive("admin", "Laporan ganda; lihat laporan sebelumnya.")
-    return list(complaint.new_events())  # filed, routed, 2 scheduled, 2 stopped, archived
+    # filed, routed (its two clocks in it), acknowledged, completion rescheduled, 2 stopped,
+    # archived
+    return list(complaint.new_events())
 
 
 def written(tracking_id: str = "TRACK00001", events: list[Any] | None = None) -> list[bytes]:

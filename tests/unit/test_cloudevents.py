@@ -21,7 +21,7 @@ from shared.contracts.cloudevents import (
     schema_version,
 )
 from shared.domain.complaint import Channel, Complaint, ReportType
-from shared.domain.deadlines import STANDARD_POLICY, Tier
+from shared.domain.deadlines import COMPLETION, FIRST_FOLLOW_UP, STANDARD_POLICY, Tier
 from shared.domain.model import DomainEvent
 
 BASE = "http://127.0.0.1:8000"
@@ -43,8 +43,12 @@ def routed_complaint() -> Complaint:
 
 
 def test_every_event_survives_the_wire_unchanged() -> None:
-    events = routed_complaint().new_events()
-    # Routing schedules its deadlines: DeadlineScheduled v2 crosses the wire too.
+    complaint = routed_complaint()
+    complaint.acknowledge("kemenkes", Tier.STANDARD, STANDARD_POLICY)  # completion rescheduled
+    events = complaint.new_events()
+    # Routing carries the clocks it starts; a later one is a DeadlineScheduled (v2).
+    routed = next(e for e in events if isinstance(e, Complaint.Routed))
+    assert [d.stage for d in routed.deadlines] == [FIRST_FOLLOW_UP, COMPLETION]
     assert Complaint.DeadlineScheduled in {type(e) for e in events}
     for event in events:
         key, value = encode(event, "/pintu/test", BASE)
@@ -61,8 +65,8 @@ def test_the_envelope_is_cloudevents_structured_json_with_a_sequence() -> None:
     assert envelope["subject"] == str(routed.originator_id)
     assert envelope["sequence"] == 2
     assert envelope["datacontenttype"] == "application/json"
-    assert envelope["dataversion"] == 4
-    assert envelope["dataschema"] == f"{BASE}/v1/schemas/pintu.complaint.routed/v4.json"
+    assert envelope["dataversion"] == 5
+    assert envelope["dataschema"] == f"{BASE}/v1/schemas/pintu.complaint.routed/v5.json"
     data = envelope["data"]
     assert (data["agency_id"], data["rule_id"], data["reason"]) == (
         "kemenkes",
@@ -120,6 +124,7 @@ def test_every_event_type_publishes_a_schema_of_its_data_only() -> None:
         "hint_reason",
         "directory_version",
         "rules_version",
+        "deadlines",
     }
     assert "originator_id" not in schemas["pintu.complaint.filed"]["properties"]
 
@@ -155,7 +160,7 @@ def test_data_newer_than_the_service_is_refused_not_guessed() -> None:
         decode(json.dumps(envelope).encode())
 
 
-def test_a_v1_routing_from_the_old_log_loads_through_the_v4_class() -> None:
+def test_a_v1_routing_from_the_old_log_loads_through_the_v5_class() -> None:
     # As the router wrote ComplaintRouted before v2: no agency view, no decision details.
     v1 = {
         "specversion": "1.0",
@@ -179,6 +184,8 @@ def test_a_v1_routing_from_the_old_log_loads_through_the_v4_class() -> None:
     )
     # Decided before versions were recorded: a replay cannot re-decide it, and says so.
     assert (routed.directory_version, routed.rules_version) == (None, None)
+    # Before v5 its clocks came as DeadlineScheduled events after it: none in it.
+    assert routed.deadlines == ()
 
 
 AWKWARD = 'Jl. "Merdeka" No. 5\\6 — RT 03/RW 07\n\tsejak 2026 ✓ \u2028 \x01 ñ 漢字'

@@ -47,12 +47,7 @@ def test_a_routed_complaint_cannot_be_routed_again_and_nothing_is_recorded() -> 
     with pytest.raises(InvalidTransition, match="cannot be routed"):
         complaint.route("kemenkes", "x", "y")
     assert complaint.new_events() == []
-    assert before == [
-        Complaint.Filed,
-        Complaint.Routed,
-        Complaint.DeadlineScheduled,
-        Complaint.DeadlineScheduled,
-    ]
+    assert before == [Complaint.Filed, Complaint.Routed]  # its clocks in the routing
     assert complaint.agency_id == "kemen-pu"
     assert set(complaint.deadlines) == {FIRST_FOLLOW_UP, COMPLETION}
 
@@ -61,7 +56,9 @@ def test_routing_schedules_the_first_follow_up_and_the_completion_once_each() ->
     complaint = filed()
     routed_at = datetime(2026, 11, 23, 9, 0, tzinfo=WIB)
     complaint.route("pemkab-oku-timur", "jalan-daerah-oku-timur@v1", "rule", at=routed_at)
-    scheduled = [e for e in complaint.new_events() if isinstance(e, Complaint.DeadlineScheduled)]
+    _, routed = complaint.new_events()
+    assert isinstance(routed, Complaint.Routed)
+    scheduled = routed.deadlines  # the routing's own clocks: no DeadlineScheduled after it
     # A complaint (not an information request): 5 working days, then 14 to complete.
     assert [(e.stage, e.due_at) for e in scheduled] == [
         (FIRST_FOLLOW_UP, working_day_deadline(routed_at, 5)),
@@ -151,14 +148,14 @@ def test_the_national_admin_reassigns_by_hand_even_to_an_agency_that_declined() 
     complaint.reassign(
         "pemkab-oku-timur", "admin-nasional", "status jalan sudah dicek", at=reassigned_at
     )
-    *stopped, reassigned, first_follow_up, completion = complaint.new_events()
+    *stopped, reassigned = complaint.new_events()
     # The previous holder's clocks stop; the new holder's start from the reassignment.
     assert [(type(e), e.stage, e.why) for e in stopped] == [
         (Complaint.DeadlineStopped, FIRST_FOLLOW_UP, "cancelled"),
         (Complaint.DeadlineStopped, COMPLETION, "cancelled"),
     ]
-    assert isinstance(first_follow_up, Complaint.DeadlineScheduled)
-    assert isinstance(completion, Complaint.DeadlineScheduled)
+    assert isinstance(reassigned, Complaint.Routed)
+    first_follow_up, completion = reassigned.deadlines
     assert (first_follow_up.stage, first_follow_up.due_at) == (
         FIRST_FOLLOW_UP,
         working_day_deadline(reassigned_at, 5),
@@ -184,19 +181,15 @@ def test_replaying_a_history_with_transfers_rebuilds_who_declined() -> None:
     assert [type(e) for e in events] == [
         Complaint.Filed,
         Complaint.Routed,
-        Complaint.DeadlineScheduled,
-        Complaint.DeadlineScheduled,
         Complaint.DeadlineStopped,
         Complaint.DeadlineStopped,
         Complaint.Declined,
         Complaint.Routed,
-        Complaint.DeadlineScheduled,
-        Complaint.DeadlineScheduled,
     ]
     rebuilt = None
     for event in events:
         rebuilt = event.mutate(rebuilt)
     assert isinstance(rebuilt, Complaint)
     assert rebuilt.declined_by == ("pemkab-oku-timur",)
-    assert (rebuilt.version, rebuilt.agency_id) == (10, "pemprov-sumatera-selatan")
+    assert (rebuilt.version, rebuilt.agency_id) == (6, "pemprov-sumatera-selatan")
     assert rebuilt.deadlines == complaint.deadlines

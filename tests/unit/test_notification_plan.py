@@ -66,6 +66,7 @@ def routed(agency_id: str = OKU_TIMUR) -> DomainEvent:
         hint_reason=None,
         directory_version=1,
         rules_version=1,
+        deadlines=(),
     )
 
 

@@ -39,6 +39,7 @@ def routed() -> object:
         hint_reason=None,
         directory_version=2,
         rules_version=2,
+        deadlines=(),
     )
 
 

@@ -12,6 +12,7 @@ from shared.contracts.cloudevents import TYPE_NAMES
 from shared.database import open_database
 from shared.domain.calendar import WIB
 from shared.domain.complaint import Channel, Complaint, ReportType
+from shared.domain.deadlines import STANDARD_POLICY, Tier
 from shared.domain.routing import default_directory
 from shared.domain.tracking import new_tracking_id
 from shared.projections.inbox import InboxStore, position
@@ -98,6 +99,8 @@ async def test_the_timeline_tells_each_step_in_the_reporters_language(tmp_path: 
     complaint.reassign(
         "kemen-pu", "admin-nasional", "jalan nasional", at=datetime(2026, 11, 24, 9, 0, tzinfo=WIB)
     )
+    # A simple one after all: its completion is rescheduled, 5 working days from routing.
+    complaint.acknowledge("kemen-pu", Tier.SIMPLE, STANDARD_POLICY)
     settings = Settings(kafka_bootstrap_servers="127.0.0.1:1", data_dir=tmp_path)
     store = InboxStore(open_database(settings.database))
     for offset, event in enumerate(complaint.new_events()):
@@ -109,26 +112,26 @@ async def test_the_timeline_tells_each_step_in_the_reporters_language(tmp_path: 
     pu = default_directory().agencies["kemen-pu"].name
     assert [t["label"] for t in indonesian["timeline"]] == [
         "Laporan diterima",
-        f"Diteruskan ke {oku_timur}",
-        "Batas tindak lanjut pertama: 30 November 2026",
-        "Batas penyelesaian: 11 Desember 2026",
+        f"Diteruskan ke {oku_timur}; batas tindak lanjut pertama: 30 November 2026,"
+        " batas penyelesaian: 11 Desember 2026",
         "Tenggat tindak lanjut pertama dihentikan",
         "Tenggat penyelesaian dihentikan",
         f"{oku_timur} menyatakan bukan wewenangnya (jalan provinsi); diteruskan",
-        f"Dialihkan oleh admin nasional ke {pu}",
-        "Batas tindak lanjut pertama: 1 Desember 2026",
-        "Batas penyelesaian: 14 Desember 2026",
+        f"Dialihkan oleh admin nasional ke {pu}; batas tindak lanjut pertama: 1 Desember 2026,"
+        " batas penyelesaian: 14 Desember 2026",
+        f"{pu} sedang memproses",
+        "Batas penyelesaian: 1 Desember 2026",
     ]
     assert [t["label"] for t in english["timeline"]] == [
         "Report received",
-        f"Forwarded to {oku_timur}",
-        "First follow-up due by November 30, 2026",
-        "Completion due by December 11, 2026",
+        f"Forwarded to {oku_timur}; first follow-up due by November 30, 2026,"
+        " completion due by December 11, 2026",
         "First follow-up: clock stopped",
         "Completion: clock stopped",
         f"{oku_timur} says this is not its authority (jalan provinsi); passed on",
-        f"Reassigned by the national admin to {pu}",
-        "First follow-up due by December 1, 2026",
-        "Completion due by December 14, 2026",
+        f"Reassigned by the national admin to {pu}; first follow-up due by December 1, 2026,"
+        " completion due by December 14, 2026",
+        f"{pu} is working on it",
+        "Completion due by December 1, 2026",
     ]
     assert indonesian["agency_id"] == "kemen-pu"
