@@ -97,6 +97,8 @@ def body(
     }
     if isinstance(event, Complaint.Routed):
         fields["rule"] = event.rule_id
+        # By when the agency must act: the clocks this routing starts (ComplaintRouted v5).
+        fields["deadlines"] = {d.stage: d.due_at.isoformat() for d in event.deadlines}
     if hasattr(event, "stage"):
         fields["stage"] = event.stage
     return json.dumps(fields, sort_keys=True).encode()

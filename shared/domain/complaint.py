@@ -118,8 +118,7 @@ class Deadline(BaseModel):
 
     @classmethod
     def of(cls, stage: str, deadline: Due) -> "Deadline":
-        # Built from a Due, typed already, for every routing: not validated again.
-        return cls.model_construct(
+        return cls(
             stage=stage,
             started_at=deadline.started_at,
             due_at=deadline.due_at,

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 from services.notifier.agency import body, new_holder, notifications
-from shared.domain.complaint import Complaint
+from shared.domain.complaint import Channel, Complaint, ReportType
 from shared.domain.deadlines import Tier
 
 ID = uuid.uuid4()
@@ -73,4 +73,28 @@ def test_the_webhook_body_names_the_event_the_kind_and_the_stage() -> None:
         "message": "Batas penyelesaian terlewati.",
         "link": "http://pintu/v1/agencies/kemen-pu/inbox",
         "stage": "completion",
+    }
+
+
+def test_a_routing_webhook_says_by_when_the_agency_must_act() -> None:
+    complaint = Complaint(
+        tracking_id="LPR-7KQ3",
+        report_type=ReportType.COMPLAINT,
+        title="Jalan berlubang",
+        description="Jalan kabupaten berlubang",
+        category="jalan-daerah",
+        region_code="16.08",
+        channel=Channel.WEB,
+    )
+    # Routed on Monday 23 November 2026: 5 working days to follow up, 14 to complete.
+    complaint.route(
+        "pemkab-oku-timur", "jalan-daerah@v2", "rule", at=datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    )
+    _, routed = complaint.new_events()
+    (note,) = notifications(routed, None)
+    sent = json.loads(body(note, routed, "event-2", "LPR-7KQ3", "http://pintu"))
+    assert (sent["kind"], sent["rule"]) == ("complaint.routed", "jalan-daerah@v2")
+    assert sent["deadlines"] == {
+        "first_follow_up": "2026-11-30T23:59:59+07:00",
+        "completion": "2026-12-11T23:59:59+07:00",
     }
