@@ -1,8 +1,9 @@
 """What an agency hears, and when: pure, so each kind is unit-tested.
 
 The agency holding a complaint hears of a new complaint, its deadlines' warnings and
-breaches, and the reporter's replies and reopenings; the agency a breach escalates to
-(the parent agency, or the national admin's triage desk) hears of the escalation.
+breaches, and the reporter's replies and reopenings; an agency sent a copy (tembusan)
+hears of the copy; the agency a breach escalates to (the parent agency, or the national
+admin's triage desk) hears of the escalation.
 Messages are in Bahasa Indonesia, the language of the agencies' desks.
 """
 
@@ -27,12 +28,21 @@ def notifications(event: DomainEvent, holder: str | None) -> list[AgencyNotifica
     stage = stage_name(str(getattr(event, "stage", "")))
     match event:
         case Complaint.Routed():
+            # The agency that must act, and each tembusan: a copy, for information.
             return [
                 AgencyNotification(
                     event.agency_id,
                     "complaint.routed",
                     "Laporan baru didisposisikan ke instansi Anda.",
                 )
+            ] + [
+                AgencyNotification(
+                    copy,
+                    "complaint.copied",
+                    "Tembusan laporan untuk instansi Anda (untuk diketahui).",
+                )
+                for copy in dict.fromkeys(event.copies)
+                if copy != event.agency_id
             ]
         case Complaint.Escalated():
             return [
@@ -97,8 +107,11 @@ def body(
     }
     if isinstance(event, Complaint.Routed):
         fields["rule"] = event.rule_id
-        # By when the agency must act: the clocks this routing starts (ComplaintRouted v5).
-        fields["deadlines"] = {d.stage: d.due_at.isoformat() for d in event.deadlines}
+        if notification.kind == "complaint.routed":
+            # By when it must act: the clocks this routing starts (ComplaintRouted v5).
+            fields["deadlines"] = {d.stage: d.due_at.isoformat() for d in event.deadlines}
+        else:  # a tembusan: who holds the complaint, and owes its deadlines
+            fields["holder"] = event.agency_id
     if hasattr(event, "stage"):
         fields["stage"] = event.stage
     return json.dumps(fields, sort_keys=True).encode()

@@ -1,11 +1,14 @@
 """Tembusan: the agency that must act and the agencies copied each get the complaint once."""
 
+import json
+
 import httpx
 
 from shared.contracts.cloudevents import CloudEvent
 from shared.kafka import topics
 from tests.e2e.test_complaint_journey import poll
 from tests.support.platform import Platform
+from tests.support.receivers import Received, WebhookReceiver
 from tests.support.topics import read_until
 
 SOCIAL_AID_IN_BANDUNG = {
@@ -17,7 +20,7 @@ SOCIAL_AID_IN_BANDUNG = {
 
 
 async def test_the_copied_agency_receives_the_same_event_once_and_knows_it_is_a_copy(
-    platform: Platform, kafka: str
+    platform: Platform, kafka: str, agency_endpoint: WebhookReceiver
 ) -> None:
     intake = httpx.Client(base_url=platform.intake_url, timeout=10)
     filed = intake.post("/v1/complaints", json=SOCIAL_AID_IN_BANDUNG)
@@ -42,3 +45,11 @@ async def test_the_copied_agency_receives_the_same_event_once_and_knows_it_is_a_
     )
     routed = status.json()["timeline"][1]
     assert "tembusan: Kementerian Sosial" in routed["label"]
+
+    # Its desk is told too: a copy, for information, naming who must act.
+    def copy_for_kemensos(received: Received) -> bool:
+        sent = json.loads(received.body)
+        return sent["complaint_id"] == key.decode() and sent["kind"] == "complaint.copied"
+
+    told = json.loads(agency_endpoint.wait_for(copy_for_kemensos).body)
+    assert (told["agency_id"], told["holder"]) == ("kemensos", "pemkot-bandung")

@@ -53,14 +53,14 @@ def event(cls: type, **fields: object) -> DomainEvent:
     return cls(originator_id=ID, originator_version=3, timestamp=NOW, **fields)  # type: ignore[no-any-return]
 
 
-def routed(agency_id: str = OKU_TIMUR) -> DomainEvent:
+def routed(agency_id: str = OKU_TIMUR, copies: tuple[str, ...] = ()) -> DomainEvent:
     return event(
         Complaint.Routed,
         agency_id=agency_id,
         rule_id="r@v1",
         reason="rule",
         complaint=None,
-        copies=(),
+        copies=copies,
         candidates=(),
         hint_used=False,
         hint_reason=None,
@@ -94,6 +94,23 @@ def test_an_agency_hears_at_its_own_endpoint_and_its_liaison_office_in_bahasa() 
     assert subject == "[Pintu] Laporan baru K7M2QX9PAR"
     assert "didisposisikan ke instansi Anda" in body
     assert f"https://pintu.example/v1/agencies/{OKU_TIMUR}/inbox" in body
+
+
+def test_each_tembusan_agency_hears_of_its_copy_and_who_must_act() -> None:
+    webhook, mail, copy_webhook, copy_mail = agency_deliveries(
+        routed("kemenlu", copies=(OKU_TIMUR, "kemenlu"))  # the holder is not its own copy
+    )
+    assert [(d.recipient, d.kind) for d in (webhook, mail)] == [("kemenlu", "complaint.routed")] * 2
+    assert [(d.recipient, d.kind) for d in (copy_webhook, copy_mail)] == [
+        (OKU_TIMUR, "complaint.copied")
+    ] * 2
+    sent = json.loads(copy_webhook.payload)
+    assert (sent["agency_id"], sent["holder"], sent["rule"]) == (OKU_TIMUR, "kemenlu", "r@v1")
+    assert "deadlines" not in sent  # the holder's to meet, not the copy's
+    subject, body = letter_of(copy_mail.payload)
+    assert subject == "[Pintu] Tembusan laporan K7M2QX9PAR"
+    assert "tembusan laporan K7M2QX9PAR untuk diketahui" in body
+    assert letter_of(mail.payload)[0] == "[Pintu] New report K7M2QX9PAR"  # kemenlu reads English
 
 
 def test_an_agency_without_its_own_endpoint_gets_the_default_and_no_mail_without_a_liaison() -> (
