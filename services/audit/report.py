@@ -14,8 +14,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from services.intake.timeline import JAKARTA, describe
+from services.intake.timeline import describe
 from shared.contracts.chain import TAMPERING, Finding, Kind, Verdict
+from shared.domain.calendar import WIB
 from shared.domain.routing import Agency, default_directory
 from shared.projections.inbox import TimelineEntry
 
@@ -97,7 +98,7 @@ def history_html(history: History, exported_at: datetime) -> str:
         rows.append(
             {
                 "sequence": envelope.get("sequence"),
-                "time": at.astimezone(JAKARTA).strftime("%Y-%m-%d %H:%M:%S WIB") if at else "?",
+                "time": at.astimezone(WIB).strftime("%Y-%m-%d %H:%M:%S WIB") if at else "?",
                 "type": envelope.get("type"),
                 "description": _described(timeline, agencies),
                 "hash": envelope.get("hash"),
@@ -126,7 +127,7 @@ def history_html(history: History, exported_at: datetime) -> str:
             verdict=verdict_sentence(history.verdict),
             findings=[f for f in history.verdict.findings if f.kind in TAMPERING],
             unsealed=[f for f in history.verdict.findings if f.kind is Kind.UNSEALED],
-            exported_at=exported_at.astimezone(JAKARTA).strftime("%Y-%m-%d %H:%M:%S WIB"),
+            exported_at=exported_at.astimezone(WIB).strftime("%Y-%m-%d %H:%M:%S WIB"),
         )
     )
 

@@ -3,16 +3,10 @@
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
-
-from shared.domain.deadlines import stage_name
+from shared.domain.deadlines import due_date, stage_name
 from shared.domain.routing import Agency
 from shared.projections.inbox import TimelineEntry
-
-# Deadlines fall at the end of a working day; the national calendar keeps Jakarta time.
-JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
 def describe(entry: TimelineEntry, lang: str, agencies: Mapping[str, Agency]) -> str:
@@ -47,10 +41,10 @@ def describe(entry: TimelineEntry, lang: str, agencies: Mapping[str, Agency]) ->
                 return f"{agency()} says this is not its authority ({reason}); passed on"
             return f"{agency()} menyatakan bukan wewenangnya ({reason}); diteruskan"
         case "pintu.complaint.deadline_scheduled":
-            due = _date(str(detail.get("due_at")), lang)
+            due = due_date(datetime.fromisoformat(str(detail.get("due_at"))), lang)
             return f"{stage().capitalize()} due by {due}" if english else f"Batas {stage()}: {due}"
         case "pintu.complaint.deadline_warned":
-            due = _date(str(detail.get("due_at")), lang)
+            due = due_date(datetime.fromisoformat(str(detail.get("due_at"))), lang)
             return f"Reminder: {stage()} due by {due}" if english else f"Pengingat: {stage()} {due}"
         case "pintu.complaint.deadline_breached":
             line = f"{stage().capitalize()} overdue" if english else f"Batas {stage()} terlewati"
@@ -130,7 +124,7 @@ def describe(entry: TimelineEntry, lang: str, agencies: Mapping[str, Agency]) ->
 def _clocks(detail: Mapping[str, Any], lang: str) -> str:
     """The deadlines a routing starts (ComplaintRouted v5), as the end of its line."""
     due = [
-        (stage_name(str(d.get("stage")), lang), _date(str(d.get("due_at")), lang))
+        (stage_name(str(d.get("stage")), lang), due_date(datetime.fromisoformat(d["due_at"]), lang))
         for d in detail.get("deadlines") or []
     ]
     if not due:
@@ -138,8 +132,3 @@ def _clocks(detail: Mapping[str, Any], lang: str) -> str:
     if lang == "en":
         return "; " + ", ".join(f"{stage} due by {date}" for stage, date in due)
     return "; " + ", ".join(f"batas {stage}: {date}" for stage, date in due)
-
-
-def _date(iso: str, lang: str) -> str:
-    moment = datetime.fromisoformat(iso).astimezone(JAKARTA)
-    return format_date(moment.date(), format="long", locale=lang)

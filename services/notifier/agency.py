@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from services.notifier.reporter import templates
 from shared.domain.complaint import NATIONAL_TRIAGE, Complaint
-from shared.domain.deadlines import STAGE_NAMES, stage_name
+from shared.domain.deadlines import STAGE_NAMES, due_date, stage_name
 from shared.domain.model import DomainEvent
 
 
@@ -138,6 +138,11 @@ def letter(
             stage=stage_name(str(getattr(event, "stage", "")), lang),
             triage=notification.agency_id == NATIONAL_TRIAGE,
             link=inbox_link(notification.agency_id, base_url),
+            deadlines=[  # by when the agency that must act must act
+                (stage_name(d.stage, lang), due_date(d.due_at, lang))
+                for d in getattr(event, "deadlines", ())
+                if notification.kind == "complaint.routed"
+            ],
         )
     )
     subject, _, rest = text.partition("\n\n")

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from babel.dates import format_date
+
 from shared.domain.calendar import WIB, working_day_deadline, working_days_between
 
 # Stages, named as they appear on the log.
@@ -47,6 +49,13 @@ def stage_name(stage: str, language: str = "id") -> str:
     """A stage as people read it, in `language` (Bahasa Indonesia for any other); an unknown
     stage as it is."""
     return STAGE_NAMES.get(language, STAGE_NAMES["id"]).get(stage, stage)
+
+
+def due_date(due_at: datetime, language: str = "id") -> str:
+    """The day a deadline falls on, as people read it in `language` (Bahasa Indonesia for
+    any other): "30 November 2026". Deadlines end a working day in Jakarta time."""
+    locale = language if language in STAGE_NAMES else "id"
+    return format_date(due_at.astimezone(WIB).date(), format="long", locale=locale)
 
 
 # Breaches of these escalate up the agency hierarchy: parent agency, then national admin.

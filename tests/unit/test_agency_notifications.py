@@ -5,7 +5,7 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-from services.notifier.agency import body, new_holder, notifications
+from services.notifier.agency import body, letter, new_holder, notifications
 from shared.domain.complaint import Channel, Complaint, ReportType
 from shared.domain.deadlines import Tier
 
@@ -98,3 +98,29 @@ def test_a_routing_webhook_says_by_when_the_agency_must_act() -> None:
         "first_follow_up": "2026-11-30T23:59:59+07:00",
         "completion": "2026-12-11T23:59:59+07:00",
     }
+
+
+def test_the_liaison_letter_of_a_routing_says_by_when_in_its_language() -> None:
+    complaint = Complaint(
+        tracking_id="LPR-7KQ4",
+        report_type=ReportType.COMPLAINT,
+        title="Jalan berlubang",
+        description="Jalan kabupaten berlubang",
+        category="jalan-daerah",
+        region_code="16.08",
+        channel=Channel.WEB,
+    )
+    complaint.route(
+        "pemkab-oku-timur", "jalan-daerah@v2", "rule", at=datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    )
+    _, routed = complaint.new_events()
+    (note,) = notifications(routed, None)
+    _, indonesian = letter(note, routed, "LPR-7KQ4", "Pemkab OKU Timur", "id", "http://pintu")
+    assert (
+        "Batas tindak lanjut pertama: 30 November 2026. Batas penyelesaian: 11 Desember 2026."
+        in indonesian
+    )
+    _, english = letter(note, routed, "LPR-7KQ4", "OKU Timur", "en", "http://pintu")
+    assert (
+        "First follow-up due by November 30, 2026. Completion due by December 11, 2026." in english
+    )
