@@ -13,7 +13,13 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from shared.domain.complaint import Complaint
-from shared.domain.deadlines import AGENCY_STAGES, STAGE_NAMES, stage_name
+from shared.domain.deadlines import (
+    AGENCY_STAGES,
+    FIRST_FOLLOW_UP,
+    STAGE_NAMES,
+    due_date,
+    stage_name,
+)
 from shared.domain.model import DomainEvent
 from shared.domain.routing import Agency
 
@@ -119,6 +125,14 @@ def _render(
             question=getattr(event, "question", ""),
             stage=stage_name(str(getattr(event, "stage", "")), lang),
             ombudsman=bool(getattr(event, "ombudsman_route", False)),
+            follow_up=next(  # by when the agency must first follow it up (a routing's clock)
+                (
+                    due_date(d.due_at, lang)
+                    for d in getattr(event, "deadlines", ())
+                    if d.stage == FIRST_FOLLOW_UP
+                ),
+                "",
+            ),
         )
     )
     return kind, text
