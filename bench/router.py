@@ -5,10 +5,8 @@
 On one broker, in one run, with the same input records:
 
 - the real router (`pintu router`, one process) from the moment N filed complaints become
-  visible on complaints.events until every one of them is delivered, committed on its
-  complaints.routed.<agency> topic. Its decision, ComplaintRouted on the log, commits in the
-  same transaction: it is checked (each once) after the clock stops, so that while the clock
-  runs this process reads the N records a passthrough's run reads, not 3N;
+  visible on complaints.events until every one of them is (a) decided, ComplaintRouted on the
+  log, and (b) delivered, committed on its complaints.routed.<agency> topic;
 - a bare aiokafka consume -> produce copy of the same records (bench.passthrough), once with
   acks=all and once transactional (exactly once, as the router is).
 
@@ -33,7 +31,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -213,12 +211,6 @@ class Observer:
     async def stop(self) -> None:
         await self._consumer.stop()
 
-    def pause(self) -> None:
-        self._consumer.pause(*self._consumer.assignment())
-
-    def resume(self) -> None:
-        self._consumer.resume(*self._consumer.assignment())
-
     async def wait_for(
         self, expected: dict[bytes, str], label: str, timeout: float, check: Callable[[], None]
     ) -> "Seen":
@@ -265,13 +257,11 @@ class Seen:
 
 @dataclass
 class Measure:
-    """One figure of a target: an observer and where each filing must land. An untimed one
-    is a check: its observer is paused while the clock runs, then reads what it missed."""
+    """One figure of a target: an observer and where each filing must land."""
 
     name: str
     observer: Observer
     destination: Callable[[Filing], str]
-    timed: bool = True
 
 
 @dataclass
@@ -304,25 +294,18 @@ async def measure(
         "broker": cpu_seconds(broker_pid) if broker_pid else None,
         "bench": time.process_time(),  # this process: producing, then the observers reading
     }
-    timed = [m for m in target.measures if m.timed]
-    checks = [m for m in target.measures if not m.timed]
-    for m in checks:
-        m.observer.pause()
-
-    def waits(measures: list[Measure]) -> list[Awaitable["Seen"]]:
-        return [
-            m.observer.wait_for(
-                {f.key: m.destination(f) for f in batch},
-                f"{target.name} {m.name}",
-                timeout,
-                target.process.check,
-            )
-            for m in measures
-        ]
-
     started = time.monotonic()
     await producer.commit_transaction()
-    seen = await asyncio.gather(*waits(timed))
+    waits = [
+        m.observer.wait_for(
+            {f.key: m.destination(f) for f in batch},
+            f"{target.name} {m.name}",
+            timeout,
+            target.process.check,
+        )
+        for m in target.measures
+    ]
+    seen = await asyncio.gather(*waits)
     cpu: dict[str, float | None] = {}
     for name, before in cpu_before.items():
         pid = target.process.popen.pid if name == "process" else broker_pid
@@ -330,16 +313,15 @@ async def measure(
         cpu[f"{name}_cpu_seconds"] = (
             round(after - before, 2) if after is not None and before is not None else None
         )
-    for m in checks:
-        m.observer.resume()
-    checked = await asyncio.gather(*waits(checks))
-    for m, s in zip(timed + checks, seen + checked, strict=True):
+    for m, s in zip(target.measures, seen, strict=True):
         if s.misplaced or s.duplicates or s.foreign:
             raise RuntimeError(
                 f"{target.name} {m.name}: {s.misplaced} on the wrong topic, "
                 f"{s.duplicates} duplicates, {s.foreign} unexpected records"
             )
-    return Run({m.name: s.done_at - started for m, s in zip(timed, seen, strict=True)}, cpu)
+    return Run(
+        {m.name: s.done_at - started for m, s in zip(target.measures, seen, strict=True)}, cpu
+    )
 
 
 @contextmanager
@@ -522,15 +504,14 @@ async def bench(args: argparse.Namespace, home: Path) -> dict[str, object]:
                     router,
                     [
                         Measure(
-                            "delivered to agency topics",
-                            observer(agency_topics),
-                            lambda f: topics.routed(f.agency),
-                        ),
-                        Measure(
                             "ComplaintRouted on the log",
                             observer([topics.EVENTS], lambda r: ROUTED in r.value),
                             landing_on(topics.EVENTS),
-                            timed=False,
+                        ),
+                        Measure(
+                            "delivered to agency topics",
+                            observer(agency_topics),
+                            lambda f: topics.routed(f.agency),
                         ),
                     ],
                 ),
@@ -562,9 +543,7 @@ async def bench(args: argparse.Namespace, home: Path) -> dict[str, object]:
                     say(f"run {repeat + 1}/{args.repeat}: {target.name}, {len(batch):,} complaints")
                     run = await measure(target, batch, producer, broker_pid, timeout)
                     for name, seconds in run.seconds.items():
-                        label = (
-                            target.name if len(target.measures) == 1 else f"{target.name}: {name}"
-                        )
+                        label = target.name if len(run.seconds) == 1 else f"{target.name}: {name}"
                         raw.setdefault(label, []).append(seconds)
                         say(f"  {label}: {seconds:.2f}s, {len(batch) / seconds:,.0f} complaints/s")
                     for name, value in run.cpu.items():
