@@ -35,8 +35,10 @@ ASK_AGAIN_SECONDS = 30.0  # an unanswered question (the router busy or down) is 
 def create_app(settings: Settings) -> faust.App:
     app = stream_app("sla", settings, settings.sla_port)
     events = raw_topic(app, topics.EVENTS)
-    # complaint id -> its open deadlines, durable through the table's changelog topic.
-    deadlines = app.Table("deadlines", default=dict, key_type=str, value_type=dict)
+    # complaint id -> its open deadlines, durable through the table's changelog topic. No
+    # value_type: faust reads a typed value back through `from_data` (a faust Model's), which
+    # a dict has not, and a table of value_type=dict lost every deadline on a restart.
+    deadlines = app.Table("deadlines", default=dict, key_type=str)
     commands = Publisher(KafkaConnection.from_settings(settings), "sla")
     asked: dict[Question, float] = {}  # question -> when, on the monotonic clock
 

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.clock import set_file_clock
 from shared.domain.routing import default_directory
@@ -376,3 +378,48 @@ def test_the_sla_service_killed_while_deadlines_fall_due_emits_every_breach_exac
         if _is(e, "deadline_breached", "first_follow_up")
     )
     assert breaches == Counter(dict.fromkeys(complaints, 1))
+
+
+def test_a_restarted_sla_service_still_holds_the_deadlines_it_had_committed(
+    simulated: Simulation,
+) -> None:
+    # Later than every other test here: their deadlines are long past, this one's is ahead.
+    simulated.at(datetime(2026, 6, 1, 10, 0, tzinfo=WIB))
+    _, complaint_id, _ = simulated.verified()
+    due = simulated.due(complaint_id, "first_follow_up")
+    # The service has read the routing and committed past it, so a restart does not read it
+    # again: what it knew can come back only from its table's changelog.
+    asyncio.run(committed_past_its_routing(simulated.bootstrap, complaint_id))
+    simulated.platform.kill("sla")
+    simulated.platform.start("sla")
+    simulated.at(due + timedelta(minutes=1))
+    simulated.wait_for(
+        complaint_id, lambda es: count(es, "deadline_breached", "first_follow_up") == 1
+    )
+
+
+async def committed_past_its_routing(
+    bootstrap: str, complaint_id: str, timeout: float = 60
+) -> None:
+    """Until the SLA service's group has committed past the complaint's ComplaintRouted."""
+    routed = [
+        r
+        for r in await read_all(bootstrap, topics.EVENTS)
+        if r.key == complaint_id.encode() and b'"type":"pintu.complaint.routed"' in r.value
+    ]
+    where = TopicPartition(topics.EVENTS, routed[-1].partition)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            committed = await admin.list_consumer_group_offsets(
+                topics.app_id("sla"), partitions=[where]
+            )
+            if where in committed and committed[where].offset > routed[-1].offset:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the SLA service did not commit past it in {timeout}s")
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
