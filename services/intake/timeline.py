@@ -21,6 +21,9 @@ def describe(entry: TimelineEntry, lang: str, agencies: Mapping[str, Agency]) ->
     def stage() -> str:
         return stage_name(str(detail.get("stage")), lang)
 
+    def due() -> str:
+        return due_date(datetime.fromisoformat(str(detail.get("due_at"))), lang)
+
     match entry.event_type:
         case "pintu.complaint.filed":
             return "Report received" if english else "Laporan diterima"
@@ -41,11 +44,15 @@ def describe(entry: TimelineEntry, lang: str, agencies: Mapping[str, Agency]) ->
                 return f"{agency()} says this is not its authority ({reason}); passed on"
             return f"{agency()} menyatakan bukan wewenangnya ({reason}); diteruskan"
         case "pintu.complaint.deadline_scheduled":
-            due = due_date(datetime.fromisoformat(str(detail.get("due_at"))), lang)
-            return f"{stage().capitalize()} due by {due}" if english else f"Batas {stage()}: {due}"
+            return (
+                f"{stage().capitalize()} due by {due()}" if english else f"Batas {stage()}: {due()}"
+            )
         case "pintu.complaint.deadline_warned":
-            due = due_date(datetime.fromisoformat(str(detail.get("due_at"))), lang)
-            return f"Reminder: {stage()} due by {due}" if english else f"Pengingat: {stage()} {due}"
+            return (
+                f"Reminder: {stage()} due by {due()}"
+                if english
+                else f"Pengingat: {stage()} {due()}"
+            )
         case "pintu.complaint.deadline_breached":
             line = f"{stage().capitalize()} overdue" if english else f"Batas {stage()} terlewati"
             if detail.get("ombudsman_route"):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from services.notifier.reporter import templates
 from shared.domain.complaint import NATIONAL_TRIAGE, Complaint
-from shared.domain.deadlines import STAGE_NAMES, due_date, stage_name
+from shared.domain.deadlines import due_date, spoken, stage_name
 from shared.domain.model import DomainEvent
 
 
@@ -127,7 +127,10 @@ def letter(
 ) -> tuple[str, str]:
     """The liaison office's e-mail (subject, body), in its language (Bahasa Indonesia unless
     the directory says `en`): the same facts as the webhook, nothing of the reporter."""
-    lang = language if language in STAGE_NAMES else "id"
+    lang = spoken(language)
+    due: list[tuple[str, str]] = []  # by when the agency that must act must act (not a copy)
+    if isinstance(event, Complaint.Routed) and notification.kind == "complaint.routed":
+        due = [(stage_name(d.stage, lang), due_date(d.due_at, lang)) for d in event.deadlines]
     text = (
         templates()
         .get_template(f"{lang}/liaison.txt")
@@ -138,11 +141,7 @@ def letter(
             stage=stage_name(str(getattr(event, "stage", "")), lang),
             triage=notification.agency_id == NATIONAL_TRIAGE,
             link=inbox_link(notification.agency_id, base_url),
-            deadlines=[  # by when the agency that must act must act
-                (stage_name(d.stage, lang), due_date(d.due_at, lang))
-                for d in getattr(event, "deadlines", ())
-                if notification.kind == "complaint.routed"
-            ],
+            deadlines=due,
         )
     )
     subject, _, rest = text.partition("\n\n")

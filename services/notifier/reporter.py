@@ -16,8 +16,8 @@ from shared.domain.complaint import Complaint
 from shared.domain.deadlines import (
     AGENCY_STAGES,
     FIRST_FOLLOW_UP,
-    STAGE_NAMES,
     due_date,
+    spoken,
     stage_name,
 )
 from shared.domain.model import DomainEvent
@@ -110,7 +110,7 @@ def _render(
     kind = kind_of(event)
     if kind is None:
         return None
-    lang = report.language if report.language in STAGE_NAMES else "id"
+    lang = spoken(report.language)
     agency_id = event.agency_id if isinstance(event, Complaint.Routed) else holder
     known = agencies.get(agency_id or "")
     text = (

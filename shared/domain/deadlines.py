@@ -45,17 +45,21 @@ STAGE_NAMES = {
 }
 
 
+def spoken(language: str) -> str:
+    """The language Pintu writes in for someone who reads `language`: that one when Pintu
+    writes it (`id`, `en`), else Bahasa Indonesia."""
+    return language if language in STAGE_NAMES else "id"
+
+
 def stage_name(stage: str, language: str = "id") -> str:
-    """A stage as people read it, in `language` (Bahasa Indonesia for any other); an unknown
-    stage as it is."""
-    return STAGE_NAMES.get(language, STAGE_NAMES["id"]).get(stage, stage)
+    """A stage as people read it, in `language` (see `spoken`); an unknown stage as it is."""
+    return STAGE_NAMES[spoken(language)].get(stage, stage)
 
 
 def due_date(due_at: datetime, language: str = "id") -> str:
-    """The day a deadline falls on, as people read it in `language` (Bahasa Indonesia for
-    any other): "30 November 2026". Deadlines end a working day in Jakarta time."""
-    locale = language if language in STAGE_NAMES else "id"
-    return format_date(due_at.astimezone(WIB).date(), format="long", locale=locale)
+    """The day a deadline falls on, as people read it in `language` (see `spoken`):
+    "30 November 2026". Deadlines end a working day in Jakarta time."""
+    return format_date(due_at.astimezone(WIB).date(), format="long", locale=spoken(language))
 
 
 # Breaches of these escalate up the agency hierarchy: parent agency, then national admin.

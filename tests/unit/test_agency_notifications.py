@@ -6,8 +6,9 @@ import uuid
 from datetime import UTC, datetime
 
 from services.notifier.agency import body, letter, new_holder, notifications
-from shared.domain.complaint import Channel, Complaint, ReportType
+from shared.domain.complaint import Complaint
 from shared.domain.deadlines import Tier
+from tests.support.complaints import routed_on_monday
 
 ID = uuid.uuid4()
 NOW = datetime(2026, 3, 27, 17, 0, tzinfo=UTC)
@@ -77,20 +78,7 @@ def test_the_webhook_body_names_the_event_the_kind_and_the_stage() -> None:
 
 
 def test_a_routing_webhook_says_by_when_the_agency_must_act() -> None:
-    complaint = Complaint(
-        tracking_id="LPR-7KQ3",
-        report_type=ReportType.COMPLAINT,
-        title="Jalan berlubang",
-        description="Jalan kabupaten berlubang",
-        category="jalan-daerah",
-        region_code="16.08",
-        channel=Channel.WEB,
-    )
-    # Routed on Monday 23 November 2026: 5 working days to follow up, 14 to complete.
-    complaint.route(
-        "pemkab-oku-timur", "jalan-daerah@v2", "rule", at=datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-    )
-    _, routed = complaint.new_events()
+    routed = routed_on_monday("LPR-7KQ3")
     (note,) = notifications(routed, None)
     sent = json.loads(body(note, routed, "event-2", "LPR-7KQ3", "http://pintu"))
     assert (sent["kind"], sent["rule"]) == ("complaint.routed", "jalan-daerah@v2")
@@ -101,19 +89,7 @@ def test_a_routing_webhook_says_by_when_the_agency_must_act() -> None:
 
 
 def test_the_liaison_letter_of_a_routing_says_by_when_in_its_language() -> None:
-    complaint = Complaint(
-        tracking_id="LPR-7KQ4",
-        report_type=ReportType.COMPLAINT,
-        title="Jalan berlubang",
-        description="Jalan kabupaten berlubang",
-        category="jalan-daerah",
-        region_code="16.08",
-        channel=Channel.WEB,
-    )
-    complaint.route(
-        "pemkab-oku-timur", "jalan-daerah@v2", "rule", at=datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-    )
-    _, routed = complaint.new_events()
+    routed = routed_on_monday("LPR-7KQ4")
     (note,) = notifications(routed, None)
     _, indonesian = letter(note, routed, "LPR-7KQ4", "Pemkab OKU Timur", "id", "http://pintu")
     assert (

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from services.notifier.reporter import Report, message
-from shared.domain.complaint import Channel, Complaint, ReportType
+from shared.domain.complaint import Complaint
 from shared.domain.routing import default_directory
+from tests.support.complaints import routed_on_monday
 
 ID = uuid.uuid4()
 NOW = datetime(2026, 3, 27, 17, 0, tzinfo=UTC)
@@ -56,21 +57,7 @@ def test_routing_is_told_in_bahasa_by_default_naming_the_agency_and_the_status_p
     [("id", "paling lambat 30 November 2026."), ("en", "by November 30, 2026.")],
 )
 def test_the_reporter_learns_by_when_the_agency_must_follow_up(language: str, words: str) -> None:
-    complaint = Complaint(
-        tracking_id="K7M2QX9PAR",
-        report_type=ReportType.COMPLAINT,
-        title="Jalan berlubang di Martapura",
-        description="Jalan kabupaten berlubang",
-        category="jalan-daerah",
-        region_code="16.08",
-        channel=Channel.WEB,
-    )
-    # Routed on Monday 23 November 2026: 5 working days for the first follow-up.
-    complaint.route(
-        "pemkab-oku-timur", "jalan-daerah@v2", "rule", at=datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-    )
-    _, routed_event = complaint.new_events()
-    sent = letter(routed_event, language)
+    sent = letter(routed_on_monday("K7M2QX9PAR"), language)
     assert sent is not None
     assert words in sent.body  # type: ignore[attr-defined]
 
