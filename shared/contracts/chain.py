@@ -42,13 +42,20 @@ def digest(envelope: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical(unsealed)).hexdigest()
 
 
-def canonical(value: Any) -> bytes:
+def canonical(value: Any, floats: Iterable[float] | None = None) -> bytes:
     """RFC 8785 (JCS) canonical JSON. The rfc8785 package is the reference; orjson writes the
     same bytes, some fifty times faster, whenever every key is ASCII and every number is one
     JCS and Python spell alike (tests/unit/test_chain.py holds the two to the same bytes),
-    which is nearly every event: so the router seals at full speed."""
-    if _spelled_alike(value):
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    which is nearly every event: so the router seals at full speed.
+
+    `floats`: every float in `value`, from a caller that knows them and knows every key is
+    ASCII (an event's envelope, from its declared fields: shared/contracts/floats.py), so
+    that only they are checked; otherwise the whole of `value` is walked."""
+    if _spelled_alike(value) if floats is None else all(map(_float_alike, floats)):
+        try:
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER)
+        except orjson.JSONEncodeError:
+            pass  # an integer beyond the doubles' exact ones: the reference refuses it
     return rfc8785.dumps(value)
 
 
@@ -78,11 +85,15 @@ def _spelled_alike(value: Any) -> bool:
             if not -_SAFE_INTEGER <= item <= _SAFE_INTEGER:
                 return False
         elif kind is float:
-            if item.is_integer() or not 1e-4 <= abs(item) < 1e16:
+            if not _float_alike(item):
                 return False
         else:
             return False  # anything else (subclasses too): the reference decides
     return True
+
+
+def _float_alike(number: float) -> bool:
+    return type(number) is not float or (not number.is_integer() and 1e-4 <= abs(number) < 1e16)
 
 
 def seal(envelope: Mapping[str, Any], previous_hash: str | None) -> dict[str, Any]:
@@ -94,14 +105,16 @@ def seal(envelope: Mapping[str, Any], previous_hash: str | None) -> dict[str, An
     return sealed
 
 
-def sealed_value(envelope: Mapping[str, Any], previous_hash: str | None) -> bytes:
+def sealed_value(
+    envelope: Mapping[str, Any], previous_hash: str | None, floats: Iterable[float] | None = None
+) -> bytes:
     """The record value of an envelope (JSON-ready, without `hash` or `prevhash`), sealed: its
     canonical JSON with `prevhash` (unless it is the complaint's first event), then `hash` as
     the last member. Whatever order a reader keeps the members in, `digest` of what it reads
-    gives `hash` back."""
+    gives `hash` back. `floats` as for `canonical`."""
     if previous_hash is not None:
         envelope = {**envelope, PREVHASH: previous_hash}
-    body = canonical(envelope)
+    body = canonical(envelope, floats)
     seal_ = f'"{HASH}":"{hashlib.sha256(body).hexdigest()}"}}'.encode()
     return body[:-1] + (b"," if len(body) > 2 else b"") + seal_
 

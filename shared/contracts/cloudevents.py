@@ -12,6 +12,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from shared.contracts import chain
+from shared.contracts.floats import floats_in
 from shared.domain.complaint import Complaint
 from shared.domain.model import Aggregate, DomainEvent
 
@@ -114,7 +115,8 @@ def encode(
     if previous is not None:
         previous_hash = chain.chained_to(previous, event.originator_version)
     members = envelope(event, source, base_url)
-    return members["subject"].encode(), chain.sealed_value(members, previous_hash)
+    sealed = chain.sealed_value(members, previous_hash, floats_in(event))
+    return members["subject"].encode(), sealed
 
 
 def envelope(event: DomainEvent, source: str, base_url: str) -> dict[str, Any]:
