@@ -41,7 +41,9 @@ class Rec:
     value: bytes | None
 
 
-def complaint_events(tracking_id: str) -> list[Any]:
+def complaint_events(
+    tracking_id: str, latitude: float | None = -4.3236, longitude: float | None = 104.3558
+) -> list[Any]:
     complaint = Complaint(
         tracking_id=tracking_id,
         report_type=ReportType.COMPLAINT,
@@ -49,8 +51,8 @@ def complaint_events(tracking_id: str) -> list[Any]:
         description="Jalan penghubung desa rusak berat; dua pengendara jatuh.",
         category="jalan-daerah",
         region_code="16.08",
-        latitude=-4.3236,
-        longitude=104.3558,
+        latitude=latitude,
+        longitude=longitude,
         channel=Channel.WEB,
     )
     complaint.route("pemkab-oku-timur", "jalan-daerah@v1", "rule")
@@ -356,25 +358,9 @@ def walked_floats(value: Any) -> list[float]:
     return [value] if type(value) is float else []
 
 
-def complaint_at(latitude: float | None, longitude: float | None) -> Complaint:
-    complaint = Complaint(
-        tracking_id="TRACK00002",
-        report_type=ReportType.COMPLAINT,
-        title="Jembatan putus",
-        description="Jembatan gantung di khatulistiwa putus.",
-        category="jalan-daerah",
-        region_code="61.71",
-        latitude=latitude,
-        longitude=longitude,
-        channel=Channel.WEB,
-    )
-    complaint.route("pemkot-pontianak", "jalan-daerah@v1", "rule")
-    return complaint
-
-
 @pytest.mark.parametrize(
     "events",
-    [complaint_events("TRACK00001"), list(complaint_at(0.00005, 109.0).new_events())],
+    [complaint_events("TRACK00001"), complaint_events("TRACK00002", 0.00005, 109.0)],
     ids=["a complaint's life", "on the equator, on a whole degree"],
 )
 def test_the_floats_an_event_declares_are_every_float_its_json_holds(events: list[Any]) -> None:
@@ -394,7 +380,7 @@ def test_a_sealed_event_is_rfc8785_whatever_its_coordinates(
     latitude: float | None, longitude: float | None
 ) -> None:
     previous = None
-    for event in complaint_at(latitude, longitude).new_events():
+    for event in complaint_events("TRACK00002", latitude, longitude):
         value = encode(event, "/pintu/test", BASE, previous)[1]
         members = {k: v for k, v in json.loads(value).items() if k != "hash"}
         assert value.startswith(rfc8785.dumps(members)[:-1])  # then `hash` as the last member
