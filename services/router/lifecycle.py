@@ -7,6 +7,7 @@ the complaint, and what a deadline falling due sets off.
 """
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from shared import clock
 from shared.contracts.cloudevents import decode
@@ -61,14 +62,19 @@ def rebuild(events: Iterable[DomainEvent]) -> Complaint:
 
 
 def on_filed(
-    complaint: Complaint, directory: Directory, policy: DeadlinePolicy, verification: bool
+    complaint: Complaint,
+    directory: Directory,
+    policy: DeadlinePolicy,
+    verification: bool,
+    at: datetime,
 ) -> list[DomainEvent]:
     """Route a new complaint at once, or, where the national admin verifies first
-    (`verification`), start the verification clock."""
+    (`verification`), start the verification clock: at `at`, when the router decides (for a
+    round of filings, when it began deciding them: each was filed before)."""
     if verification:
-        complaint.await_verification(clock.now(), policy)
+        complaint.await_verification(at, policy)
     else:
-        _dispose(complaint, decision_for(complaint, directory), policy)
+        _dispose(complaint, decision_for(complaint, directory), policy, at)
     return complaint.new_events()
 
 
@@ -84,7 +90,7 @@ def on_command(
     match action:
         case Verify():
             complaint.verify(action.admin)
-            _dispose(complaint, decision_for(complaint, directory), policy)
+            _dispose(complaint, decision_for(complaint, directory), policy, now)
         case Reassign():
             complaint.reassign(action.agency_id, action.admin, action.reason, at=now, policy=policy)
         case Postpone():
@@ -95,7 +101,7 @@ def on_command(
             if action.agency_id == NATIONAL_TRIAGE:
                 raise InvalidTransition("national triage does not decline; it reassigns")
             complaint.decline(action.agency_id, action.reason)
-            _dispose(complaint, decision_for(complaint, directory), policy)
+            _dispose(complaint, decision_for(complaint, directory), policy, now)
         case Acknowledge():
             complaint.acknowledge(action.agency_id, action.tier, policy)
         case RequestInformation():
@@ -154,12 +160,14 @@ def decision_for(complaint: Complaint, directory: Directory) -> RoutingDecision:
     return decision
 
 
-def _dispose(complaint: Complaint, decision: RoutingDecision, policy: DeadlinePolicy) -> None:
+def _dispose(
+    complaint: Complaint, decision: RoutingDecision, policy: DeadlinePolicy, at: datetime
+) -> None:
     complaint.route(
         decision.agency_id,
         decision.rule_id,
         decision.reason,
-        at=clock.now(),
+        at=at,
         policy=policy,
         copies=decision.copies,
         candidates=decision.candidates,

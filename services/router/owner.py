@@ -22,6 +22,7 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypeAlias
 from uuid import UUID
 
@@ -30,7 +31,7 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.structs import ConsumerRecord
 
 from services.router.lifecycle import on_command, on_filed, rebuild, replay
-from shared import metrics
+from shared import clock, metrics
 from shared.config import Settings
 from shared.contracts.cloudevents import PoisonMessage, decode, encode
 from shared.contracts.commands import Command, Outcome, decode_command, encode_outcome
@@ -212,6 +213,9 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         histories = self._histories[tp.partition]
         resume = records[-1].offset + 1
         done = Round()
+        # The moment the round's filings are decided at (each was filed before it): their
+        # clocks start then, computed once for them all.
+        decided_at = clock.now()
         for n, record in enumerate(records, 1):
             if n % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # a long round must not starve the group's heartbeat
@@ -226,7 +230,7 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
                     break
                 new = self._command(done, histories, command)
             else:
-                new = self._event(done, histories, record)
+                new = self._event(done, histories, record, decided_at)
             for event in new:
                 self._append(done, tp.partition, histories, event)
         self._unsaved[tp.partition][tp] = resume
@@ -269,7 +273,7 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         return True
 
     def _event(
-        self, done: Round, histories: dict[bytes, History], record: Record
+        self, done: Round, histories: dict[bytes, History], record: Record, decided_at: datetime
     ) -> list[DomainEvent]:
         echoes = self._echoes[record.partition]
         if record.value in echoes:
@@ -285,8 +289,9 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         if not isinstance(event, Complaint.Filed) or len(history) != 1:
             return []
         with about_complaint(event.originator_id):
-            return on_filed(  # the filing just decoded is the whole history
-                rebuild([event]), self._routing.current, self._policy, self._verification
+            complaint = rebuild([event])  # the filing just decoded is the whole history
+            return on_filed(
+                complaint, self._routing.current, self._policy, self._verification, decided_at
             )
 
     def _command(

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from enum import StrEnum
+from functools import cached_property, lru_cache
 from typing import Any, ClassVar, Literal
 from uuid import UUID, uuid5
 
@@ -127,7 +128,7 @@ class Deadline(BaseModel):
             calendar=CALENDAR_VERSION,
         )
 
-    @property
+    @cached_property  # every replay of a routing asks it again
     def due(self) -> Due:
         return Due(self.started_at, self.due_at, self.warn_at, self.in_working_days)
 
@@ -560,12 +561,7 @@ class Complaint(Aggregate):
 
     def _clocks(self, agency_id: str, at: datetime, policy: DeadlinePolicy) -> tuple[Deadline, ...]:
         """What a routing to `agency_id` starts: the triage clock, or the agency's two."""
-        if agency_id == NATIONAL_TRIAGE:
-            return (Deadline.of(TRIAGE, due(policy, TRIAGE, at)),)
-        return (
-            Deadline.of(FIRST_FOLLOW_UP, due(policy, FIRST_FOLLOW_UP, at)),
-            Deadline.of(COMPLETION, due(policy, COMPLETION, at, self.tier)),
-        )
+        return _clocks_started(agency_id == NATIONAL_TRIAGE, at, policy, self.tier)
 
     # -- the agency that holds the complaint ------------------------------------------------
 
@@ -740,6 +736,21 @@ class Complaint(Aggregate):
 
 
 HOLDING = (Status.DISPOSED_NOT_FOLLOWED_UP, Status.DISPOSED_IN_PROGRESS)
+
+
+@lru_cache(maxsize=64)
+def _clocks_started(
+    triage: bool, at: datetime, policy: DeadlinePolicy, tier: Tier
+) -> tuple[Deadline, ...]:
+    """The clocks a routing at `at` starts. Remembered: the router decides a round of
+    complaints at one moment (services/router/owner.py), so they share them (frozen)."""
+    if triage:
+        return (Deadline.of(TRIAGE, due(policy, TRIAGE, at)),)
+    return (
+        Deadline.of(FIRST_FOLLOW_UP, due(policy, FIRST_FOLLOW_UP, at)),
+        Deadline.of(COMPLETION, due(policy, COMPLETION, at, tier)),
+    )
+
 
 STATUS_LABELS: dict[str, dict[Status, str]] = {
     "id": {

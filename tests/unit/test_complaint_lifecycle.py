@@ -87,7 +87,7 @@ class Journey:
         return events
 
     def file(self, verification: bool = False) -> list[DomainEvent]:
-        return self.record(on_filed(self.state, DIRECTORY, POLICY, verification))
+        return self.record(on_filed(self.state, DIRECTORY, POLICY, verification, clock.now()))
 
     def act(self, action: Action) -> list[DomainEvent]:
         command = Command(

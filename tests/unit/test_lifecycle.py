@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.router.lifecycle import MAX_DECLINES, on_command, on_filed, replay, reproduce
+from shared import clock
 from shared.contracts.cloudevents import decode, encode
 from shared.contracts.commands import Command, Decline, Reassign
 from shared.domain.calendar import working_day_deadline
@@ -45,7 +46,7 @@ def recorded(history: list[bytes], events: list) -> list[bytes]:  # type: ignore
 
 def routed(history: list[bytes]) -> list[DomainEvent]:
     """The router's answer to a filing, where no verification comes first."""
-    return on_filed(replay(history), DIRECTORY, STANDARD_POLICY, verification=False)
+    return on_filed(replay(history), DIRECTORY, STANDARD_POLICY, False, clock.now())
 
 
 def commanded(history: list[bytes], action: Decline | Reassign) -> list[DomainEvent]:
