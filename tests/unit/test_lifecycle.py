@@ -1,7 +1,7 @@
 """The router's decisions as a complaint's owner: routing, declines, reassignment."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -174,3 +174,27 @@ def test_a_replay_re_decides_each_routing_with_the_versions_it_names() -> None:
     assert differences and "recorded pemkab-oku-timur" in differences[0]
     # Versions nobody published cannot vouch for anything.
     assert "not published" in reproduce(history, lambda d, r: None)[0]
+
+
+def test_filings_decided_at_one_moment_start_their_clocks_then() -> None:
+    # A round of the router decides its filings at the moment it began: each was filed before.
+    monday = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 09:00 WIB
+    first, second = (
+        on_filed(replay(filed(region=region)), DIRECTORY, STANDARD_POLICY, False, monday)[0]
+        for region in ("16.08", "16.09")
+    )
+    assert isinstance(first, Complaint.Routed) and isinstance(second, Complaint.Routed)
+    assert first.agency_id != second.agency_id
+    assert [(d.stage, d.started_at) for d in first.deadlines] == [
+        (FIRST_FOLLOW_UP, monday),
+        (COMPLETION, monday),
+    ]
+    assert first.deadlines == second.deadlines
+    assert first.deadlines[0].due_at == working_day_deadline(
+        monday, STANDARD_POLICY.first_follow_up_working_days
+    )
+    later = on_filed(
+        replay(filed()), DIRECTORY, STANDARD_POLICY, False, monday + timedelta(days=1)
+    )[0]
+    assert isinstance(later, Complaint.Routed)
+    assert later.deadlines[0].due_at > first.deadlines[0].due_at
