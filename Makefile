@@ -18,21 +18,22 @@ $(READY): pyproject.toml
 	touch $@
 
 run: $(READY)  ## start Kafka and every service in this terminal (Ctrl-C stops all)
-	$(BIN)/pintu run
+	$(BIN)/python -m dev run
 
 demo: $(READY)  ## file sample complaints into a running platform and show where each went
-	$(BIN)/pintu demo
+	$(BIN)/python -m dev demo
 
 watch: $(READY)  ## follow one agency's topic: make watch AGENCY=pemkab-oku-timur
-	$(BIN)/pintu watch $(AGENCY)
+	$(BIN)/python -m dev watch $(AGENCY)
 
 test: lint  ## lint, type-check, then unit, integration and end-to-end tests on a real broker
 	$(BIN)/pytest
 
-lint: $(READY)  ## ruff and mypy
-	$(BIN)/ruff check shared services tests bench
-	$(BIN)/ruff format --check shared services tests bench
+lint: $(READY)  ## ruff, mypy and the layer rules (import-linter)
+	$(BIN)/ruff check shared services dev tests bench
+	$(BIN)/ruff format --check shared services dev tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 unit: $(READY)  ## the fast tests only (no broker)
 	$(BIN)/pytest tests/unit
@@ -43,7 +44,7 @@ bench: $(READY)  ## router throughput, SLA memory and lag, replay speed, vs bare
 	$(BIN)/python -m bench.replay $(REPLAY_ARGS)
 
 kafka: $(READY)  ## run only the development broker on 127.0.0.1:9092
-	$(BIN)/pintu kafka
+	$(BIN)/python -m dev kafka
 
 topics: $(READY)  ## create the missing topics on $$KAFKA_BOOTSTRAP_SERVERS (idempotent)
 	$(BIN)/pintu topics

@@ -12,7 +12,7 @@ With --echoes N it also writes, for every record it copies, N copies back onto t
 of INPUT the record came from (marked by a header), which it then reads and skips: the
 records the router moves per complaint (with --echoes=1: a filing read, its ComplaintRouted
 appended to complaints.events and read back, one copy to an agency topic), written as the
-router writes them (shared/kafka/batches.py), without deciding anything.
+router writes them (shared/adapters/kafka/batches.py), without deciding anything.
 """
 
 import argparse
@@ -24,9 +24,9 @@ import sys
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from shared.adapters.kafka.batches import Write, send_all
+from shared.adapters.kafka.clients import KafkaConnection, start
 from shared.config import Settings
-from shared.kafka.batches import Write, send_all
-from shared.kafka.clients import KafkaConnection, start
 
 Batches = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
 ECHO = "pintu-bench-echo"  # header of a copy written back onto the input: read, not copied

@@ -44,10 +44,10 @@ from bench.router import (
     say,
 )
 from bench.stats import Summary, machine, ratios, table
+from shared.adapters.kafka.clients import KafkaConnection, start
+from shared.adapters.sql.database import open_database
 from shared.config import Settings
 from shared.contracts.cloudevents import decode, encode
-from shared.database import open_database
-from shared.kafka.clients import KafkaConnection, start
 from shared.projections.replay import end_offsets, fresh_store, replay
 from tests.support.databases import fresh_database, local_postgres
 from tests.support.histories import mixed_histories

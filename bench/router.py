@@ -44,14 +44,14 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import ConsumerRecord
 
 from bench.stats import Summary, machine, ratio, ratios, table
+from dev.broker import LocalBroker, free_port
 from services.router import owner
+from shared.adapters.kafka import topics
+from shared.adapters.kafka.clients import KafkaConnection, start
 from shared.config import Settings
 from shared.contracts.cloudevents import encode
 from shared.domain.complaint import Channel, Complaint, ReportType
 from shared.domain.routing import Directory, default_directory
-from shared.kafka import topics
-from shared.kafka.clients import KafkaConnection, start
-from shared.kafka.local_broker import LocalBroker, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 KAFKA_LIBS = REPO / ".pintu" / "kafka-libs"  # shared with `make run` and the tests

@@ -57,13 +57,13 @@ from bench.router import (
 )
 from bench.router import cpu_seconds as cpu_seconds_of
 from bench.stats import GIB, Footprint, Summary, machine, ratio, ratios, table
+from dev.broker import free_port
+from shared.adapters.kafka import topics
+from shared.adapters.kafka.clients import KafkaConnection, start
 from shared.config import Settings
 from shared.contracts.cloudevents import encode
 from shared.domain.complaint import Channel, Complaint, ReportType
 from shared.domain.routing import default_directory
-from shared.kafka import topics
-from shared.kafka.clients import KafkaConnection, start
-from shared.kafka.local_broker import free_port
 
 SLA_GROUP = topics.app_id("sla")
 AGENCY, RULE = "pemkab-oku-timur", "jalan-daerah@v2"

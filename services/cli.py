@@ -1,4 +1,6 @@
-"""pintu: the platform's one command. One subcommand per process, plus the developer verbs."""
+"""pintu: the platform's one command. One subcommand per process, plus the operators' verbs.
+
+The developer verbs (run, demo, watch, kafka, the receivers) live in `python -m dev`."""
 
 import argparse
 import asyncio
@@ -6,16 +8,15 @@ import sys
 from collections.abc import Callable
 
 from shared import clock
+from shared.adapters.kafka.clients import KafkaConnection, KafkaSignInFailed
+from shared.adapters.sql.database import DatabaseSchemaError, open_database
 from shared.config import Settings, get_settings
-from shared.database import DatabaseSchemaError, open_database
 from shared.domain.routing import default_directory
-from shared.kafka.clients import KafkaConnection, KafkaSignInFailed
-from shared.kafka.local_broker import BrokerSetupError, LocalBroker
 from shared.logs import logging_config
 from shared.projections.inbox import InboxStore
 
 
-def _serve(service: str, app: object, host: str, port: int, settings: Settings) -> int:
+def serve(service: str, app: object, host: str, port: int, settings: Settings) -> int:
     import uvicorn
 
     uvicorn.run(app, host=host, port=port, log_config=logging_config(service, settings.log_level))  # type: ignore[arg-type]
@@ -25,15 +26,13 @@ def _serve(service: str, app: object, host: str, port: int, settings: Settings) 
 def intake(settings: Settings, _: argparse.Namespace) -> int:
     from services.intake.app import create_app
 
-    return _serve(
-        "intake", create_app(settings), settings.bind_host, settings.intake_port, settings
-    )
+    return serve("intake", create_app(settings), settings.bind_host, settings.intake_port, settings)
 
 
 def notifier(settings: Settings, _: argparse.Namespace) -> int:
     from services.notifier.app import create_app
 
-    return _serve(
+    return serve(
         "notifier", create_app(settings), settings.bind_host, settings.notifier_port, settings
     )
 
@@ -42,53 +41,25 @@ def projections(settings: Settings, _: argparse.Namespace) -> int:
     from services.projections.app import create_app
 
     app = create_app(settings)
-    return _serve("projections", app, settings.bind_host, settings.projections_port, settings)
+    return serve("projections", app, settings.bind_host, settings.projections_port, settings)
 
 
 def router(settings: Settings, _: argparse.Namespace) -> int:
     from services.router.app import create_app
 
-    return _serve(
-        "router", create_app(settings), settings.bind_host, settings.router_port, settings
-    )
+    return serve("router", create_app(settings), settings.bind_host, settings.router_port, settings)
 
 
 def sla(settings: Settings, _: argparse.Namespace) -> int:
     from services.sla.app import create_app
-    from shared.kafka.streams import run_worker
+    from shared.adapters.kafka.streams import run_worker
 
     run_worker(create_app(settings), "sla", settings)
     return 0
 
 
-def webhook_receiver(settings: Settings, _: argparse.Namespace) -> int:
-    from yarl import URL
-
-    from services.webhook_receiver import create_app
-
-    url = URL(settings.webhook_url)
-    app = create_app(settings.webhook_secret.get_secret_value())
-    return _serve("webhook-receiver", app, url.host or "127.0.0.1", url.port or 8090, settings)
-
-
-def mail_receiver(settings: Settings, _: argparse.Namespace) -> int:
-    import logging.config
-
-    from services.mail_receiver import serve
-
-    logging.config.dictConfig(logging_config("mail-receiver", settings.log_level))
-    serve(settings.smtp_host, settings.smtp_port)
-    return 0
-
-
-def run(settings: Settings, _: argparse.Namespace) -> int:
-    from services.launcher import run as run_platform
-
-    return run_platform(settings)
-
-
 def topics(settings: Settings, _: argparse.Namespace) -> int:
-    from shared.kafka.topics import provision
+    from shared.adapters.kafka.topics import provision
 
     agencies = default_directory().agencies
     created = asyncio.run(
@@ -96,40 +67,6 @@ def topics(settings: Settings, _: argparse.Namespace) -> int:
     )
     print(f"{len(created)} topics created: {', '.join(created) or 'all existed'}")
     return 0
-
-
-def kafka(settings: Settings, _: argparse.Namespace) -> int:
-    broker = LocalBroker(home=settings.data_dir / "kafka", libs=settings.data_dir / "kafka-libs")
-    broker.start()
-    try:
-        broker.wait_ready()
-        print(f"Kafka ready on {broker.bootstrap_servers}; Ctrl-C stops it", flush=True)
-        assert broker.process is not None
-        broker.process.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        broker.stop()
-    return 0
-
-
-def demo(settings: Settings, _: argparse.Namespace) -> int:
-    from services.demo import run as run_demo
-
-    return run_demo(f"http://{settings.bind_host}:{settings.intake_port}")
-
-
-def watch(settings: Settings, args: argparse.Namespace) -> int:
-    from services.watch import run as run_watch
-
-    known = default_directory().agencies
-    if args.agency not in known:
-        print(
-            f"pintu: unknown agency {args.agency!r}; known: {', '.join(sorted(known))}",
-            file=sys.stderr,
-        )
-        return 2
-    return run_watch(KafkaConnection.from_settings(settings), args.agency)
 
 
 Command = Callable[[Settings, argparse.Namespace], int]
@@ -185,18 +122,12 @@ def notifier_redeliver(settings: Settings, _: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, tuple[Command, str]] = {
-    "run": (run, "start Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set) and every service"),
     "intake": (intake, "the HTTP front door (FastAPI)"),
     "router": (router, "the no-wrong-door router"),
     "sla": (sla, "deadlines and escalation (faust)"),
     "notifier": (notifier, "webhooks, e-mail and SMS to agencies, the national admin, reporters"),
     "projections": (projections, "read models from the event log"),
-    "webhook-receiver": (webhook_receiver, "a demo agency endpoint that verifies signatures"),
-    "mail-receiver": (mail_receiver, "a development mail relay that logs each reporter e-mail"),
     "topics": (topics, "create the missing topics (idempotent)"),
-    "kafka": (kafka, "run only the development Kafka broker"),
-    "demo": (demo, "file sample complaints into a running platform and show where each went"),
-    "watch": (watch, "follow one agency's topic"),
     "rebuild-read-models": (rebuild_read_models, "empty the read models to replay the log"),
     "replay": (replay, "auditors: rebuild the read models into a fresh store, compare, as of"),
     "audit": (audit, "check the log's chain of hashes; export one complaint's history"),
@@ -209,33 +140,45 @@ COMMANDS: dict[str, tuple[Command, str]] = {
 SERVICES = ("intake", "router", "sla", "notifier", "projections")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="pintu", description=__doc__)
+def _arguments(name: str, subparser: argparse.ArgumentParser) -> None:
+    if name == "rebuild-read-models":
+        subparser.add_argument("--yes", action="store_true", help="yes, empty them")
+    if name == "replay":
+        from services.audit.replay import add_arguments
+
+        add_arguments(subparser)
+    if name == "audit":
+        from services.audit.command import arguments
+
+        arguments(subparser)
+
+
+def dispatch(
+    prog: str,
+    description: str | None,
+    commands: dict[str, tuple[Command, str]],
+    arguments: Callable[[str, argparse.ArgumentParser], None],
+    argv: list[str] | None,
+) -> int:
+    """Parse one subcommand, load the settings (and the test clock, if any), run it."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="command")
-    for name, (_, help_) in COMMANDS.items():
-        subparser = subcommands.add_parser(name, help=help_)
-        if name == "watch":
-            subparser.add_argument("agency", help="agency id, e.g. pemkab-oku-timur")
-        if name == "rebuild-read-models":
-            subparser.add_argument("--yes", action="store_true", help="yes, empty them")
-        if name == "replay":
-            from services.audit.replay import add_arguments
-
-            add_arguments(subparser)
-        if name == "audit":
-            from services.audit.command import arguments
-
-            arguments(subparser)
+    for name, (_, help_) in commands.items():
+        arguments(name, subcommands.add_parser(name, help=help_))
     args = parser.parse_args(argv)
-    command, _ = COMMANDS[args.command]
+    command, _ = commands[args.command]
     settings = get_settings()
     if settings.clock_file is not None:
         clock.use_clock(clock.file_clock(settings.clock_file))
     try:
         return command(settings, args)
-    except (BrokerSetupError, KafkaSignInFailed, DatabaseSchemaError) as error:
-        print(f"pintu: {error}", file=sys.stderr)
+    except (KafkaSignInFailed, DatabaseSchemaError) as error:
+        print(f"{prog}: {error}", file=sys.stderr)
         return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    return dispatch("pintu", __doc__, COMMANDS, _arguments, argv)
 
 
 if __name__ == "__main__":

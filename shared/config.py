@@ -56,7 +56,7 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=_kafka("BOOTSTRAP_SERVERS"),
     )
-    # How every Kafka client signs in (shared/kafka/clients.py). Unset: PLAINTEXT, no credentials
+    # How every Kafka client signs in (shared/adapters/kafka/clients.py). Unset: PLAINTEXT, no credentials
     # (the development broker). On Kubernetes: SASL_PLAINTEXT + SCRAM-SHA-512 as the process's
     # own KafkaUser. SSL and SASL_SSL verify the brokers against KAFKA_SSL_CAFILE (a PEM file),
     # or the system's trust store when it is unset.
@@ -71,7 +71,7 @@ class Settings(BaseSettings):
         default=None, validation_alias=_kafka("SASL_PASSWORD")
     )
     kafka_ssl_cafile: Path | None = Field(default=None, validation_alias=_kafka("SSL_CAFILE"))
-    # The platform database (shared/database.py); unset means an SQLite file in data_dir.
+    # The platform database (shared/adapters/sql/database.py); unset means an SQLite file in data_dir.
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "PINTU_DATABASE_URL")
     )
@@ -95,7 +95,7 @@ class Settings(BaseSettings):
     webhook_secrets: dict[str, SecretStr] = {}
     public_base_url: str = "http://127.0.0.1:8000"
     # E-mail to reporters and liaison offices. The default is the development mail receiver
-    # `pintu run` starts; production sets its relay, with STARTTLS and a login.
+    # `make run` starts; production sets its relay, with STARTTLS and a login.
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
     smtp_starttls: bool = False

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from shared.adapters.kafka.topics import provision
 from shared.domain.routing import default_directory
-from shared.kafka.topics import provision
 from tests.support.brokers import connection, test_broker
 from tests.support.databases import test_postgres
 from tests.support.platform import Platform, running_platform

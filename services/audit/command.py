@@ -23,11 +23,11 @@ from services.audit.report import (
     history_json,
     verdict_sentence,
 )
+from shared.adapters.kafka import topics
+from shared.adapters.kafka.clients import KafkaConnection, KafkaSignInFailed
 from shared.config import Settings
 from shared.contracts.chain import FILED, Kind, Verdict, Verifier
 from shared.domain.tracking import ALPHABET, is_tracking_id
-from shared.kafka import topics
-from shared.kafka.clients import KafkaConnection, KafkaSignInFailed
 
 CLEAN, FOUND, UNUSABLE = (
     0,

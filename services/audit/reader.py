@@ -9,8 +9,8 @@ from typing import TypeAlias
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
-from shared.kafka import topics
-from shared.kafka.clients import KafkaConnection, start
+from shared.adapters.kafka import topics
+from shared.adapters.kafka.clients import KafkaConnection, start
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 STALL_SECONDS = 60.0  # no record and no progress for this long: the cluster is not answering

@@ -19,10 +19,10 @@ from pathlib import Path
 from aiokafka.errors import KafkaError
 from tqdm import tqdm
 
+from shared.adapters.kafka.clients import KafkaConnection
+from shared.adapters.sql.database import open_database
 from shared.config import Settings
-from shared.database import open_database
 from shared.domain.calendar import WIB
-from shared.kafka.clients import KafkaConnection
 from shared.projections.inbox import ComplaintFilter, InboxStore, Scope
 from shared.projections.replay import (
     NotEmpty,

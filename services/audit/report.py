@@ -2,7 +2,7 @@
 JSON (every envelope exactly as on the log, and the chain's verdict) and as a readable page.
 
 The reporter's identity is never shown: the JSON keeps each envelope as it is on the log,
-where the identity is sealed (shared/privacy.py), and the page shows nothing of it.
+where the identity is sealed (shared/adapters/sql/reporter_keys.py), and the page shows nothing of it.
 """
 
 import json

@@ -20,6 +20,10 @@ from services.intake.complaints import FilingDep, ReadModelDep, proves_reporter
 from services.intake.outcomes import Outcomes
 from services.intake.schemas import Problem
 from shared import clock
+from shared.adapters.kafka import topics
+from shared.adapters.kafka.clients import KafkaConnection
+from shared.adapters.kafka.publisher import Record
+from shared.adapters.kafka.routing_feed import publish, read_published
 from shared.contracts.commands import (
     Acknowledge,
     Action,
@@ -42,10 +46,6 @@ from shared.domain.complaint import NATIONAL_TRIAGE
 from shared.domain.deadlines import Tier
 from shared.domain.routing import default_directory
 from shared.domain.tracking import is_tracking_id
-from shared.kafka import topics
-from shared.kafka.clients import KafkaConnection
-from shared.kafka.publisher import Record
-from shared.kafka.routing_feed import publish, read_published
 from shared.projections.inbox import ComplaintView
 
 router = APIRouter(tags=["actions of the national admin, agencies and reporters"])

@@ -15,13 +15,13 @@ from services.intake.limits import BodyLimit, RateLimit, RateLimiter
 from services.intake.outcomes import Outcomes
 from services.intake.schemas import FieldError, Problem
 from services.intake.store import IntakeStore
+from shared.adapters.http import health_routes
+from shared.adapters.kafka.clients import KafkaConnection
+from shared.adapters.kafka.health import BrokerProbe
+from shared.adapters.kafka.publisher import BrokerUnavailable, Publisher
+from shared.adapters.sql.database import open_database
+from shared.adapters.sql.reporter_keys import KeyStore
 from shared.config import Settings
-from shared.database import open_database
-from shared.http import health_routes
-from shared.kafka.clients import KafkaConnection
-from shared.kafka.health import BrokerProbe
-from shared.kafka.publisher import BrokerUnavailable, Publisher
-from shared.privacy import KeyStore
 from shared.projections.inbox import InboxStore
 
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from services.intake.schemas import ComplaintReceipt, ComplaintSubmission
 from services.intake.store import IntakeStore
 from shared import metrics
+from shared.adapters.kafka import topics
+from shared.adapters.kafka.publisher import Publisher, Record
+from shared.adapters.sql.reporter_keys import KeyStore, seal
 from shared.contracts.cloudevents import encode
 from shared.domain.complaint import Complaint
-from shared.kafka import topics
-from shared.kafka.publisher import Publisher, Record
 from shared.logs import about_complaint
-from shared.privacy import KeyStore, seal
 
 SOURCE = "/pintu/intake"
 

@@ -25,11 +25,11 @@ from pydantic_core import ErrorDetails
 from services.intake.complaints import FilingDep, ReadModelDep
 from services.intake.schemas import ComplaintSubmission
 from shared import clock
+from shared.adapters.kafka.publisher import BrokerUnavailable
 from shared.config import get_settings
 from shared.domain.catalogue import Category, categories, region_name
 from shared.domain.complaint import STATUS_LABELS, Channel, Status
 from shared.domain.tracking import is_tracking_id
-from shared.kafka.publisher import BrokerUnavailable
 from shared.projections.inbox import PublicRequest
 
 WINDOW = timedelta(days=90)  # the spec's default and widest search span

@@ -12,9 +12,9 @@ from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from shared.adapters.kafka import topics
+from shared.adapters.kafka.clients import KafkaConnection, start
 from shared.contracts.commands import Outcome, decode_outcome
-from shared.kafka import topics
-from shared.kafka.clients import KafkaConnection, start
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class Outcomes:
         )
         await start(consumer, self._connection)
         try:
-            # Provisioned like the log (shared/kafka/topics.py), so its partitions are known.
+            # Provisioned like the log (shared/adapters/kafka/topics.py), so its partitions are known.
             assigned = [TopicPartition(topics.OUTCOMES, p) for p in range(topics.EVENTS_PARTITIONS)]
             consumer.assign(assigned)
             await consumer.seek_to_end(*assigned)

@@ -9,7 +9,7 @@ from shared import clock
 from shared.domain.calendar import WIB
 from shared.domain.catalogue import categories, region_name
 from shared.domain.complaint import Attachment, Channel, ReportType
-from shared.privacy import ReporterIdentity
+from shared.domain.identity import ReporterIdentity
 
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 ATTACHMENT_TYPES = (

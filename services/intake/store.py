@@ -1,6 +1,6 @@
 """The intake's own state: tracking ids handed out, and idempotency keys.
 
-Kept in the platform database (shared/database.py), which every intake replica
+Kept in the platform database (shared/adapters/sql/database.py), which every intake replica
 shares and which outlives restarts. Tracking ids are unique there, not just
 probably unique. An idempotency key is remembered for 24 hours, so a retried
 filing returns the first answer instead of filing twice, whichever replica
@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, Text, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from shared.database import create_tables
+from shared.adapters.sql.database import create_tables
 from shared.domain.tracking import new_tracking_id
 
 RETENTION = timedelta(days=1)

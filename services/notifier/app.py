@@ -27,19 +27,19 @@ from services.notifier.reporter import kind_of
 from services.notifier.reports import Reports
 from services.notifier.senders import Senders
 from shared import metrics
+from shared.adapters.http import health_routes
+from shared.adapters.kafka import topics
+from shared.adapters.kafka.clients import KafkaConnection
+from shared.adapters.kafka.consumer import consume
+from shared.adapters.kafka.health import BrokerProbe
+from shared.adapters.kafka.publisher import Publisher
+from shared.adapters.sql.database import open_database
+from shared.adapters.sql.reporter_keys import KeyStore
 from shared.config import Settings
 from shared.contracts.cloudevents import PoisonMessage, event_of, parse
-from shared.database import open_database
 from shared.domain.complaint import Complaint
 from shared.domain.routing import Directory, default_directory, with_liaisons
-from shared.http import health_routes
-from shared.kafka import topics
-from shared.kafka.clients import KafkaConnection
-from shared.kafka.consumer import consume
-from shared.kafka.health import BrokerProbe
-from shared.kafka.publisher import Publisher
 from shared.logs import about_complaint
-from shared.privacy import KeyStore
 
 log = logging.getLogger(__name__)
 

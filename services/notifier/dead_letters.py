@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer
 
 from services.notifier.outbox import Delivery, Outbox
-from shared.kafka import topics
-from shared.kafka.clients import KafkaConnection, start
-from shared.kafka.publisher import Record
+from shared.adapters.kafka import topics
+from shared.adapters.kafka.clients import KafkaConnection, start
+from shared.adapters.kafka.publisher import Record
 
 TOPIC = topics.dead_letters("notifier")
 EVENT_ID = "pintu-event-id"

@@ -10,7 +10,7 @@ again, once).
 Times here are the machine's (time.time()), not the platform's clock: retries wait for
 real endpoints, which live in real time even while a drill simulates the calendar.
 
-A reporter's row holds their identity sealed, as the log does (shared/privacy.py): it is
+A reporter's row holds their identity sealed, as the log does (shared/adapters/sql/reporter_keys.py): it is
 unsealed only to send, so a shredded key silences a pending letter too.
 """
 
@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from shared.database import create_tables
+from shared.adapters.sql.database import create_tables
 
 Channel = Literal["webhook", "email", "sms"]
 PENDING, SENT, DEAD, VOID = "pending", "sent", "dead", "void"  # void: nobody left to tell

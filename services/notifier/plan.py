@@ -17,9 +17,9 @@ from services.notifier.reporter import Report, kind_of, message, text_message
 from services.notifier.reports import Known
 from shared.config import Settings
 from shared.domain.complaint import NATIONAL_TRIAGE
+from shared.domain.identity import ReporterIdentity
 from shared.domain.model import DomainEvent
 from shared.domain.routing import Directory
-from shared.privacy import ReporterIdentity
 
 REPORTER = "reporter"  # the recipient the outbox names for a reporter: never their address
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import Column, Engine, MetaData, String, Table, Text, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from shared.database import create_tables
-from shared.privacy import KeyStore, ReporterIdentity, SealedIdentity, unseal
+from shared.adapters.sql.database import create_tables
+from shared.adapters.sql.reporter_keys import KeyStore, unseal
+from shared.domain.identity import ReporterIdentity, SealedIdentity
 
 METADATA = MetaData()
 REPORTS = Table(

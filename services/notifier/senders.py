@@ -10,8 +10,9 @@ from services.notifier.plan import letter_of
 from services.notifier.result import Result, refused, retry
 from services.notifier.sms import reference, send_sms
 from services.notifier.webhook import post
+from shared.adapters.sql.reporter_keys import KeyStore, unseal
 from shared.config import Settings
-from shared.privacy import KeyStore, ReporterIdentity, SealedIdentity, unseal
+from shared.domain.identity import ReporterIdentity, SealedIdentity
 
 
 class Senders:

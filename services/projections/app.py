@@ -10,13 +10,13 @@ from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI
 
 from shared import metrics
+from shared.adapters.http import health_routes
+from shared.adapters.kafka import topics
+from shared.adapters.kafka.clients import KafkaConnection
+from shared.adapters.kafka.consumer import consume_batches
+from shared.adapters.kafka.health import BrokerProbe
+from shared.adapters.sql.database import open_database
 from shared.config import Settings
-from shared.database import open_database
-from shared.http import health_routes
-from shared.kafka import topics
-from shared.kafka.clients import KafkaConnection
-from shared.kafka.consumer import consume_batches
-from shared.kafka.health import BrokerProbe
 from shared.projections.inbox import Applied, InboxStore
 
 log = logging.getLogger(__name__)

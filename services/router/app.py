@@ -16,11 +16,11 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI
 
 from services.router.owner import Owner
+from shared.adapters.http import health_routes
+from shared.adapters.kafka.clients import KafkaConnection
+from shared.adapters.kafka.health import BrokerProbe
+from shared.adapters.kafka.routing_feed import RoutingFeed, seed
 from shared.config import Settings
-from shared.http import health_routes
-from shared.kafka.clients import KafkaConnection
-from shared.kafka.health import BrokerProbe
-from shared.kafka.routing_feed import RoutingFeed, seed
 
 log = logging.getLogger(__name__)
 

@@ -32,15 +32,15 @@ from aiokafka.structs import ConsumerRecord
 
 from services.router.lifecycle import on_command, on_filed, rebuild, replay
 from shared import clock, metrics
+from shared.adapters.kafka import topics
+from shared.adapters.kafka.batches import Write, send_all
+from shared.adapters.kafka.clients import KafkaConnection, all_of, start
+from shared.adapters.kafka.routing_feed import RoutingFeed
 from shared.config import Settings
 from shared.contracts.cloudevents import PoisonMessage, decode, encode
 from shared.contracts.commands import Command, Outcome, decode_command, encode_outcome
 from shared.domain.complaint import Complaint, InvalidTransition, deadlines_started
 from shared.domain.model import DomainEvent
-from shared.kafka import topics
-from shared.kafka.batches import Write, send_all
-from shared.kafka.clients import KafkaConnection, all_of, start
-from shared.kafka.routing_feed import RoutingFeed
 from shared.logs import about_complaint
 
 log = logging.getLogger(__name__)

@@ -18,14 +18,14 @@ import faust
 
 from services.sla.timers import Question, mirrored, questions
 from shared import clock, metrics
+from shared.adapters.kafka import topics
+from shared.adapters.kafka.clients import KafkaConnection
+from shared.adapters.kafka.publisher import BrokerUnavailable, Publisher, Record
+from shared.adapters.kafka.streams import raw_topic, stream_app
 from shared.config import Settings
 from shared.contracts.cloudevents import PoisonMessage, decode
 from shared.contracts.commands import Command, DeadlinePassed, encode_command
 from shared.domain.complaint import deadlines_started
-from shared.kafka import topics
-from shared.kafka.clients import KafkaConnection
-from shared.kafka.publisher import BrokerUnavailable, Publisher, Record
-from shared.kafka.streams import raw_topic, stream_app
 from shared.logs import about_complaint
 
 log = logging.getLogger(__name__)

@@ -27,8 +27,8 @@ from shared.domain.deadlines import (
     due,
     resumed,
 )
+from shared.domain.identity import SealedIdentity
 from shared.domain.model import Aggregate
-from shared.privacy import SealedIdentity
 
 NATIONAL_TRIAGE = "national-triage"  # where a person decides: no rule, or declined too often
 

@@ -1,6 +1,6 @@
 """The agency inbox and the complaint timeline: read models rebuilt from the log.
 
-They live in the platform database (shared/database.py): an SQLite file by
+They live in the platform database (shared/adapters/sql/database.py): an SQLite file by
 default, PostgreSQL when intake replicas and the projection worker run apart.
 Each view change is written in the same transaction as the Kafka position it
 came from, so a redelivered event is a no-op.
@@ -18,8 +18,8 @@ from sqlalchemy import Connection, Engine, Row, Select, exists, func, or_, selec
 from sqlalchemy.exc import IntegrityError
 
 from shared import clock
+from shared.adapters.sql.database import create_tables
 from shared.contracts.cloudevents import PoisonMessage, event_of, parse
-from shared.database import create_tables
 from shared.domain.calendar import working_days_between
 from shared.domain.complaint import Status
 from shared.domain.model import DomainEvent

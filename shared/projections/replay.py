@@ -14,8 +14,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import Engine, Table, select
 
-from shared.kafka import topics
-from shared.kafka.clients import KafkaConnection, start
+from shared.adapters.kafka import topics
+from shared.adapters.kafka.clients import KafkaConnection, start
 from shared.projections.inbox import Applied, InboxStore
 from shared.projections.projection import utc
 from shared.projections.tables import METADATA, SCHEMA, TRACKING

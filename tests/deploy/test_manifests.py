@@ -209,7 +209,7 @@ def allowed(user: Doc, resource_type: str, name: str, operation: str) -> bool:
     return False
 
 
-# What each service's code does on Kafka (shared/kafka/, services/*/app.py, services/router/
+# What each service's code does on Kafka (shared/adapters/kafka/, services/*/app.py, services/router/
 # owner.py): (resource type, a resource name it uses, operation).
 SERVICE_NEEDS: dict[str, list[tuple[str, str, str]]] = {
     "intake": [
@@ -495,8 +495,8 @@ def test_kafka_runs_kraft_node_pools_sized_for_its_replication(
 
 
 def test_topics_are_the_public_contract(docs: list[Doc]) -> None:
-    partitions = module_constant("shared/kafka/topics.py", "EVENTS_PARTITIONS")
-    agency_partitions = module_constant("shared/kafka/topics.py", "AGENCY_PARTITIONS")
+    partitions = module_constant("shared/adapters/kafka/topics.py", "EVENTS_PARTITIONS")
+    agency_partitions = module_constant("shared/adapters/kafka/topics.py", "AGENCY_PARTITIONS")
     topics = {
         t["spec"].get("topicName", t["metadata"]["name"]): t for t in of_kind(docs, "KafkaTopic")
     }

@@ -17,9 +17,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from shared.adapters.kafka import topics
 from shared.domain.routing import default_directory
 from shared.domain.tracking import new_tracking_id
-from shared.kafka import topics
 from tests.conftest import WEBHOOK_SECRET
 from tests.e2e.test_transfers import AGENCY_KEY, EXTORTION_IN_OKU_TIMUR, decline, held_by
 from tests.support.brokers import connection, local_broker

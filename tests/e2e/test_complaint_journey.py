@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import httpx
 
+from shared.adapters.kafka import topics
 from shared.contracts import webhooks
 from shared.contracts.cloudevents import CloudEvent
-from shared.kafka import topics
 from tests.conftest import WEBHOOK_SECRET
 from tests.support.platform import Platform
 from tests.support.receivers import WebhookReceiver

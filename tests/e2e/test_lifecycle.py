@@ -21,10 +21,10 @@ import pytest
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.adapters.kafka import topics
+from shared.adapters.kafka.topics import provision
 from shared.clock import set_file_clock
 from shared.domain.routing import default_directory
-from shared.kafka import topics
-from shared.kafka.topics import provision
 from tests.e2e.test_complaint_journey import poll
 from tests.support.brokers import connection, local_broker
 from tests.support.platform import Platform, running_platform

@@ -7,7 +7,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
-from shared.kafka import topics
+from shared.adapters.kafka import topics
 from tests.support.brokers import connection
 from tests.support.platform import Platform
 from tests.support.receivers import WebhookReceiver

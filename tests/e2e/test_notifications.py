@@ -28,15 +28,16 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
+from dev.broker import free_port
+from shared.adapters.kafka import topics
+from shared.adapters.kafka.topics import provision
+from shared.adapters.sql.database import open_database
+from shared.adapters.sql.reporter_keys import KeyStore, seal
 from shared.contracts.cloudevents import encode
-from shared.database import open_database
 from shared.domain.complaint import NATIONAL_TRIAGE, Complaint
+from shared.domain.identity import ReporterIdentity
 from shared.domain.model import DomainEvent
 from shared.domain.routing import default_directory
-from shared.kafka import topics
-from shared.kafka.local_broker import free_port
-from shared.kafka.topics import provision
-from shared.privacy import KeyStore, ReporterIdentity, seal
 from tests.support.brokers import connection, local_broker
 from tests.support.databases import fresh_database
 from tests.support.platform import Platform, spawn, stop, wait_until_ready

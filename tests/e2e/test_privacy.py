@@ -3,7 +3,7 @@
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shared.kafka import topics
+from shared.adapters.kafka import topics
 from tests.support.platform import Platform
 from tests.support.topics import Record, read_all, read_until
 

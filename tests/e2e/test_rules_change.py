@@ -4,9 +4,9 @@ the log with the published versions reproduces every past decision."""
 import httpx
 
 from services.router.lifecycle import reproduce
+from shared.adapters.kafka import topics
+from shared.adapters.kafka.routing_feed import read_published
 from shared.domain.routing import bundled_documents
-from shared.kafka import topics
-from shared.kafka.routing_feed import read_published
 from tests.e2e.test_complaint_journey import poll
 from tests.support.brokers import connection
 from tests.support.platform import Platform

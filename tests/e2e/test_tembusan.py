@@ -4,8 +4,8 @@ import json
 
 import httpx
 
+from shared.adapters.kafka import topics
 from shared.contracts.cloudevents import CloudEvent
-from shared.kafka import topics
 from tests.e2e.test_complaint_journey import poll
 from tests.support.platform import Platform
 from tests.support.receivers import Received, WebhookReceiver

@@ -7,10 +7,10 @@ from itertools import pairwise
 import httpx
 from aiokafka import AIOKafkaProducer
 
+from shared.adapters.kafka import topics
 from shared.contracts.cloudevents import CloudEvent
 from shared.contracts.commands import Command, Decline, decode_outcome, encode_command
 from shared.domain.complaint import NATIONAL_TRIAGE
-from shared.kafka import topics
 from tests.e2e.test_complaint_journey import poll
 from tests.support.platform import Platform
 from tests.support.topics import Record, read_all, read_until

@@ -10,12 +10,12 @@ import httpx
 import pytest
 
 from services.intake.app import create_app
+from shared.adapters.kafka import topics
+from shared.adapters.sql.database import open_database
+from shared.adapters.sql.reporter_keys import KeyStore, unseal
 from shared.config import Settings
 from shared.contracts.cloudevents import decode
-from shared.database import open_database
 from shared.domain.complaint import Complaint
-from shared.kafka import topics
-from shared.privacy import KeyStore, unseal
 from tests.integration.test_intake import SITI, complaint, filed_by_intake
 from tests.support.topics import read_all
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import httpx
 
 from services.intake.app import create_app
+from shared.adapters.kafka import topics
 from shared.config import Settings
-from shared.kafka import topics
 from tests.support.brokers import connection, local_broker
 from tests.support.topics import settle
 

@@ -18,16 +18,16 @@ import httpx
 import pytest
 from aiokafka.structs import ConsumerRecord
 
+from dev.broker import ScramListener, free_port
+from dev.watch import follow
 from services import cli
 from services.intake.app import create_app as create_intake
-from services.watch import follow
+from shared.adapters.kafka import topics
+from shared.adapters.kafka.clients import KafkaConnection, KafkaSignInFailed
+from shared.adapters.kafka.consumer import consume
+from shared.adapters.kafka.health import REFUSED, BrokerProbe
+from shared.adapters.kafka.publisher import BrokerUnavailable, Publisher, Record
 from shared.config import Settings, get_settings
-from shared.kafka import topics
-from shared.kafka.clients import KafkaConnection, KafkaSignInFailed
-from shared.kafka.consumer import consume
-from shared.kafka.health import REFUSED, BrokerProbe
-from shared.kafka.local_broker import ScramListener, free_port
-from shared.kafka.publisher import BrokerUnavailable, Publisher, Record
 from tests.support.brokers import local_broker
 from tests.support.platform import spawn, stop, wait_until_ready
 
@@ -127,7 +127,7 @@ async def test_with_a_wrong_password_every_client_fails_at_once_and_says_why(
     # say why on every try.
     caplog.clear()
     said = "consumer pintu-test cannot start: KafkaSignInFailed: Kafka refused to sign in"
-    with caplog.at_level(logging.ERROR, logger="shared.kafka.consumer"):
+    with caplog.at_level(logging.ERROR, logger="shared.adapters.kafka.consumer"):
         task = asyncio.create_task(
             consume(wrong_password, "pintu-test", topics.EVENTS, lambda _: asyncio.sleep(0))
         )

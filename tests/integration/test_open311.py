@@ -9,8 +9,8 @@ from urllib.parse import quote_plus
 
 import httpx
 
+from shared.adapters.kafka import topics
 from shared.contracts.cloudevents import CloudEvent
-from shared.kafka import topics
 from tests.support.platform import Platform
 from tests.support.topics import Record, read_all, read_until
 

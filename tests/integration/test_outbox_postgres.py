@@ -8,7 +8,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from services.notifier.outbox import Delivery, Outbox
-from shared.database import open_database
+from shared.adapters.sql.database import open_database
 from tests.support.databases import fresh_database
 
 ENDPOINT = "webhook https://agency.example/pintu"

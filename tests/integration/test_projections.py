@@ -21,14 +21,14 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import Engine, func, select, update
 
+from dev.broker import free_port
 from services.router.lifecycle import replay as rebuilt
+from shared.adapters.kafka import topics
+from shared.adapters.sql.database import open_database
 from shared.contracts.cloudevents import encode
-from shared.database import open_database
 from shared.domain.calendar import WIB
 from shared.domain.complaint import Complaint
 from shared.domain.routing import default_directory
-from shared.kafka import topics
-from shared.kafka.local_broker import free_port
 from shared.projections.inbox import InboxStore
 from shared.projections.projection import OPEN_STATUSES
 from shared.projections.replay import compare

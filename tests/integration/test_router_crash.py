@@ -10,12 +10,12 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from dev.broker import free_port
 from services.router import owner
+from shared.adapters.kafka import topics
 from shared.contracts.cloudevents import CloudEvent, encode
 from shared.domain.complaint import Channel, Complaint, ReportType
 from shared.domain.routing import default_directory
-from shared.kafka import topics
-from shared.kafka.local_broker import free_port
 from tests.support.brokers import connection, local_broker
 from tests.support.platform import spawn, stop, wait_until_ready
 from tests.support.topics import Record, read_all, read_until

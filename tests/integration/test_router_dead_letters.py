@@ -5,7 +5,7 @@ import uuid
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from shared.kafka import topics
+from shared.adapters.kafka import topics
 from tests.support.platform import Platform
 from tests.support.topics import Record, read_until
 

@@ -3,8 +3,8 @@
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from shared.adapters.kafka import topics
 from shared.domain.routing import default_directory
-from shared.kafka import topics
 from tests.support.brokers import connection
 
 

@@ -2,7 +2,7 @@
 
 1. KAFKA_BOOTSTRAP_SERVERS set: that cluster, nothing started.
 2. PINTU_TEST_BROKER=docker and a Docker engine: testcontainers runs apache/kafka.
-3. Otherwise: the project's own broker (shared.kafka.local_broker), on free ports.
+3. Otherwise: the project's own broker (dev.broker), on free ports.
 A missing broker is an error, never a skip.
 """
 
@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from dev.broker import LocalBroker, ScramListener, free_port
+from shared.adapters.kafka.clients import KafkaConnection
 from shared.config import Settings
-from shared.kafka.clients import KafkaConnection
-from shared.kafka.local_broker import LocalBroker, ScramListener, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 KAFKA_LIBS = REPO / ".pintu" / "kafka-libs"  # shared with `make run`: resolved once per machine

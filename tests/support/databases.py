@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from shared.kafka.local_broker import free_port
+from dev.broker import free_port
 
 POSTGRES_IMAGE = "postgres:17"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from shared.kafka.local_broker import free_port
+from dev.broker import free_port
 
 HTTP_SERVICES = {
     "intake": "PINTU_INTAKE_PORT",

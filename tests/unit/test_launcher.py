@@ -2,8 +2,8 @@ import asyncio
 
 import httpx
 
-from services.launcher import dev_sms_gateway, readable
-from services.webhook_receiver import create_app
+from dev.launcher import dev_sms_gateway, readable
+from dev.webhook_receiver import create_app
 from shared.config import Settings
 
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.kafka.local_broker import BrokerSetupError, LocalBroker
+from dev.broker import BrokerSetupError, LocalBroker
 
 
 def test_without_java_the_error_says_what_to_install(

@@ -17,9 +17,9 @@ from services.notifier.plan import Endpoints, for_agency, for_reporter, letter_o
 from services.notifier.reporter import text_message
 from services.notifier.reports import Known
 from shared.domain.complaint import NATIONAL_TRIAGE, Complaint
+from shared.domain.identity import ReporterIdentity, SealedIdentity
 from shared.domain.model import DomainEvent
 from shared.domain.routing import default_directory, with_liaisons
-from shared.privacy import ReporterIdentity, SealedIdentity
 
 ID = uuid.uuid4()
 NOW = datetime(2026, 3, 27, 17, 0, tzinfo=UTC)

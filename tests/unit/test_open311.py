@@ -26,13 +26,13 @@ from services.intake.open311 import (
 )
 from services.intake.schemas import ComplaintReceipt, ComplaintSubmission
 from shared import clock
+from shared.adapters.kafka.publisher import BrokerUnavailable
 from shared.config import Settings
 from shared.contracts.cloudevents import TYPE_NAMES
 from shared.domain.catalogue import categories
 from shared.domain.complaint import Channel, Complaint, ReportType, Status, complaint_id_for
 from shared.domain.deadlines import STANDARD_POLICY
 from shared.domain.tracking import is_tracking_id, new_tracking_id
-from shared.kafka.publisher import BrokerUnavailable
 from shared.projections.inbox import InboxStore, PublicRequest, position
 
 WIB = timezone(timedelta(hours=7))

@@ -7,8 +7,8 @@ from statistics import median, quantiles
 import pytest
 from sqlalchemy import Engine
 
+from shared.adapters.sql.database import open_database
 from shared.contracts.cloudevents import TYPE_NAMES
-from shared.database import open_database
 from shared.projections.inbox import Applied, InboxStore, Scope, position
 from shared.projections.statistics import public_statistics, scores
 from tests.support.databases import fresh_database

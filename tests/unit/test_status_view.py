@@ -7,9 +7,9 @@ import httpx
 
 from services.intake.app import create_app
 from services.intake.filing import token_hash
+from shared.adapters.sql.database import open_database
 from shared.config import Settings
 from shared.contracts.cloudevents import TYPE_NAMES
-from shared.database import open_database
 from shared.domain.calendar import WIB
 from shared.domain.complaint import Channel, Complaint, ReportType
 from shared.domain.deadlines import STANDARD_POLICY, Tier

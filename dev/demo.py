@@ -1,4 +1,4 @@
-"""`pintu demo`: files a handful of realistic complaints and shows where each went."""
+"""`make demo`: files a handful of realistic complaints and shows where each went."""
 
 import time
 from dataclasses import dataclass

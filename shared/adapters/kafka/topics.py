@@ -8,7 +8,7 @@ from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
-from shared.kafka.clients import KafkaConnection, start
+from shared.adapters.kafka.clients import KafkaConnection, start
 
 log = logging.getLogger(__name__)
 

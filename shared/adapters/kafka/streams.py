@@ -8,10 +8,10 @@ from faust.types.auth import CredentialsT
 from yarl import URL
 
 from shared import metrics
+from shared.adapters.kafka import topics
+from shared.adapters.kafka.clients import KafkaConnection
+from shared.adapters.kafka.health import BrokerProbe
 from shared.config import Settings
-from shared.kafka import topics
-from shared.kafka.clients import KafkaConnection
-from shared.kafka.health import BrokerProbe
 from shared.logs import logging_config
 
 

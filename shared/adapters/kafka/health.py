@@ -5,7 +5,7 @@ import time
 
 from aiokafka import AIOKafkaClient
 
-from shared.kafka.clients import KafkaConnection, refusal
+from shared.adapters.kafka.clients import KafkaConnection, refusal
 
 UNREACHABLE = "kafka unreachable"
 REFUSED = "kafka refused the credentials"

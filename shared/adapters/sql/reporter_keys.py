@@ -9,10 +9,8 @@ import base64
 import os
 import uuid
 from datetime import UTC, datetime
-from typing import Literal
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from pydantic import BaseModel, ConfigDict, EmailStr
 from sqlalchemy import (
     Column,
     DateTime,
@@ -25,7 +23,8 @@ from sqlalchemy import (
     select,
 )
 
-from shared.database import create_tables
+from shared.adapters.sql.database import create_tables
+from shared.domain.identity import ReporterIdentity, SealedIdentity
 
 METADATA = MetaData()
 REPORTER_KEYS = Table(
@@ -35,25 +34,6 @@ REPORTER_KEYS = Table(
     Column("key", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
-
-
-class ReporterIdentity(BaseModel):
-    """Who reported (pelapor): never on a topic in plaintext."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str | None = None
-    email: EmailStr | None = None
-    phone: str | None = None  # E.164, e.g. +6281234567890
-    language: Literal["id", "en"] = "id"  # what Pintu writes to the reporter in
-
-
-class SealedIdentity(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    key_id: str
-    nonce: str
-    ciphertext: str
 
 
 class KeyStore:

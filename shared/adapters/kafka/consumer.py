@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
-from shared.kafka.clients import KafkaConnection, KafkaSignInFailed, start
+from shared.adapters.kafka.clients import KafkaConnection, KafkaSignInFailed, start
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from shared import metrics
-from shared.kafka.clients import KafkaConnection, KafkaSignInFailed, start
+from shared.adapters.kafka.clients import KafkaConnection, KafkaSignInFailed, start
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """How every Pintu process reaches Kafka: the one place for its address and its credentials.
 
 Every client the project makes (producers, consumers, the admin client, the readiness
-probe, faust's apps through shared.kafka.streams) takes its connection arguments from
+probe, faust's apps through shared.adapters.kafka.streams) takes its connection arguments from
 `KafkaConnection.client_kwargs()`, so a cluster that wants SASL/SCRAM or TLS is
 configured once, in Settings (KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_*, KAFKA_SSL_CAFILE).
 

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request, Response, status
 
 from shared import metrics
-from shared.kafka.health import BrokerProbe
+from shared.adapters.kafka.health import BrokerProbe
 
 
 def health_routes(probe: BrokerProbe) -> APIRouter:

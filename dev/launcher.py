@@ -1,4 +1,4 @@
-"""`pintu run`: the whole platform in one terminal, with readable interleaved logs.
+"""`make run` (`python -m dev run`): the whole platform in one terminal, with readable interleaved logs.
 
 Starts the development broker (unless KAFKA_BOOTSTRAP_SERVERS names a cluster),
 provisions the topics, then every service as a child process. Ctrl-C stops the
@@ -13,16 +13,19 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 from typing import IO
 
 from yarl import URL
 
+from dev import broker
 from services.cli import SERVICES as PLATFORM_SERVICES
+from shared.adapters.kafka import topics
+from shared.adapters.kafka.clients import KafkaConnection
 from shared.config import Settings
 from shared.domain.routing import default_directory
-from shared.kafka import local_broker, topics
-from shared.kafka.clients import KafkaConnection
 
+REPOSITORY = str(Path(__file__).resolve().parent.parent)
 SERVICES = (*PLATFORM_SERVICES, "webhook-receiver", "mail-receiver")
 COLOURS = {
     "kafka": 90,
@@ -71,8 +74,10 @@ def _pump(service: str, stream: IO[bytes]) -> None:
 
 
 def _spawn(service: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    # The platform's services come from the installed `pintu`; the receivers from this package.
+    program = "services.cli" if service in PLATFORM_SERVICES else "dev"
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", service],
+        [sys.executable, "-m", program, service],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env=env,
@@ -105,21 +110,21 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def run(settings: Settings) -> int:
-    broker: local_broker.LocalBroker | None = None
+    local: broker.LocalBroker | None = None
     children: list[subprocess.Popen[bytes]] = []
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         if settings.kafka_bootstrap_servers is None:
-            broker = local_broker.LocalBroker(
+            local = broker.LocalBroker(
                 home=settings.data_dir / "kafka", libs=settings.data_dir / "kafka-libs"
             )
-            say(f"starting Kafka on {broker.bootstrap_servers} (data in {broker.home})")
-            broker.start(stdout=subprocess.PIPE)
-            assert broker.process is not None and broker.process.stdout is not None
+            say(f"starting Kafka on {local.bootstrap_servers} (data in {local.home})")
+            local.start(stdout=subprocess.PIPE)
+            assert local.process is not None and local.process.stdout is not None
             threading.Thread(
-                target=_pump, args=("kafka", broker.process.stdout), daemon=True
+                target=_pump, args=("kafka", local.process.stdout), daemon=True
             ).start()
-            broker.wait_ready()
+            local.wait_ready()
         else:
             say(f"using the Kafka cluster at {settings.kafka_bootstrap_servers}")
         created = asyncio.run(
@@ -136,6 +141,10 @@ def run(settings: Settings) -> int:
             "PINTU_SMS_GATEWAY_URL": dev_sms_gateway(settings),
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+            # The receivers run from this checkout, which is never installed.
+            "PYTHONPATH": os.pathsep.join(
+                [REPOSITORY, *filter(None, [os.environ.get("PYTHONPATH")])]
+            ),
         }
         children = [_spawn(service, env) for service in SERVICES]
         say(
@@ -154,6 +163,6 @@ def run(settings: Settings) -> int:
         return 0
     finally:
         _stop(children)
-        if broker is not None:
-            broker.stop()
+        if local is not None:
+            local.stop()
         say("stopped; nothing left running")

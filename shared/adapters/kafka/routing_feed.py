@@ -7,11 +7,11 @@ import logging
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from shared import clock
+from shared.adapters.kafka import topics
+from shared.adapters.kafka.clients import KafkaConnection, start
 from shared.contracts.cloudevents import PoisonMessage
 from shared.contracts.routing import RoutingPublished, decode_published, encode_published
 from shared.domain.routing import Directory, bundled_documents
-from shared.kafka import topics
-from shared.kafka.clients import KafkaConnection, start
 
 log = logging.getLogger(__name__)
 PARTITION = TopicPartition(topics.ROUTING, 0)  # one partition: one order of versions

@@ -1,13 +1,13 @@
-"""`pintu watch <agency>`: follow an agency's topic the way the agency's own consumer would."""
+"""`make watch AGENCY=<agency>`: follow an agency's topic the way the agency's own consumer would."""
 
 import asyncio
 from contextlib import suppress
 
 from aiokafka import AIOKafkaConsumer
 
+from shared.adapters.kafka import topics
+from shared.adapters.kafka.clients import KafkaConnection, start
 from shared.contracts.cloudevents import CloudEvent
-from shared.kafka import topics
-from shared.kafka.clients import KafkaConnection, start
 
 
 async def follow(connection: KafkaConnection, agency_id: str) -> None:

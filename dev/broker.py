@@ -21,7 +21,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 log = logging.getLogger(__name__)
 
-KAFKA_DEV_DIR = Path(__file__).resolve().parents[2] / "dev" / "kafka"
+KAFKA_DEV_DIR = Path(__file__).resolve().parent / "kafka"
 POM = KAFKA_DEV_DIR / "pom.xml"
 LOG4J_CONFIG = KAFKA_DEV_DIR / "log4j2.properties"
 
@@ -78,7 +78,7 @@ transaction.state.log.num.partitions=12
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
-# Topics are provisioned on purpose (shared.kafka.topics), never by a typo.
+# Topics are provisioned on purpose (shared.adapters.kafka.topics), never by a typo.
 auto.create.topics.enable=false
 """
 

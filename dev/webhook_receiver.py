@@ -1,4 +1,4 @@
-"""Stand-ins for development (`pintu run`): an agency endpoint that verifies each signed
+"""Stand-ins for development (`make run`): an agency endpoint that verifies each signed
 webhook and logs it, and an SMS gateway (docs/contract.md, SMS gateway) that logs each text."""
 
 import logging

@@ -1,0 +1,1 @@
+"""Ports to the outside world: Kafka, SQL databases, HTTP."""

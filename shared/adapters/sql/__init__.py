@@ -1,0 +1,1 @@
+"""SQL tables that cannot be rebuilt from the log, and the engine that holds them."""

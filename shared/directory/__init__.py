@@ -1,1 +1,0 @@
-"""The agency directory as generated data (build.py)."""
