@@ -1,4 +1,9 @@
-"""Intake: the front door. Files complaints onto the log and answers queries from the read model."""
+"""Intake: the front door. Files complaints onto the log and answers queries from the read model.
+
+The event loop never waits on the database: a route that reads the read model is a plain
+`def`, which FastAPI runs in its threadpool, and filing moves its SQL to threads itself.
+Routes read settings only from `app.state.settings`, the ones this app was created with.
+"""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager

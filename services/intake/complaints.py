@@ -97,7 +97,7 @@ async def file_complaint(
     responses={404: {"model": Problem}},
     summary="Status and timeline of a complaint",
 )
-async def complaint_status(
+def complaint_status(
     tracking_id: str,
     lang: LanguageDep,
     store: ReadModelDep,

@@ -22,11 +22,11 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
+from services.intake.access import SettingsDep, settings
 from services.intake.complaints import FilingDep, ReadModelDep
 from services.intake.schemas import ComplaintSubmission
 from shared import clock
 from shared.adapters.kafka.publisher import BrokerUnavailable
-from shared.config import get_settings
 from shared.domain.catalogue import Category, categories, region_name
 from shared.domain.complaint import STATUS_LABELS, Channel, Status
 from shared.domain.tracking import is_tracking_id
@@ -124,7 +124,7 @@ class Open311Route(APIRoute):
             except RequestValidationError as error:
                 return _unaccepted(error).response(requested_format(request))
             except BrokerUnavailable:
-                seconds = get_settings().retry_after_seconds
+                seconds = settings(request).retry_after_seconds
                 unavailable = Open311Error(
                     503,
                     "The request was NOT recorded: Pintu's event log is unreachable. "
@@ -418,8 +418,8 @@ async def form_fields(request: Request) -> dict[str, str]:
         raise Open311Error(400, f"The form could not be read as UTF-8 fields: {error}") from None
 
 
-def api_keys() -> list[str]:
-    return get_settings().open311_api_keys
+def api_keys(config: SettingsDep) -> list[str]:
+    return config.open311_api_keys
 
 
 def check_api_key(given: str | None, allowed: list[str]) -> None:
@@ -621,7 +621,7 @@ async def create_request(
     summary="GET Service Requests: newest first, at most 1000, rahasia never listed",
     responses=documented("service_requests", [EXAMPLE_REQUEST], list[ServiceRequest]),
 )
-async def request_list(
+def request_list(
     fmt: FormatParam,
     store: ReadModelDep,
     service_request_id: Annotated[
@@ -661,7 +661,7 @@ async def request_list(
     summary="GET Service Request: one, by its tracking id",
     responses=documented("service_requests", [EXAMPLE_REQUEST], list[ServiceRequest]),
 )
-async def one_request(
+def one_request(
     service_request_id: Annotated[str, example(Path, EXAMPLE_TRACKING_ID)],
     fmt: FormatParam,
     store: ReadModelDep,
@@ -684,7 +684,7 @@ async def one_request(
         list[TokenAnswer],
     ),
 )
-async def token(
+def token(
     token: Annotated[str, example(Path, EXAMPLE_TOKEN, "the token: the complaint id")],
     fmt: FormatParam,
     store: ReadModelDep,

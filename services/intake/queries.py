@@ -136,7 +136,7 @@ def _csv(
     responses=DENIED,
     summary="An agency's inbox: its open complaints and copies, with deadlines",
 )
-async def agency_inbox(agency_id: AgencyAdmin, store: ReadModelDep) -> list[InboxItem]:
+def agency_inbox(agency_id: AgencyAdmin, store: ReadModelDep) -> list[InboxItem]:
     return [InboxItem(**asdict(entry)) for entry in store.inbox(agency_id)]
 
 
@@ -146,7 +146,7 @@ async def agency_inbox(agency_id: AgencyAdmin, store: ReadModelDep) -> list[Inbo
     responses={**DENIED, 200: {"content": {"text/csv": {}}}},
     summary="An agency's complaints and copies: filter, sort, page; format=csv exports them all",
 )
-async def agency_complaints(
+def agency_complaints(
     agency_id: AgencyAdmin, store: ReadModelDep, asked: ListingDep
 ) -> ComplaintPage | StreamingResponse:
     return _listing(store, Scope(agency_id), asked)
@@ -158,9 +158,7 @@ async def agency_complaints(
     responses={**DENIED, 404: {"model": Problem}},
     summary="One of the agency's complaints (or copies)",
 )
-async def agency_complaint(
-    agency_id: AgencyAdmin, tracking_id: str, store: ReadModelDep
-) -> InboxItem:
+def agency_complaint(agency_id: AgencyAdmin, tracking_id: str, store: ReadModelDep) -> InboxItem:
     found = store.complaints(Scope(agency_id), ComplaintFilter(tracking_id=tracking_id))
     if not found.entries:
         # Another agency's complaint is not even confirmed to exist.
@@ -174,7 +172,7 @@ async def agency_complaint(
     responses=DENIED,
     summary="The agency's scores: share followed up (target 90%), backlog, response times",
 )
-async def agency_statistics(agency_id: AgencyAdmin, store: ReadModelDep) -> ScoresView:
+def agency_statistics(agency_id: AgencyAdmin, store: ReadModelDep) -> ScoresView:
     return _scores(store, agency_id)
 
 
@@ -184,7 +182,7 @@ async def agency_statistics(agency_id: AgencyAdmin, store: ReadModelDep) -> Scor
     responses={401: {"model": Problem}, 403: {"model": Problem}},
     summary="Every complaint (national admin): filter, sort, page; format=csv exports them all",
 )
-async def all_complaints(
+def all_complaints(
     _: NationalAdmin, store: ReadModelDep, asked: ListingDep, agency_id: str | None = None
 ) -> ComplaintPage | StreamingResponse:
     return _listing(store, Scope(agency_id), asked)
@@ -196,7 +194,7 @@ async def all_complaints(
     responses={401: {"model": Problem}, 403: {"model": Problem}},
     summary="National figures, or one agency's with agency_id (national admin)",
 )
-async def national_statistics(
+def national_statistics(
     _: NationalAdmin, store: ReadModelDep, agency_id: str | None = None
 ) -> ScoresView:
     return _scores(store, agency_id)
@@ -207,7 +205,7 @@ async def national_statistics(
     response_model=list[PublicFigureView],
     summary="Public statistics per agency, province or region: counts only, no rahasia report",
 )
-async def statistics(
+def statistics(
     store: ReadModelDep,
     group_by: GroupBy = "agency",
     filed_from: datetime | None = None,
