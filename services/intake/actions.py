@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.intake.access import AgencyAdmin, NationalAdmin, SettingsDep
-from services.intake.complaints import FilingDep, ReadModelDep, proves_reporter
+from services.intake.complaints import DirectoryDep, FilingDep, ReadModelDep, proves_reporter
 from services.intake.outcomes import Outcomes
 from services.intake.schemas import Problem
 from shared import clock
@@ -44,7 +44,6 @@ from shared.contracts.commands import (
 from shared.contracts.routing import RoutingPublished
 from shared.domain.complaint import NATIONAL_TRIAGE
 from shared.domain.deadlines import Tier
-from shared.domain.routing import default_directory
 from shared.domain.tracking import is_tracking_id
 from shared.projections.inbox import ComplaintView
 
@@ -249,8 +248,10 @@ async def verify(view: AdminsComplaint, act: ActionsDep) -> ActionResult:
     summary="The national admin sends a complaint to an agency by hand",
     responses={**ANSWERS, 422: {"model": Problem, "description": "unknown agency"}},
 )
-async def reassign(body: ReassignRequest, view: AdminsComplaint, act: ActionsDep) -> ActionResult:
-    if body.agency_id not in default_directory().agencies:
+async def reassign(
+    body: ReassignRequest, view: AdminsComplaint, act: ActionsDep, in_force: DirectoryDep
+) -> ActionResult:
+    if body.agency_id not in in_force.agencies:
         raise HTTPException(422, f"There is no agency {body.agency_id!r} in the directory.")
     action = Reassign(agency_id=body.agency_id, admin=NATIONAL_ADMIN, reason=body.reason.strip())
     return await act.submit(view, action)

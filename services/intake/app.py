@@ -5,8 +5,9 @@ The event loop never waits on the database: a route that reads the read model is
 Routes read settings only from `app.state.settings`, the ones this app was created with.
 """
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -22,6 +23,7 @@ from services.intake.schemas import FieldError, Problem
 from services.intake.store import IntakeStore
 from shared.adapters.http import health_routes
 from shared.adapters.kafka.clients import KafkaConnection
+from shared.adapters.kafka.directory import DirectoryInForce
 from shared.adapters.kafka.health import BrokerProbe
 from shared.adapters.kafka.publisher import BrokerUnavailable, Publisher
 from shared.adapters.sql.database import open_database
@@ -51,11 +53,16 @@ def create_app(settings: Settings) -> FastAPI:
     publisher = Publisher(kafka, "intake", settings.publish_timeout_seconds)
     database = open_database(settings.database)
     outcomes = Outcomes(kafka)
+    directory = DirectoryInForce(kafka)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         outcomes.start()
+        following = asyncio.create_task(directory.follow())
         yield
+        following.cancel()
+        with suppress(asyncio.CancelledError):
+            await following
         await outcomes.stop()
         await publisher.close()
         database.dispose()
@@ -75,6 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.read_model = InboxStore(database)
     app.state.outcomes = outcomes
+    app.state.directory = directory
     app.state.settings = settings
     app.include_router(health_routes(BrokerProbe(kafka)))
     app.include_router(complaints.router)

@@ -16,10 +16,11 @@ from services.intake.schemas import (
     TimelineItem,
 )
 from services.intake.timeline import describe
+from shared.adapters.kafka.directory import DirectoryInForce
 from shared.contracts.cloudevents import EVENT_TYPES, event_json_schemas, schema_version
 from shared.domain.catalogue import categories
 from shared.domain.complaint import STATUS_LABELS
-from shared.domain.routing import default_directory
+from shared.domain.routing import Directory
 from shared.domain.tracking import is_tracking_id
 from shared.projections.inbox import ComplaintView, InboxStore
 
@@ -28,6 +29,12 @@ router = APIRouter()
 
 def filing(request: Request) -> Filing:
     return request.app.state.filing  # type: ignore[no-any-return]
+
+
+def directory(request: Request) -> Directory:
+    """The agency directory in force, as the router routes by it."""
+    in_force: DirectoryInForce = request.app.state.directory
+    return in_force.current
 
 
 def read_model(request: Request) -> InboxStore:
@@ -58,6 +65,7 @@ def proves_reporter(view: ComplaintView, token: str | None) -> bool:
 FilingDep = Annotated[Filing, Depends(filing)]
 ReadModelDep = Annotated[InboxStore, Depends(read_model)]
 LanguageDep = Annotated[str, Depends(language)]
+DirectoryDep = Annotated[Directory, Depends(directory)]
 
 
 @router.post(
@@ -101,6 +109,7 @@ def complaint_status(
     tracking_id: str,
     lang: LanguageDep,
     store: ReadModelDep,
+    agencies: DirectoryDep,
     x_reporter_token: Annotated[
         str | None, Header(description="the reporter token; required for a rahasia complaint")
     ] = None,
@@ -120,7 +129,7 @@ def complaint_status(
         agency_id=view.agency_id,
         deadline_at=view.deadline_at,
         timeline=[
-            TimelineItem(**asdict(t), label=describe(t, lang, default_directory().agencies))
+            TimelineItem(**asdict(t), label=describe(t, lang, agencies.agencies))
             for t in view.timeline
         ],
     )

@@ -10,7 +10,7 @@ import asyncio
 import json
 import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from shared.adapters.http import health_routes
 from shared.adapters.kafka import topics
 from shared.adapters.kafka.clients import KafkaConnection
 from shared.adapters.kafka.consumer import consume
+from shared.adapters.kafka.directory import DirectoryInForce
 from shared.adapters.kafka.health import BrokerProbe
 from shared.adapters.kafka.publisher import Publisher
 from shared.adapters.sql.database import open_database
@@ -44,16 +45,16 @@ from shared.logs import about_complaint
 log = logging.getLogger(__name__)
 
 
-def directory_of(settings: Settings) -> Directory:
-    """The bundled directory, with the deployment's liaison contacts over its own."""
-    directory = default_directory()
+def liaisons_of(settings: Settings) -> Callable[[Directory], Directory]:
+    """The deployment's liaison contacts, laid over those of whichever directory is in force."""
     if settings.liaisons_file is None:
-        return directory
+        return lambda directory: directory
     try:
         document = json.loads(Path(settings.liaisons_file).read_text())
-        return with_liaisons(directory, document)
+        with_liaisons(default_directory(), document)  # a bad file stops the start, not a delivery
     except (OSError, ValueError, TypeError) as error:
         raise ValueError(f"PINTU_LIAISONS_FILE {settings.liaisons_file}: {error}") from error
+    return lambda directory: with_liaisons(directory, document)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -62,9 +63,9 @@ def create_app(settings: Settings) -> FastAPI:
     outbox = Outbox(database, holder)
     reports = Reports(database)
     keys = KeyStore(database)
-    directory = directory_of(settings)
     endpoints = plan.Endpoints.from_settings(settings)
     kafka = KafkaConnection.from_settings(settings)
+    directories = DirectoryInForce(kafka, liaisons_of(settings))
     dead_letters = Publisher(kafka, "notifier", settings.publish_timeout_seconds)
 
     async def to_dead_letters(delivery: Delivery, why: str) -> None:
@@ -90,6 +91,7 @@ def create_app(settings: Settings) -> FastAPI:
             if for_reporter or tells_someone:  # the one read of the complaint's row
                 known = await asyncio.to_thread(reports.find, complaint_id)
             if known is not None:
+                directory = directories.current
                 deliveries: list[Delivery] = []
                 for notification in notifications(event, known.holder):
                     deliveries += plan.for_agency(
@@ -115,6 +117,7 @@ def create_app(settings: Settings) -> FastAPI:
             deliverer = Deliverer(outbox, senders.send, to_dead_letters, settings.delivery)
             tasks = [
                 asyncio.create_task(deliverer.run()),
+                asyncio.create_task(directories.follow()),
                 asyncio.create_task(
                     consume(
                         kafka,

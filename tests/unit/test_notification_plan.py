@@ -255,14 +255,14 @@ def test_the_deployments_liaisons_are_checked_against_the_directory() -> None:
 
 
 def test_a_liaisons_file_that_does_not_fit_stops_the_notifier_naming_it(tmp_path: Path) -> None:
-    from services.notifier.app import directory_of
+    from services.notifier.app import liaisons_of
     from shared.config import Settings
 
     good = tmp_path / "liaisons.json"
     good.write_text(json.dumps({"liaisons": {OKU_TIMUR: {"webhook_url": "https://oku.example"}}}))
-    directory = directory_of(Settings(liaisons_file=good))
+    directory = liaisons_of(Settings(liaisons_file=good))(default_directory())
     assert directory.agencies[OKU_TIMUR].liaison.webhook_url == "https://oku.example"
     bad = tmp_path / "typo.json"
     bad.write_text(json.dumps({"liaisons": {"pemkab-oku-timor": {}}}))
     with pytest.raises(ValueError, match=r"typo\.json.*pemkab-oku-timor"):
-        directory_of(Settings(liaisons_file=bad))
+        liaisons_of(Settings(liaisons_file=bad))
