@@ -18,7 +18,6 @@ make of it, and an auditor can re-implement it from the contract alone.
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -42,16 +41,12 @@ def digest(envelope: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical(unsealed)).hexdigest()
 
 
-def canonical(value: Any, floats: Iterable[float] | None = None) -> bytes:
+def canonical(value: Any) -> bytes:
     """RFC 8785 (JCS) canonical JSON. The rfc8785 package is the reference; orjson writes the
     same bytes, some fifty times faster, whenever every key is ASCII and every number is one
     JCS and Python spell alike (tests/unit/test_chain.py holds the two to the same bytes),
-    which is nearly every event: so the router seals at full speed.
-
-    `floats`: every float in `value`, from a caller that knows them and knows every key is
-    ASCII (an event's envelope, from its declared fields: shared/contracts/floats.py), so
-    that only they are checked; otherwise the whole of `value` is walked."""
-    if _spelled_alike(value) if floats is None else all(map(_float_alike, floats)):
+    which is nearly every event: so the router seals at full speed."""
+    if _spelled_alike(value):
         try:
             return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER)
         except orjson.JSONEncodeError:
@@ -101,16 +96,14 @@ def seal(envelope: Mapping[str, Any], previous_hash: str | None) -> dict[str, An
     return sealed
 
 
-def sealed_value(
-    envelope: Mapping[str, Any], previous_hash: str | None, floats: Iterable[float] | None = None
-) -> bytes:
+def sealed_value(envelope: Mapping[str, Any], previous_hash: str | None) -> bytes:
     """The record value of an envelope (JSON-ready, without `hash` or `prevhash`), sealed: its
     canonical JSON with `prevhash` (unless it is the complaint's first event), then `hash` as
     the last member. Whatever order a reader keeps the members in, `digest` of what it reads
-    gives `hash` back. `floats` as for `canonical`."""
+    gives `hash` back."""
     if previous_hash is not None:
         envelope = {**envelope, PREVHASH: previous_hash}
-    body = canonical(envelope, floats)
+    body = canonical(envelope)
     seal_ = f'"{HASH}":"{hashlib.sha256(body).hexdigest()}"}}'.encode()
     return body[:-1] + (b"," if len(body) > 2 else b"") + seal_
 
@@ -119,32 +112,12 @@ def chained_to(previous: bytes, sequence: int) -> str:
     """What event number `sequence` carries as `prevhash`: the hash of `previous`, the record
     value of the complaint's event before it. An event written before sealing has no `hash`:
     its digest is computed, so the first sealed event still covers the last unsealed one."""
-    stated = _stated(previous)
-    if stated is None:  # not as sealed_value writes it: read it whole
-        envelope = orjson.loads(previous)
-        stored = envelope.get(HASH)
-        stated = (envelope.get("sequence"), stored if isinstance(stored, str) else digest(envelope))
-    if stated[0] != sequence - 1:
-        raise ChainError(f"event #{sequence} cannot follow event #{stated[0]} of its complaint")
-    return stated[1]
-
-
-_SEAL = re.compile(rb',"hash":"([0-9a-f]{64})"\}')
-_SEAL_LENGTH = len(',"hash":"') + 64 + len('"}')
-_SEQUENCE = re.compile(rb',"sequence":([0-9]+)[,}]')
-
-
-def _stated(value: bytes) -> tuple[int, str] | None:
-    """The `sequence` and `hash` of a value as sealed_value writes it, read without parsing
-    the body: canonical JSON, so the top-level `sequence` is the last member of that name
-    (members sort; everything nested sits in `data`, before it; in a string a quote is
-    escaped), then `hash` at the very end. None for anything else."""
-    seal_ = _SEAL.fullmatch(value, max(0, len(value) - _SEAL_LENGTH))
-    at = value.rfind(b',"sequence":')
-    if seal_ is None or at < 0:
-        return None
-    found = _SEQUENCE.match(value, at)
-    return None if found is None else (int(found[1]), seal_[1].decode())
+    envelope = orjson.loads(previous)
+    stored = envelope.get(HASH)
+    stated = envelope.get("sequence")
+    if stated != sequence - 1:
+        raise ChainError(f"event #{sequence} cannot follow event #{stated} of its complaint")
+    return stored if isinstance(stored, str) else digest(envelope)
 
 
 class Kind(StrEnum):

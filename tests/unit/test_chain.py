@@ -10,9 +10,7 @@ import pytest
 import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import BaseModel, field_serializer
 
-from shared.contracts import cloudevents
 from shared.contracts.chain import (
     ChainError,
     Finding,
@@ -24,7 +22,6 @@ from shared.contracts.chain import (
     verify,
 )
 from shared.contracts.cloudevents import CloudEvent, decode, encode
-from shared.contracts.floats import floats_in
 from shared.domain.complaint import Channel, Complaint, ReportType
 from shared.domain.deadlines import STANDARD_POLICY, Tier
 
@@ -349,29 +346,6 @@ def test_an_integer_beyond_what_jcs_can_spell_is_refused_as_rfc8785_refuses_it()
         canonical({"size_bytes": 2**53 + 1})
 
 
-def walked_floats(value: Any) -> list[float]:
-    """Every float in a JSON value, found by walking all of it: the reference for floats_in."""
-    if isinstance(value, dict):
-        return [f for member in value.values() for f in walked_floats(member)]
-    if isinstance(value, list):
-        return [f for item in value for f in walked_floats(item)]
-    return [value] if type(value) is float else []
-
-
-@pytest.mark.parametrize(
-    "events",
-    [complaint_events("TRACK00001"), complaint_events("TRACK00002", 0.00005, 109.0)],
-    ids=["a complaint's life", "on the equator, on a whole degree"],
-)
-def test_the_floats_an_event_declares_are_every_float_its_json_holds(events: list[Any]) -> None:
-    for event in events:
-        found = floats_in(event)
-        assert found is not None, type(event).__name__
-        assert sorted(found) == sorted(
-            walked_floats(cloudevents.envelope(event, "/pintu/test", BASE))
-        )
-
-
 @given(
     latitude=st.none() | st.floats(min_value=-11.0, max_value=6.0),
     longitude=st.none() | st.floats(min_value=94.0, max_value=142.0) | st.just(0.0),
@@ -385,34 +359,3 @@ def test_a_sealed_event_is_rfc8785_whatever_its_coordinates(
         members = {k: v for k, v in json.loads(value).items() if k != "hash"}
         assert value.startswith(rfc8785.dumps(members)[:-1])  # then `hash` as the last member
         previous = value
-
-
-def test_a_model_whose_json_its_fields_do_not_tell_is_walked_whole() -> None:
-    class Free(BaseModel):
-        extra: dict[str, Any]
-
-    class Shown(BaseModel):
-        latitude: float
-
-        @field_serializer("latitude")
-        def rounded(self, latitude: float) -> float:
-            return round(latitude)
-
-    class Nested(BaseModel):
-        points: tuple[Shown, ...]
-
-    assert floats_in(Free(extra={"é": 5.0})) is None
-    assert floats_in(Shown(latitude=5.5)) is None
-    assert floats_in(Nested(points=(Shown(latitude=5.5),))) is None
-    assert canonical(Free(extra={"é": 5.0, "e": 1e-7}).model_dump(mode="json")) == rfc8785.dumps(
-        {"extra": {"é": 5.0, "e": 1e-7}}
-    )
-
-
-def test_floats_named_by_the_caller_are_checked_and_the_others_assumed_absent() -> None:
-    value = {"latitude": 109.0, "n": 2**53 + 1}
-    assert canonical({"latitude": 109.0}, floats=[109.0]) == b'{"latitude":109}'
-    with pytest.raises(rfc8785.IntegerDomainError):
-        canonical(value, floats=[109.0])
-    with pytest.raises(rfc8785.IntegerDomainError):
-        canonical({"n": 2**53 + 1}, floats=[])  # orjson refuses what JCS cannot spell, too
