@@ -77,6 +77,11 @@ def migrate(settings: Settings, _: argparse.Namespace) -> int:
     database = open_database(settings.database)
     where = database.url.render_as_string(hide_password=True)
     done = migrations.upgrade(database)
+    if done.ahead:
+        print(
+            f"{where}: at {done.before}, newer than this Pintu's {migrations.head()}: left as it is"
+        )
+        return 0
     start = done.before
     if done.adopted:
         start = migrations.BASELINE

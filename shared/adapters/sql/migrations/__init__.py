@@ -3,7 +3,9 @@ keys and tracking ids, the notifier's outbox and complaint rows (Alembic, versio
 
 `upgrade` brings a database to this release's head, one revision at a time, under a lock so
 that replicas starting together (and `pintu migrate`, the Kubernetes Job) take turns: on
-PostgreSQL an advisory lock, on SQLite (one host) a lock file beside the database. A
+PostgreSQL an advisory lock, on SQLite (one host) a lock file beside the database. Each
+revision keeps the release before it working (docs/operations.md, Database migrations), so
+a database a newer Pintu migrated is used as it is, never downgraded. A
 database of the release before migrations (the tables, no alembic_version) is adopted: the
 baseline, revision 0001, checks the shape of what is there, creates only what is missing
 and is recorded; its rows are never touched. Read models (shared/projections) are rebuilt
@@ -11,6 +13,7 @@ from the log instead and are no business of these migrations.
 """
 
 import fcntl
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +27,7 @@ from sqlalchemy import Connection, Engine, MetaData, inspect, text
 
 from shared.adapters.sql.database import DatabaseSchemaError
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 BASELINE = "0001"
 # pg_advisory_lock's key for "Pintu is migrating this database": any constant, the same in
@@ -36,6 +40,7 @@ class Upgrade:
     before: str | None  # the revision found; None: no alembic_version
     after: str
     adopted: bool  # a database of the release before migrations, now recorded at the baseline
+    ahead: bool = False  # at a revision of a newer Pintu: left as it is
 
     @property
     def applied(self) -> bool:
@@ -84,10 +89,16 @@ def upgrade(engine: Engine) -> Upgrade:
         c.commit()  # Alembic then runs each revision in a transaction of its own
         known = {script.revision for script in scripts().walk_revisions()}
         if before is not None and before not in known:
-            raise DatabaseSchemaError(
-                f"database {_where(engine)} is at revision {before}, which this Pintu (head "
-                f"{target}) does not know: a newer Pintu migrated it; run that version"
+            # A newer release migrated it and this one was rolled back to (or is an old pod
+            # restarting mid-rollout). Revisions keep the release before them working, so
+            # the tables are used as they are; never downgraded.
+            log.warning(
+                "database %s is at revision %s, newer than this Pintu's %s: left as it is",
+                _where(engine),
+                before,
+                target,
             )
+            return Upgrade(before, before, adopted=False, ahead=True)
         adopted = before is None and _made_before_migrations(c, engine)
         command.upgrade(alembic_config(c), "head")
         c.commit()
