@@ -1,4 +1,5 @@
-"""`python -m dev`: the developer verbs the Makefile calls (run, demo, watch, kafka, receivers)."""
+"""`python -m dev`: the developer verbs the Makefile calls (run, demo, watch, kafka, receivers),
+and `revision`, which drafts a database migration."""
 
 import argparse
 import sys
@@ -71,6 +72,13 @@ def watch(settings: Settings, args: argparse.Namespace) -> int:
     return run_watch(KafkaConnection.from_settings(settings), args.agency)
 
 
+def revision(_: Settings, args: argparse.Namespace) -> int:
+    from dev.migrations import new_revision
+
+    print(f"draft written to {new_revision(args.message)}: read it, finish it, test it")
+    return 0
+
+
 COMMANDS: dict[str, tuple[Command, str]] = {
     "run": (run, "start Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set) and every service"),
     "kafka": (kafka, "run only the development Kafka broker"),
@@ -78,12 +86,15 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "watch": (watch, "follow one agency's topic"),
     "webhook-receiver": (webhook_receiver, "a demo agency endpoint that verifies signatures"),
     "mail-receiver": (mail_receiver, "a development mail relay that logs each reporter e-mail"),
+    "revision": (revision, "draft the next database migration from the tables' definitions"),
 }
 
 
 def _arguments(name: str, subparser: argparse.ArgumentParser) -> None:
     if name == "watch":
         subparser.add_argument("agency", help="agency id, e.g. pemkab-oku-timur")
+    if name == "revision":
+        subparser.add_argument("message", help="what the revision changes, in a few words")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -69,6 +69,30 @@ def topics(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def migrate(settings: Settings, _: argparse.Namespace) -> int:
+    """Bring the tables the log cannot rebuild to this release (the Kubernetes Job runs it
+    before the rollout; every service does it at start too, so this is never required)."""
+    from shared.adapters.sql import migrations
+
+    database = open_database(settings.database)
+    where = database.url.render_as_string(hide_password=True)
+    done = migrations.upgrade(database)
+    if done.ahead:
+        print(
+            f"{where}: at {done.before}, newer than this Pintu's {migrations.head()}: left as it is"
+        )
+        return 0
+    start = done.before
+    if done.adopted:
+        start = migrations.BASELINE
+        print(f"{where}: tables of the release before migrations adopted as {start}")
+    if start != done.after:
+        print(f"{where}: migrated from {start or 'an empty database'} to {done.after}")
+    elif not done.adopted:
+        print(f"{where}: already at {done.after}, nothing to do")
+    return 0
+
+
 Command = Callable[[Settings, argparse.Namespace], int]
 
 
@@ -128,6 +152,7 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "notifier": (notifier, "webhooks, e-mail and SMS to agencies, the national admin, reporters"),
     "projections": (projections, "read models from the event log"),
     "topics": (topics, "create the missing topics (idempotent)"),
+    "migrate": (migrate, "bring the database's own tables to this release (idempotent)"),
     "rebuild-read-models": (rebuild_read_models, "empty the read models to replay the log"),
     "replay": (replay, "auditors: rebuild the read models into a fresh store, compare, as of"),
     "audit": (audit, "check the log's chain of hashes; export one complaint's history"),

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, Text, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from shared.adapters.sql.database import create_tables
+from shared.adapters.sql.migrations import ensure_current
 from shared.domain.tracking import new_tracking_id
 
 RETENTION = timedelta(days=1)
@@ -50,7 +50,7 @@ class Claim:
 class IntakeStore:
     def __init__(self, database: Engine) -> None:
         self._db = database
-        create_tables(database, METADATA)
+        ensure_current(database)
 
     def new_tracking_id(self) -> str:
         """A tracking id never handed out before."""

@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from shared.adapters.sql.database import create_tables
+from shared.adapters.sql.migrations import ensure_current
 
 Channel = Literal["webhook", "email", "sms"]
 PENDING, SENT, DEAD, VOID = "pending", "sent", "dead", "void"  # void: nobody left to tell
@@ -91,7 +91,7 @@ class Outbox:
     def __init__(self, database: Engine, holder: str) -> None:
         self._db = database
         self._holder = holder  # this instance, for leases
-        create_tables(database, METADATA)
+        ensure_current(database)
 
     def add(self, delivery: Delivery, now: float | None = None) -> bool:
         """Queue it; False when it was queued before (a redelivered or replayed event)."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Column, Engine, MetaData, String, Table, Text, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from shared.adapters.sql.database import create_tables
+from shared.adapters.sql.migrations import ensure_current
 from shared.adapters.sql.reporter_keys import KeyStore, unseal
 from shared.domain.identity import ReporterIdentity, SealedIdentity
 
@@ -40,7 +40,7 @@ class Reports:
     def __init__(self, database: Engine) -> None:
         self._db = database
         self._keys = KeyStore(database)
-        create_tables(database, METADATA)
+        ensure_current(database)
 
     def remember(
         self, complaint_id: str, tracking_id: str, title: str, sealed: SealedIdentity | None

@@ -830,3 +830,67 @@ def test_only_the_notifier_leaves_the_cluster(docs: list[Doc]) -> None:
     # Not into the cluster's private ranges nor to the cloud's metadata address.
     for inside in ("10.1.2.3", "172.20.0.1", "192.168.1.1", "169.254.169.254"):
         assert not may_connect(docs, notifier, Pod({}, address=inside), 443), inside
+
+
+# --- the database migrations' Job ----------------------------------------------------------
+
+
+def cli_commands() -> set[str]:
+    """The subcommands services/cli.py offers (the keys of COMMANDS), read without importing."""
+    tree = ast.parse((REPO / "services" / "cli.py").read_text())
+    for node in tree.body:
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and node.target.id == "COMMANDS"
+            and isinstance(node.value, ast.Dict)
+        ):
+            return {ast.literal_eval(key) for key in node.value.keys if key is not None}
+    pytest.fail("services/cli.py no longer defines COMMANDS")
+
+
+def test_a_job_runs_pintu_migrate_with_the_services_image_and_database(docs: list[Doc]) -> None:
+    assert "migrate" in cli_commands(), "services/cli.py no longer offers `pintu migrate`"
+    (job,) = of_kind(docs, "Job")
+    assert job["metadata"]["name"] == "pintu-migrate"
+    pod = job["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container.get("args") == ["migrate"] and "command" not in container, container
+    images = {c["image"] for d in of_kind(docs, "Deployment") for c in containers(d)}
+    assert images == {container["image"]}, "the Job must run the release the rollout deploys"
+    assert pod["restartPolicy"] == "Never" and job["spec"]["backoffLimit"] >= 1
+    # The services' own database, from the Secret CloudNativePG keeps.
+    (intake,) = containers(named(docs, "Deployment", "pintu-intake"))
+    assert env_of(container)["DATABASE_URL"] == env_of(intake)["DATABASE_URL"]
+    # Nothing but that Secret: the Job can be applied alone before the rest of a release.
+    assert "envFrom" not in container
+    refs = [e["valueFrom"] for e in container["env"] if "valueFrom" in e]
+    assert refs == [{"secretKeyRef": {"name": "pintu-db-app", "key": "uri"}}]
+    selected = job["metadata"]["labels"]["app.kubernetes.io/component"]
+    others = [
+        d
+        for d in docs
+        if d["metadata"].get("labels", {}).get("app.kubernetes.io/component") == selected
+    ]
+    assert others == [job], f"-l app.kubernetes.io/component={selected} selects more than the Job"
+
+
+def test_the_migrate_job_is_hardened_and_reaches_only_postgres_and_dns(docs: list[Doc]) -> None:
+    (job,) = of_kind(docs, "Job")
+    pod = job["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod.get("automountServiceAccountToken") is False
+    (container,) = pod["containers"]
+    context = container["securityContext"]
+    assert context["readOnlyRootFilesystem"] is True
+    assert context["allowPrivilegeEscalation"] is False
+    assert context["capabilities"]["drop"] == ["ALL"]
+    assert "memory" in container["resources"]["limits"]
+    migrate = Pod(job["spec"]["template"]["metadata"]["labels"])
+    assert may_connect(docs, migrate, Pod(POSTGRES_POD), 5432), "the Job cannot reach PostgreSQL"
+    assert may_connect(
+        docs, migrate, Pod({"k8s-app": "kube-dns"}, namespace=KUBE_SYSTEM), 53, "UDP"
+    )
+    assert not may_connect(docs, migrate, Pod({}, address=OUTSIDE), 443)
+    elsewhere = Pod({"app": "gateway"}, namespace={"kubernetes.io/metadata.name": "ingress"})
+    assert not may_connect(docs, elsewhere, migrate, 8000)

@@ -1,9 +1,10 @@
 """The platform's own database: what cannot be rebuilt from the log.
 
-Reporter keys, idempotency keys and handed-out tracking ids live here. One URL
-names it: an SQLite file by default (one host, `make run`), PostgreSQL when
-several replicas must share it (Kubernetes). SQLAlchemy Core keeps the SQL the
-same on both.
+Reporter keys, idempotency keys and handed-out tracking ids live here, in tables that
+migrations change (shared/adapters/sql/migrations), beside the read models, which are
+rebuilt from the log. One URL names it: an SQLite file by default (one host, `make run`),
+PostgreSQL when several replicas must share it (Kubernetes). SQLAlchemy Core keeps the SQL
+the same on both.
 """
 
 from pathlib import Path
@@ -41,7 +42,8 @@ class DatabaseSchemaError(RuntimeError):
 
 
 def create_tables(engine: Engine, metadata: MetaData, *, rebuilt_elsewhere: bool = False) -> None:
-    """Create what is missing. Replicas starting together may race; the loser finds them made.
+    """Create what is missing (the read models; Pintu's own tables are migrated instead).
+    Replicas starting together may race; the loser finds them made.
 
     A table that exists with columns missing was made by an older version: said at start,
     in the operator's terms, rather than failing at every event. `rebuilt_elsewhere`: the
@@ -60,8 +62,8 @@ def create_tables(engine: Engine, metadata: MetaData, *, rebuilt_elsewhere: bool
             where = engine.url.render_as_string(hide_password=True)
             raise DatabaseSchemaError(
                 f"table {table.name} in {where} lacks {', '.join(missing)}: an older Pintu made "
-                "it. Migrate it (docs/operations.md, Upgrades), or for a development "
-                "database remove it (make clean)"
+                "it, and no migration changes it (shared/adapters/sql/migrations has none for "
+                "it); for a development database remove it (make clean)"
             )
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import (
     select,
 )
 
-from shared.adapters.sql.database import create_tables
+from shared.adapters.sql.migrations import ensure_current
 from shared.domain.identity import ReporterIdentity, SealedIdentity
 
 METADATA = MetaData()
@@ -41,7 +41,7 @@ class KeyStore:
 
     def __init__(self, database: Engine) -> None:
         self._db = database
-        create_tables(database, METADATA)
+        ensure_current(database)
 
     def new_key(self) -> tuple[str, bytes]:
         key_id, key = str(uuid.uuid4()), AESGCM.generate_key(bit_length=256)
