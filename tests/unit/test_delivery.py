@@ -214,8 +214,8 @@ async def test_each_delivery_line_names_its_own_complaint(tmp_path: Path) -> Non
                 box.add(queued)
                 deliverer.wake(sms)
             await asyncio.sleep(0)
-        for _ in range(400):
-            if len(endpoints.delivered) == 2:
+        for _ in range(400):  # until both lines are logged: each after its outbox row is written
+            if len(delivered_lines(lines)) == 2:
                 break
             await asyncio.sleep(0.02)
     finally:
@@ -223,9 +223,15 @@ async def test_each_delivery_line_names_its_own_complaint(tmp_path: Path) -> Non
         with suppress(asyncio.CancelledError):
             await task
         logger.removeHandler(lines)
-    delivered = [
+    assert delivered_lines(lines) == [
+        ("complaint-a", "sms", "received"),
+        ("complaint-b", "sms", "received"),
+    ]
+
+
+def delivered_lines(lines: Lines) -> list[tuple[str, str, str]]:
+    return [
         (r.complaint_id, r.channel, r.kind)  # type: ignore[attr-defined]
         for r in lines.records
         if r.getMessage() == "notification delivered"
     ]
-    assert delivered == [("complaint-a", "sms", "received"), ("complaint-b", "sms", "received")]
