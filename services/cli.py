@@ -19,7 +19,16 @@ from shared.projections.inbox import InboxStore
 def serve(service: str, app: object, host: str, port: int, settings: Settings) -> int:
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, log_config=logging_config(service, settings.log_level))  # type: ignore[arg-type]
+    uvicorn.run(
+        app,  # type: ignore[arg-type]
+        host=host,
+        port=port,
+        log_config=logging_config(service, settings.log_level),
+        # The client's address is taken from X-Forwarded-For only when the peer is one of
+        # these proxies; otherwise it is the peer's own (services/intake/limits.py keys on it).
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
+    )
     return 0
 
 

@@ -118,6 +118,11 @@ class Settings(BaseSettings):
     publish_timeout_seconds: float = 5.0
     max_body_bytes: int = 64 * 1024
     rate_limit_per_minute: int = 60  # filings per client address per intake process
+    # The peers whose X-Forwarded-For names the client (comma-separated addresses or networks,
+    # uvicorn's forwarded_allow_ips; "*" trusts every peer). The rate limit keys on the
+    # client so resolved: behind an ingress, list the ingress's addresses here, or every
+    # client shares the ingress's one bucket. 127.0.0.1 is uvicorn's own default.
+    trusted_proxies: str = "127.0.0.1"
     # Open311 GeoReport v2 api_key values allowed to POST; the default is for development only.
     open311_api_keys: list[str] = ["pintu-dev-open311-key"]
     # Bearer keys of agency admins, per agency id ("*": any agency, for development only),

@@ -4,7 +4,7 @@ import logging
 import logging.config
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import Context, ContextVar, copy_context
 from typing import Any
 
 # The id as given (a UUID, mostly), made text only for a line actually logged: the router
@@ -22,7 +22,20 @@ def about_complaint(complaint_id: object) -> Iterator[None]:
         _complaint_id.reset(token)
 
 
-class _ComplaintContext(logging.Filter):
+def about_no_complaint() -> Context:
+    """A copy of the current context that names no complaint, for a task that outlives the
+    block that starts it (`asyncio.create_task(..., context=about_no_complaint())`): a task
+    copies the context it is created in, so one started inside `about_complaint` would name
+    that complaint on every line it ever logs."""
+    context = copy_context()
+    context.run(_complaint_id.set, None)
+    return context
+
+
+class ComplaintContext(logging.Filter):
+    """Adds to every record the service and, unless the call gave one, the complaint being
+    handled where the line was logged."""
+
     def __init__(self, service: str) -> None:
         super().__init__()
         self.service = service
@@ -40,7 +53,7 @@ def logging_config(service: str, level: str = "INFO") -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"context": {"()": _ComplaintContext, "service": service}},
+        "filters": {"context": {"()": ComplaintContext, "service": service}},
         "formatters": {
             "json": {
                 "()": "pythonjsonlogger.json.JsonFormatter",

@@ -93,6 +93,9 @@ class RateLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
+            # request.client.host: the peer, or the client a trusted proxy names, as uvicorn's
+            # ProxyHeadersMiddleware (PINTU_TRUSTED_PROXIES) resolved it before this runs. The
+            # X-Forwarded-For header itself is never read here: anyone can send one.
             client = (scope.get("client") or ("unknown", 0))[0]
             wait = self.limiter.allow(client)
             if wait is not None:

@@ -24,6 +24,7 @@ from services.notifier.result import Result, retry
 from services.notifier.retry import backoff
 from shared import metrics
 from shared.config import DeliveryPolicy
+from shared.logs import about_complaint, about_no_complaint
 
 log = logging.getLogger(__name__)
 Send = Callable[[Delivery], Awaitable[Result]]
@@ -56,7 +57,11 @@ class Deliverer:
         """Something may be due at `endpoint`: its task (started if need be) looks."""
         if endpoint not in self._workers:
             self._wakes[endpoint] = asyncio.Event()
-            self._workers[endpoint] = asyncio.create_task(self._drain(endpoint))
+            # The task serves every complaint queued for the endpoint: it must not keep the
+            # complaint of the handler that happened to wake it first.
+            self._workers[endpoint] = asyncio.create_task(
+                self._drain(endpoint), context=about_no_complaint()
+            )
         self._wakes[endpoint].set()
 
     async def run(self) -> None:
@@ -123,6 +128,10 @@ class Deliverer:
             await asyncio.wait_for(wake.wait(), timeout)
 
     async def _try(self, delivery: Delivery, breaker: CircuitBreaker) -> None:
+        with about_complaint(delivery.complaint_id):  # each line names its own complaint
+            await self._try_once(delivery, breaker)
+
+    async def _try_once(self, delivery: Delivery, breaker: CircuitBreaker) -> None:
         try:
             result = await self._send(delivery)
         except Exception as error:  # a bug, not the endpoint: logged, and tried again

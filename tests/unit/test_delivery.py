@@ -3,6 +3,7 @@ the outbox's once-per-key queue and leases, and one task per endpoint so a dead 
 never holds up another."""
 
 import asyncio
+import logging
 from contextlib import suppress
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from services.notifier.result import Result, refused, retry
 from services.notifier.retry import backoff
 from shared.adapters.sql.database import open_database
 from shared.config import DeliveryPolicy
+from shared.logs import ComplaintContext, about_complaint
 
 FAST = DeliveryPolicy(
     tries=4,
@@ -177,3 +179,59 @@ async def test_a_refusal_is_dead_lettered_at_once(tmp_path: Path) -> None:
     await drain(Deliverer(box, endpoints.send, dead_letter, FAST), box)
     assert dead_letters == ["webhook http://gone: HTTP 410"]
     assert endpoints.tries[gone] == 1
+
+
+class Lines(logging.Handler):
+    """Records as the deployed handler sees them, with the service and complaint added."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.addFilter(ComplaintContext("notifier"))
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+async def test_each_delivery_line_names_its_own_complaint(tmp_path: Path) -> None:
+    box = outbox(tmp_path)
+    sms = "sms http://gateway"
+    endpoints = Endpoints({})
+    deliverer = Deliverer(box, endpoints.send, lambda d, why: asyncio.sleep(0), FAST)
+    lines = Lines()
+    logger = logging.getLogger("services.notifier.delivery")
+    logger.addHandler(lines)
+    logger.setLevel(logging.INFO)
+    task = asyncio.create_task(deliverer.run())
+    try:
+        # As the notifier's handler does: each event's deliveries queued, and their endpoint
+        # woken, while its complaint is being handled. The first wake starts the endpoint's task.
+        for complaint in ("complaint-a", "complaint-b"):
+            with about_complaint(complaint):
+                queued = Delivery(
+                    f"e-{complaint}", "reporter", "sms", sms, "received", complaint, b""
+                )
+                box.add(queued)
+                deliverer.wake(sms)
+            await asyncio.sleep(0)
+        for _ in range(400):  # until both lines are logged: each after its outbox row is written
+            if len(delivered_lines(lines)) == 2:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+        logger.removeHandler(lines)
+    assert delivered_lines(lines) == [
+        ("complaint-a", "sms", "received"),
+        ("complaint-b", "sms", "received"),
+    ]
+
+
+def delivered_lines(lines: Lines) -> list[tuple[str, str, str]]:
+    return [
+        (r.complaint_id, r.channel, r.kind)  # type: ignore[attr-defined]
+        for r in lines.records
+        if r.getMessage() == "notification delivered"
+    ]
