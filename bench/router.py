@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TypeAlias
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import ConsumerRecord
 
@@ -48,6 +48,7 @@ from dev.broker import LocalBroker, free_port
 from services.router import owner
 from shared.adapters.kafka import topics
 from shared.adapters.kafka.clients import KafkaConnection, start
+from shared.adapters.kafka.consumers import consumer
 from shared.config import Settings
 from shared.contracts.cloudevents import encode
 from shared.domain.complaint import Channel, Complaint, ReportType
@@ -184,13 +185,7 @@ class Observer:
         self._connection = connection
         self._names = names
         self._accept = accept
-        self._consumer = AIOKafkaConsumer(
-            **connection.client_kwargs(),
-            group_id=None,
-            enable_auto_commit=False,
-            isolation_level="read_committed",
-            fetch_max_wait_ms=100,
-        )
+        self._consumer = consumer(connection, fetch_max_wait_ms=100)
 
     async def start(self) -> None:
         await start(self._consumer, self._connection)

@@ -3,21 +3,15 @@
 import asyncio
 from contextlib import suppress
 
-from aiokafka import AIOKafkaConsumer
-
 from shared.adapters.kafka import topics
 from shared.adapters.kafka.clients import KafkaConnection, start
+from shared.adapters.kafka.consumers import consumer as new_consumer
 from shared.contracts.cloudevents import CloudEvent
 
 
 async def follow(connection: KafkaConnection, agency_id: str) -> None:
-    consumer = AIOKafkaConsumer(
-        topics.routed(agency_id),
-        **connection.client_kwargs(),
-        group_id=None,  # read everything, commit nothing: watching never disturbs the agency
-        auto_offset_reset="earliest",
-        isolation_level="read_committed",
-    )
+    # No group: read everything, commit nothing; watching never disturbs the agency.
+    consumer = new_consumer(connection, topics.routed(agency_id), auto_offset_reset="earliest")
     try:
         await start(consumer, connection)
         print(

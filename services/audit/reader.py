@@ -1,18 +1,16 @@
 """Reading a topic whole, as an auditor does: each partition from its first record to the
 end it had when the reading began, committed records only (read_committed)."""
 
-import time
 from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
-from typing import TypeAlias
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.structs import ConsumerRecord
+from aiokafka import TopicPartition
 
-from shared.adapters.kafka import topics
-from shared.adapters.kafka.clients import KafkaConnection, start
+from shared.adapters.kafka.clients import KafkaConnection
+from shared.adapters.kafka.consumers import Reader, ReadStalled
+from shared.adapters.kafka.consumers import Record as Record  # what the audit reads
 
-Record: TypeAlias = ConsumerRecord[bytes, bytes]
 STALL_SECONDS = 60.0  # no record and no progress for this long: the cluster is not answering
 
 
@@ -36,33 +34,25 @@ class Extent:
 class LogReader:
     def __init__(self, connection: KafkaConnection, topic: str) -> None:
         self.topic = topic
-        self._connection = connection
-        self._consumer = AIOKafkaConsumer(
-            **connection.client_kwargs(),
-            group_id=None,  # an auditor's read commits nothing and joins no group
-            enable_auto_commit=False,
-            isolation_level="read_committed",  # aborted transactions never happened
-        )
+        # An auditor's read commits nothing, joins no group and sees committed records only:
+        # aborted transactions never happened.
+        self._reader = Reader(connection)
 
     async def __aenter__(self) -> "LogReader":
-        try:
-            await start(self._consumer, self._connection)
-        except BaseException:
-            await self._consumer.stop()
-            raise
+        await self._reader.__aenter__()
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        await self._consumer.stop()
+        await self._reader.__aexit__()
 
     async def extents(self) -> list[Extent]:
         """Every partition of the topic with its first offset and its end now."""
         try:
-            partitions = await topics.partitions_of(self._connection, self.topic)
+            partitions = await self._reader.partitions(self.topic)
         except LookupError:
             raise LogUnreadable(f"there is no topic {self.topic!r} on this cluster") from None
-        begins = await self._consumer.beginning_offsets(partitions)
-        ends = await self._consumer.end_offsets(partitions)  # read_committed: the stable end
+        begins = await self._reader.beginnings(partitions)
+        ends = await self._reader.ends(partitions)  # read_committed: the stable end
         return [Extent(tp.partition, begins[tp], ends[tp]) for tp in partitions]
 
     async def records(
@@ -71,20 +61,17 @@ class LogReader:
         """The partition's records in offset order, up to its end; `progress(n)` as the
         position moves on by n offsets (transaction markers take offsets too)."""
         tp = TopicPartition(self.topic, extent.partition)
-        self._consumer.assign([tp])
-        self._consumer.seek(tp, extent.begin)
-        position, last_move = extent.begin, time.monotonic()
-        while position < extent.end:
-            batch = await self._consumer.getmany(tp, timeout_ms=1000)
-            for record in batch.get(tp, []):
-                if record.offset < extent.end:
-                    yield record
-            now_at = min(await self._consumer.position(tp), extent.end)
-            if now_at > position:
-                progress(now_at - position)
-                position, last_move = now_at, time.monotonic()
-            elif time.monotonic() - last_move > STALL_SECONDS:
-                raise LogUnreadable(
-                    f"{self.topic} partition {extent.partition} stopped at offset {position}"
-                    f" of {extent.end}: no answer for {STALL_SECONDS:.0f} s"
-                )
+        reading = self._reader.to_end(
+            [tp],
+            from_offsets={tp: extent.begin},
+            until={tp: extent.end},
+            stall_seconds=STALL_SECONDS,
+            progress=progress,
+        )
+        try:
+            async with aclosing(reading) as batches:
+                async for batch in batches:
+                    for record in batch[tp]:
+                        yield record
+        except ReadStalled as stalled:
+            raise LogUnreadable(str(stalled)) from None

@@ -10,10 +10,11 @@ import asyncio
 import logging
 from uuid import UUID
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from shared.adapters.kafka import topics
 from shared.adapters.kafka.clients import KafkaConnection, start
+from shared.adapters.kafka.consumers import consumer as new_consumer
 from shared.contracts.commands import Outcome, decode_outcome
 
 log = logging.getLogger(__name__)
@@ -61,9 +62,7 @@ class Outcomes:
                 await asyncio.sleep(2)
 
     async def _listen(self) -> None:
-        consumer = AIOKafkaConsumer(
-            **self._connection.client_kwargs(), group_id=None, isolation_level="read_committed"
-        )
+        consumer = new_consumer(self._connection)
         await start(consumer, self._connection)
         try:
             # Provisioned like the log (shared/adapters/kafka/topics.py), so its partitions are known.

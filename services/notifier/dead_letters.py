@@ -12,11 +12,10 @@ second run, or two dead letters of one delivery, send nothing twice.
 import time
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer
-
 from services.notifier.outbox import Delivery, Outbox
 from shared.adapters.kafka import topics
-from shared.adapters.kafka.clients import KafkaConnection, start
+from shared.adapters.kafka.clients import KafkaConnection
+from shared.adapters.kafka.consumers import read_to_end, records_of
 from shared.adapters.kafka.publisher import Record
 
 TOPIC = topics.dead_letters("notifier")
@@ -50,40 +49,23 @@ async def read_dead_letters(connection: KafkaConnection) -> tuple[list[DeadDeliv
         partitions = await topics.partitions_of(connection, TOPIC)
     except LookupError:
         raise LookupError(f"there is no topic {TOPIC}: run `pintu topics` first") from None
-    consumer = AIOKafkaConsumer(
-        **connection.client_kwargs(),
-        group_id=None,
-        enable_auto_commit=False,
-        isolation_level="read_committed",
-    )
-    await start(consumer, connection)
-    try:
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        found: list[DeadDelivery] = []
-        other = 0
-        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
-            batches = await consumer.getmany(timeout_ms=1000)
-            for tp, records in batches.items():
-                for record in records:
-                    if record.offset >= ends[tp]:
-                        continue
-                    headers = {k: v.decode(errors="replace") for k, v in record.headers}
-                    if {EVENT_ID, RECIPIENT, CHANNEL} <= headers.keys():
-                        found.append(
-                            DeadDelivery(
-                                headers[EVENT_ID],
-                                headers[RECIPIENT],
-                                headers[CHANNEL],
-                                headers.get(topics.DEAD_LETTER_REASON, ""),
-                            )
-                        )
-                    else:
-                        other += 1
-        return found, other
-    finally:
-        await consumer.stop()
+    found: list[DeadDelivery] = []
+    other = 0
+    async for batch in read_to_end(connection, partitions):
+        for record in records_of(batch):
+            headers = {k: v.decode(errors="replace") for k, v in record.headers}
+            if {EVENT_ID, RECIPIENT, CHANNEL} <= headers.keys():
+                found.append(
+                    DeadDelivery(
+                        headers[EVENT_ID],
+                        headers[RECIPIENT],
+                        headers[CHANNEL],
+                        headers.get(topics.DEAD_LETTER_REASON, ""),
+                    )
+                )
+            else:
+                other += 1
+    return found, other
 
 
 def redeliver(outbox: Outbox, dead: list[DeadDelivery]) -> list[DeadDelivery]:

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import TypeAlias
 from uuid import UUID
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.structs import ConsumerRecord
 
@@ -35,6 +35,7 @@ from shared import clock, metrics
 from shared.adapters.kafka import topics
 from shared.adapters.kafka.batches import Write, send_all
 from shared.adapters.kafka.clients import KafkaConnection, all_of, start
+from shared.adapters.kafka.consumers import consumer, read_to_end
 from shared.adapters.kafka.routing_feed import RoutingFeed
 from shared.config import Settings
 from shared.contracts.cloudevents import PoisonMessage, decode, encode
@@ -75,12 +76,10 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         self._base_url = settings.public_base_url
         self._policy = settings.sla
         self._verification = settings.verification_required
-        self._consumer = AIOKafkaConsumer(
-            **connection.client_kwargs(),
+        self._consumer = consumer(
+            connection,
             group_id=GROUP,
-            enable_auto_commit=False,
             auto_offset_reset="earliest",
-            isolation_level="read_committed",
             # Range, not aiokafka's round-robin: partition p of the log and of the commands
             # go to the same router, the one holding p's histories and transactional id.
             partition_assignment_strategy=(RangePartitionAssignor,),
@@ -187,23 +186,12 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
     async def _read_log(self, p: int) -> dict[bytes, History]:
         """Every complaint's history on complaints.events p, up to its committed end."""
         partition = TopicPartition(topics.EVENTS, p)
-        reader = AIOKafkaConsumer(
-            **self._connection.client_kwargs(), group_id=None, isolation_level="read_committed"
-        )
-        reader.assign([partition])
-        await start(reader, self._connection)
         histories: dict[bytes, History] = {}
-        try:
-            await reader.seek_to_beginning(partition)
-            end = (await reader.end_offsets([partition]))[partition]
-            while await reader.position(partition) < end:
-                batch = await reader.getmany(partition, timeout_ms=1000)
-                for record in batch.get(partition, []):
-                    # Poison is no one's history; it is dead-lettered when processed.
-                    with contextlib.suppress(PoisonMessage):
-                        _remember(histories, record)
-        finally:
-            await reader.stop()
+        async for batch in read_to_end(self._connection, [partition]):
+            for record in batch[partition]:
+                # Poison is no one's history; it is dead-lettered when processed.
+                with contextlib.suppress(PoisonMessage):
+                    _remember(histories, record)
         log.info("took over partition %d: %d complaints", p, len(histories))
         return histories
 

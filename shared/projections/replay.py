@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from sqlalchemy import Engine, Table, select
 
-from shared.adapters.kafka import topics
-from shared.adapters.kafka.clients import KafkaConnection, start
+from shared.adapters.kafka.clients import KafkaConnection
+from shared.adapters.kafka.consumers import Reader, read_to_end
 from shared.projections.inbox import Applied, InboxStore
 from shared.projections.projection import utc
 from shared.projections.tables import METADATA, SCHEMA, TRACKING
@@ -47,13 +47,9 @@ def live_positions(store: InboxStore, topic: str, partitions: int) -> dict[int, 
 
 async def end_offsets(connection: KafkaConnection, topic: str) -> dict[int, int]:
     """Where the committed log ends now, per partition."""
-    tps = await topics.partitions_of(connection, topic)
-    consumer = AIOKafkaConsumer(**connection.client_kwargs(), isolation_level="read_committed")
-    await start(consumer, connection)
-    try:
-        ends = await consumer.end_offsets(tps)
-    finally:
-        await consumer.stop()
+    async with Reader(connection) as reader:
+        tps = await reader.partitions(topic)
+        ends = await reader.ends(tps)
     return {tp.partition: ends[tp] for tp in sorted(tps)}
 
 
@@ -67,39 +63,27 @@ async def replay(
 ) -> int:
     """Apply every committed event before `until` (partition -> offset) that the store has not
     applied yet; with `as_of`, only events that happened by then. How many were applied."""
-    consumer = AIOKafkaConsumer(
-        **connection.client_kwargs(),
-        enable_auto_commit=False,
-        isolation_level="read_committed",
-        max_partition_fetch_bytes=4 * 1024 * 1024,
-    )
-    await start(consumer, connection)
+    todo = {TopicPartition(topic, p): end for p, end in until.items()}
     applied = 0
-    try:
-        todo = {TopicPartition(topic, p): end for p, end in until.items()}
-        consumer.assign(list(todo))
-        for tp in todo:
-            consumer.seek(tp, store.resume_offset(topic, tp.partition) or 0)
-        while todo:
-            for tp in [tp for tp, end in todo.items() if await consumer.position(tp) >= end]:
-                del todo[tp]
-            if not todo:
-                break
-            batches = await consumer.getmany(*todo, timeout_ms=1000, max_records=BATCH)
-            batch = []  # every partition's records of this poll, in one transaction
-            read = 0
-            for tp, records in batches.items():
-                mine = [r for r in records if r.offset < todo[tp]]
-                read += len(mine)
-                for record in mine:
-                    item = Applied.of(record)
-                    if item is not None and (as_of is None or item.event.timestamp <= as_of):
-                        batch.append(item)
-            applied += store.apply_all(batch)
-            if progress is not None:
-                progress(read)
-    finally:
-        await consumer.stop()
+    async for batches in read_to_end(
+        connection,
+        todo,
+        from_offsets={tp: store.resume_offset(topic, tp.partition) or 0 for tp in todo},
+        until=todo,
+        max_records=BATCH,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    ):
+        batch = []  # every partition's records of this poll, in one transaction
+        read = 0
+        for records in batches.values():
+            read += len(records)
+            for record in records:
+                item = Applied.of(record)
+                if item is not None and (as_of is None or item.event.timestamp <= as_of):
+                    batch.append(item)
+        applied += store.apply_all(batch)
+        if progress is not None:
+            progress(read)
     return applied
 
 

@@ -24,12 +24,13 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from dev.broker import free_port
 from shared.adapters.kafka import topics
+from shared.adapters.kafka.consumers import consumer as new_consumer
 from shared.adapters.kafka.topics import provision
 from shared.adapters.sql.database import open_database
 from shared.adapters.sql.reporter_keys import KeyStore, seal
@@ -556,11 +557,7 @@ async def forget_offsets(bootstrap: str) -> None:
         TopicPartition(topics.EVENTS, p) for p in await partition_ids(bootstrap, topics.EVENTS)
     ]
     for _ in range(60):  # the killed member holds the group until its session times out
-        consumer = AIOKafkaConsumer(
-            **connection(bootstrap).client_kwargs(),
-            group_id="pintu-notifier",
-            enable_auto_commit=False,
-        )
+        consumer = new_consumer(connection(bootstrap), group_id="pintu-notifier")
         await consumer.start()
         try:
             consumer.assign(partitions)
@@ -576,7 +573,7 @@ async def forget_offsets(bootstrap: str) -> None:
 async def replayed(bootstrap: str) -> bool:
     """Whether the notifier's group committed every partition of the log up to its end."""
     admin = AIOKafkaAdminClient(**connection(bootstrap).client_kwargs())
-    consumer = AIOKafkaConsumer(**connection(bootstrap).client_kwargs())
+    consumer = new_consumer(connection(bootstrap), isolation_level="read_uncommitted")
     await admin.start()
     await consumer.start()
     try:

@@ -7,12 +7,13 @@ import signal
 from collections import Counter
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from dev.broker import free_port
 from services.router import owner
 from shared.adapters.kafka import topics
+from shared.adapters.kafka.consumers import consumer
 from shared.contracts.cloudevents import CloudEvent, encode
 from shared.domain.complaint import Channel, Complaint, ReportType
 from shared.domain.routing import default_directory
@@ -57,7 +58,8 @@ async def owner_caught_up(bootstrap: str, timeout: float = 30) -> None:
     """Until the router's committed offsets reach the end of every partition of the log (the
     end less the marker that closed the last transaction, which no consumer reads)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    # Every offset, markers included: the high watermark, not the last stable offset.
+    reader = consumer(connection(bootstrap), isolation_level="read_uncommitted")
     await admin.start()
     await reader.start()
     try:

@@ -4,10 +4,11 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 
+from shared.adapters.kafka.consumers import consumer as new_consumer
 from tests.support.brokers import connection
 
 Record = ConsumerRecord[bytes, bytes]
@@ -17,14 +18,7 @@ async def read_until(
     bootstrap: str, topic: str, done: Callable[[list[Record]], bool], timeout: float = 30
 ) -> list[Record]:
     """Every committed record of `topic` from offset 0, until `done(records)` or the timeout."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        **connection(bootstrap).client_kwargs(),
-        group_id=None,
-        auto_offset_reset="earliest",
-        isolation_level="read_committed",
-        enable_auto_commit=False,
-    )
+    consumer = new_consumer(connection(bootstrap), topic, auto_offset_reset="earliest")
     await consumer.start()
     records: list[Record] = []
     try:
@@ -62,12 +56,8 @@ async def settled_ends(
     The stream processors keep a transaction open for a few seconds after they write;
     until it commits, a read_committed reader cannot see past it (the last stable offset).
     """
-    committed = AIOKafkaConsumer(
-        **connection(bootstrap).client_kwargs(), isolation_level="read_committed"
-    )
-    everything = AIOKafkaConsumer(
-        **connection(bootstrap).client_kwargs(), isolation_level="read_uncommitted"
-    )
+    committed = new_consumer(connection(bootstrap))
+    everything = new_consumer(connection(bootstrap), isolation_level="read_uncommitted")
     await committed.start()
     await everything.start()
     try:
@@ -86,12 +76,7 @@ async def read_all(bootstrap: str, topic: str) -> list[Record]:
     """Every committed record of `topic` up to its end, once open transactions have settled."""
     partitions = [TopicPartition(topic, p) for p in await partition_ids(bootstrap, topic)]
     ends = await settled_ends(bootstrap, partitions)
-    consumer = AIOKafkaConsumer(
-        **connection(bootstrap).client_kwargs(),
-        group_id=None,
-        enable_auto_commit=False,
-        isolation_level="read_committed",
-    )
+    consumer = new_consumer(connection(bootstrap))
     await consumer.start()
     try:
         consumer.assign(partitions)

@@ -1,1 +1,2 @@
-"""Kafka adapters: topic names and provisioning, the one producer, the development broker."""
+"""Kafka adapters: topic names and provisioning, the one producer, the one consumer factory
+and reading kit (consumers.py), the development broker."""

@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from shared.adapters.kafka.clients import KafkaConnection, KafkaSignInFailed, start
+from shared.adapters.kafka.consumers import consumer as new_consumer
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +68,7 @@ async def consume_batches(
     """Run until cancelled; reconnects when the broker goes away, or refuses the credentials
     (they may not have reached every broker yet), saying so."""
     while True:
-        consumer = AIOKafkaConsumer(
-            **connection.client_kwargs(),
-            group_id=group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-        )
+        consumer = new_consumer(connection, group_id=group_id, auto_offset_reset="earliest")
         try:
             listener = _Resume(consumer, resume_at) if resume_at else None
             consumer.subscribe([topic], listener=listener) if listener else consumer.subscribe(

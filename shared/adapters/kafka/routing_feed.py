@@ -4,11 +4,12 @@ import asyncio
 import contextlib
 import logging
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 
 from shared import clock
 from shared.adapters.kafka import topics
 from shared.adapters.kafka.clients import KafkaConnection, start
+from shared.adapters.kafka.consumers import Reader
 from shared.contracts.cloudevents import PoisonMessage
 from shared.contracts.routing import RoutingPublished, decode_published, encode_published
 from shared.domain.routing import Directory, bundled_documents
@@ -42,24 +43,14 @@ class RoutingFeed:
 
     async def follow(self, connection: KafkaConnection) -> None:
         """Read every version, then keep up with new ones; runs until cancelled."""
-        consumer = AIOKafkaConsumer(
-            **connection.client_kwargs(), isolation_level="read_committed", group_id=None
-        )
-        consumer.assign([PARTITION])
-        await start(consumer, connection)
-        try:
-            await consumer.seek_to_beginning(PARTITION)
-            end = (await consumer.end_offsets([PARTITION]))[PARTITION]
-            if end == 0:
-                self.ready.set()
-            while True:
-                batch = await consumer.getmany(PARTITION, timeout_ms=1000)
+        async with Reader(connection) as reader:
+            async for batch in reader.to_end([PARTITION]):
+                for record in batch[PARTITION]:
+                    self._take(record.value)
+            self.ready.set()
+            async for batch in reader.onwards():
                 for record in batch.get(PARTITION, []):
                     self._take(record.value)
-                if not self.ready.is_set() and await consumer.position(PARTITION) >= end:
-                    self.ready.set()
-        finally:
-            await consumer.stop()
 
     def _take(self, value: bytes | None) -> None:
         try:
