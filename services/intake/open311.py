@@ -28,9 +28,10 @@ from services.intake.schemas import ComplaintSubmission
 from shared import clock
 from shared.adapters.kafka.publisher import BrokerUnavailable
 from shared.domain.catalogue import Category, categories, region_name
-from shared.domain.complaint import STATUS_LABELS, Channel, Status
+from shared.domain.complaint import Channel, Status
 from shared.domain.tracking import is_tracking_id
 from shared.projections.inbox import PublicRequest
+from shared.wording import status_label
 
 WINDOW = timedelta(days=90)  # the spec's default and widest search span
 MAX_REQUESTS = 1000  # the spec's default query limit
@@ -223,7 +224,7 @@ def service_request(row: PublicRequest) -> dict[str, object]:
     return ServiceRequest(
         service_request_id=row.tracking_id,
         status=open311_status(row.status),
-        status_notes=STATUS_LABELS["id"][row.status],
+        status_notes=status_label(row.status, "id"),
         service_name=category.names["id"] if category else row.category,
         service_code=row.category,
         description=row.description,
