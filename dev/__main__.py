@@ -1,4 +1,5 @@
-"""`python -m dev`: the developer verbs the Makefile calls (run, demo, watch, kafka, receivers)."""
+"""`python -m dev`: the developer verbs the Makefile calls (run, demo, watch, kafka, receivers,
+wording)."""
 
 import argparse
 import sys
@@ -71,6 +72,12 @@ def watch(settings: Settings, args: argparse.Namespace) -> int:
     return run_watch(KafkaConnection.from_settings(settings), args.agency)
 
 
+def wording(settings: Settings, _: argparse.Namespace) -> int:
+    from dev.wording import update
+
+    return update()
+
+
 COMMANDS: dict[str, tuple[Command, str]] = {
     "run": (run, "start Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set) and every service"),
     "kafka": (kafka, "run only the development Kafka broker"),
@@ -78,6 +85,7 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "watch": (watch, "follow one agency's topic"),
     "webhook-receiver": (webhook_receiver, "a demo agency endpoint that verifies signatures"),
     "mail-receiver": (mail_receiver, "a development mail relay that logs each reporter e-mail"),
+    "wording": (wording, "add the sentences the code writes and the catalogs lack, to translate"),
 }
 
 

@@ -5,6 +5,7 @@ and `_()` in the Jinja templates) and adds each one a catalog lacks to that cata
 file, untranslated, so the unit tests name it until someone writes its translation.
 """
 
+from io import BytesIO
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -47,8 +48,28 @@ def update(root: Path = ROOT) -> int:
             if current.get(msgid, context=context) is None:
                 current.add(msgid, "", context=context)
                 added += 1
-        with po_path(language, root).open("wb") as po:
-            write_po(po, current, width=100, no_location=True)
+        if added:
+            _write(po_path(language, root), current)
         print(f"{language}: {added} new message(s) to translate in {po_path(language, root)}")
     catalog.cache_clear()
     return 0
+
+
+# Header fields Babel fills with placeholders; the catalogs keep only those that say something.
+_PLACEHOLDERS = (
+    "Project-Id-Version",
+    "Report-Msgid-Bugs-To",
+    "POT-Creation-Date",
+    "PO-Revision-Date",
+    "Last-Translator",
+    "Language-Team",
+)
+
+
+def _write(path: Path, messages: Catalog) -> None:
+    buffer = BytesIO()
+    write_po(buffer, messages, width=100, no_location=True)
+    lines = buffer.getvalue().decode().splitlines(keepends=True)
+    path.write_text(
+        "".join(x for x in lines if not x.startswith(tuple(f'"{h}:' for h in _PLACEHOLDERS)))
+    )
