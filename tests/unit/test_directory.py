@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from lokal import wilayah
-from dev import directory as build
 
+from dev import directory as build
 from shared.adapters.kafka import topics
 from shared.domain.routing import LEVELS, NATIONAL_TRIAGE, default_directory
 
