@@ -26,7 +26,7 @@ def stage_name(stage: str, language: str = "id") -> str:
         REPORTER_INFO: pgettext("stage", "the reporter's answer"),
         REPLY_WINDOW: pgettext("stage", "the reporter's response"),
     }
-    return names.get(stage, stage)
+    return str(names.get(stage, stage))
 
 
 def status_label(status: Status, language: str = "id") -> str:
@@ -40,4 +40,4 @@ def status_label(status: Status, language: str = "id") -> str:
         Status.POSTPONED: pgettext("status", "Postponed"),
         Status.ARCHIVED: pgettext("status", "Archived"),
     }
-    return labels[status]
+    return str(labels[status])
