@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from jinja2 import DictLoader
 
+from dev.demo import due
 from dev.wording import extracted
 from shared.domain.complaint import Status
 from shared.wording import format_wib, stage_name, status_label, translations
@@ -81,8 +83,12 @@ def test_a_moment_is_told_in_wib_and_says_so() -> None:
 
 
 def test_a_template_writes_in_the_language_it_was_made_for() -> None:
-    from jinja2 import DictLoader
-
     loader = DictLoader({"t.txt": "{% trans %}Dear {{ agency }},{% endtrans %}"})
     assert environment(loader, "id").get_template("t.txt").render(agency="X") == "Yth. X,"
     assert environment(loader, "en").get_template("t.txt").render(agency="X") == "Dear X,"
+
+
+def test_the_demo_shows_the_inboxs_utc_deadline_in_wib() -> None:
+    assert due("2026-11-27T16:59:59Z") == "27 November 2026, 23:59 WIB"
+    assert due("2026-11-27T23:59:59+07:00") == "27 November 2026, 23:59 WIB"
+    assert due(None) == "-"
