@@ -1,10 +1,10 @@
 """What the reporter (pelapor) hears, in their language: pure, so each message is tested.
 
 Templates live in services/notifier/templates/<kind>.txt (a letter: the first line is the
-subject, the rest the body) and templates/sms/<kind>.txt, one per message, their sentences
-in the wording catalogs (shared/wording) and rendered in the reporter's language. A reporter hears of their report's receipt, its
-routing, a follow-up, a question, its completion or closing, and a missed deadline
-of the agency (with the Ombudsman route where the handbook gives it).
+subject, the rest the body) and templates/sms/<kind>.txt, one per message, rendered in the
+reporter's language from the wording catalogs (shared/wording). A reporter hears of their
+report's receipt, its routing, a follow-up, a question, its completion or closing, and a
+missed deadline of the agency (with the Ombudsman route where the handbook gives it).
 """
 
 from collections.abc import Mapping
