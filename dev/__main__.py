@@ -1,5 +1,5 @@
-"""`python -m dev`: the developer verbs the Makefile calls (run, demo, watch, kafka, receivers),
-and `revision`, which drafts a database migration."""
+"""`python -m dev`: the developer verbs the Makefile calls (run, demo, watch, kafka, receivers,
+wording), and `revision`, which drafts a database migration."""
 
 import argparse
 import sys
@@ -79,6 +79,12 @@ def revision(_: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def wording(settings: Settings, _: argparse.Namespace) -> int:
+    from dev.wording import update
+
+    return update()
+
+
 COMMANDS: dict[str, tuple[Command, str]] = {
     "run": (run, "start Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set) and every service"),
     "kafka": (kafka, "run only the development Kafka broker"),
@@ -87,6 +93,7 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "webhook-receiver": (webhook_receiver, "a demo agency endpoint that verifies signatures"),
     "mail-receiver": (mail_receiver, "a development mail relay that logs each reporter e-mail"),
     "revision": (revision, "draft the next database migration from the tables' definitions"),
+    "wording": (wording, "add the sentences the code writes and the catalogs lack, to translate"),
 }
 
 

@@ -2,9 +2,12 @@
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
+
+from shared.wording import format_wib
 
 SAMPLES: list[dict[str, Any]] = [
     {
@@ -83,11 +86,18 @@ def run(intake_url: str, wait_seconds: float = 30.0) -> int:
                     f.deadline_at = view["deadline_at"]
             time.sleep(0.5)
     print()
-    print(f"{'tracking id':<12} {'agency':<26} {'follow-up due':<26} title")
+    print(f"{'tracking id':<12} {'agency':<26} {'follow-up due':<28} title")
     for f in filed:
         print(
             f"{f.tracking_id:<12} {f.agency_id or '(not yet routed)':<26} "
-            f"{f.deadline_at or '-':<26} {f.title}"
+            f"{due(f.deadline_at):<28} {f.title}"
         )
     print("\nWatch an agency topic:  make watch AGENCY=pemkab-oku-timur")
     return 0 if all(f.deadline_at for f in filed) else 1
+
+
+def due(deadline_at: str | None) -> str:
+    """The inbox's `deadline_at` (UTC, for machines) as a person reads it: in WIB, named."""
+    if deadline_at is None:
+        return "-"
+    return format_wib(datetime.fromisoformat(deadline_at.replace("Z", "+00:00")), "en")

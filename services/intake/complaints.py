@@ -19,10 +19,10 @@ from services.intake.timeline import describe
 from shared.adapters.kafka.directory import DirectoryInForce
 from shared.contracts.cloudevents import EVENT_TYPES, event_json_schemas, schema_version
 from shared.domain.catalogue import categories
-from shared.domain.complaint import STATUS_LABELS
 from shared.domain.routing import Directory
 from shared.domain.tracking import is_tracking_id
 from shared.projections.inbox import ComplaintView, InboxStore
+from shared.wording import status_label
 
 router = APIRouter()
 
@@ -125,7 +125,7 @@ def complaint_status(
     return ComplaintStatusView(
         tracking_id=view.tracking_id,
         status=view.status.value,
-        status_label=STATUS_LABELS[lang][view.status],
+        status_label=status_label(view.status, lang),
         agency_id=view.agency_id,
         deadline_at=view.deadline_at,
         timeline=[

@@ -28,9 +28,10 @@ from services.intake.schemas import ComplaintSubmission
 from shared import clock
 from shared.adapters.kafka.publisher import BrokerUnavailable
 from shared.domain.catalogue import Category, categories, region_name
-from shared.domain.complaint import STATUS_LABELS, Channel, Status
+from shared.domain.complaint import Channel, Status
 from shared.domain.tracking import is_tracking_id
 from shared.projections.inbox import PublicRequest
+from shared.wording import status_label, translations
 
 WINDOW = timedelta(days=90)  # the spec's default and widest search span
 MAX_REQUESTS = 1000  # the spec's default query limit
@@ -185,13 +186,19 @@ class Service(BaseModel):
     group: str
 
 
+# Open311 has one language per endpoint: Pintu's is Bahasa Indonesia.
+OPEN311_LANGUAGE = "id"
+
+
 def service(category: Category) -> dict[str, object]:
-    name = category.names["id"]
+    name = category.names[OPEN311_LANGUAGE]
     group, keywords = GROUPS.get(category.code, ("lainnya", category.code.replace("-", " ")))
+    _ = translations(OPEN311_LANGUAGE).gettext
     return Service(
         service_code=category.code,
         service_name=name,
-        description=f"Laporan tentang {name[0].lower()}{name[1:]} ({category.names['en']}).",
+        description=_("Reports about %(category)s (%(category_en)s).")
+        % {"category": f"{name[0].lower()}{name[1:]}", "category_en": category.names["en"]},
         keywords=keywords,
         group=group,
     ).model_dump()
@@ -223,8 +230,8 @@ def service_request(row: PublicRequest) -> dict[str, object]:
     return ServiceRequest(
         service_request_id=row.tracking_id,
         status=open311_status(row.status),
-        status_notes=STATUS_LABELS["id"][row.status],
-        service_name=category.names["id"] if category else row.category,
+        status_notes=status_label(row.status, OPEN311_LANGUAGE),
+        service_name=category.names[OPEN311_LANGUAGE] if category else row.category,
         service_code=row.category,
         description=row.description,
         agency_responsible=row.agency_id,
@@ -606,10 +613,11 @@ async def create_request(
 ) -> Response:
     check_api_key(fields.get("api_key"), keys)
     receipt = await filing.file(submission_from_form(fields), idempotency_key=None)
-    notice = (
-        f"Laporan diterima dengan nomor tiket {receipt.tracking_id} dan diteruskan ke instansi "
-        "yang berwenang. Pantau statusnya dengan nomor tiket ini."
-    )
+    _ = translations(OPEN311_LANGUAGE).gettext
+    notice = _(
+        "Report received with ticket number %(tracking_id)s and passed on to the agency "
+        "responsible. Follow its status with this ticket number."
+    ) % {"tracking_id": receipt.tracking_id}
     answer = RequestReceipt(
         service_request_id=receipt.tracking_id, service_notice=notice, token=receipt.complaint_id
     )

@@ -4,15 +4,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from shared.domain.deadlines import due_date, stage_name
 from shared.domain.routing import Agency
 from shared.projections.inbox import TimelineEntry
+from shared.wording import due_date, stage_name, translations, upper_first
 
 
 def describe(entry: TimelineEntry, lang: str, agencies: Mapping[str, Agency]) -> str:
     """One line a reporter understands; the raw event stays in `detail` for developers."""
     detail = entry.detail
-    english = lang == "en"
+    _ = translations(lang).gettext
 
     def agency(field: str = "agency_id") -> str:
         known = agencies.get(str(detail.get(field)))
@@ -26,116 +26,78 @@ def describe(entry: TimelineEntry, lang: str, agencies: Mapping[str, Agency]) ->
 
     match entry.event_type:
         case "pintu.complaint.filed":
-            return "Report received" if english else "Laporan diterima"
+            return _("Report received")
         case "pintu.complaint.routed" if detail.get("rule_id") == "manual":
-            if english:
-                return f"Reassigned by the national admin to {agency()}" + _clocks(detail, lang)
-            return f"Dialihkan oleh admin nasional ke {agency()}" + _clocks(detail, lang)
+            line = _("Reassigned by the national admin to %(agency)s") % {"agency": agency()}
+            return line + _clocks(detail, lang)
         case "pintu.complaint.routed":
-            line = f"Forwarded to {agency()}" if english else f"Diteruskan ke {agency()}"
+            line = _("Forwarded to %(agency)s") % {"agency": agency()}
             copies = [str(a) for a in detail.get("copies") or []]
             if copies:
                 names = ", ".join(agencies[a].name if a in agencies else a for a in copies)
-                line += f" (copy to {names})" if english else f" (tembusan: {names})"
+                line += _(" (copy to %(agencies)s)") % {"agencies": names}
             return line + _clocks(detail, lang)
         case "pintu.complaint.declined":
-            reason = detail.get("reason", "")
-            if english:
-                return f"{agency()} says this is not its authority ({reason}); passed on"
-            return f"{agency()} menyatakan bukan wewenangnya ({reason}); diteruskan"
+            return _("%(agency)s says this is not its authority (%(reason)s); passed on") % {
+                "agency": agency(),
+                "reason": detail.get("reason", ""),
+            }
         case "pintu.complaint.deadline_scheduled":
-            return (
-                f"{stage().capitalize()} due by {due()}" if english else f"Batas {stage()}: {due()}"
-            )
+            return upper_first(_("%(stage)s due by %(date)s") % {"stage": stage(), "date": due()})
         case "pintu.complaint.deadline_warned":
-            return (
-                f"Reminder: {stage()} due by {due()}"
-                if english
-                else f"Pengingat: {stage()} {due()}"
-            )
+            return _("Reminder: %(stage)s due by %(date)s") % {"stage": stage(), "date": due()}
         case "pintu.complaint.deadline_breached":
-            line = f"{stage().capitalize()} overdue" if english else f"Batas {stage()} terlewati"
+            line = upper_first(_("%(stage)s overdue") % {"stage": stage()})
             if detail.get("ombudsman_route"):
-                line += (
-                    "; you may report this to the Ombudsman RI"
-                    if english
-                    else "; Anda dapat melapor ke Ombudsman RI"
-                )
+                line += _("; you may report this to the Ombudsman RI")
             return line
         case "pintu.complaint.deadline_stopped":
-            return (
-                f"{stage().capitalize()}: clock stopped"
-                if english
-                else f"Tenggat {stage()} dihentikan"
-            )
+            return upper_first(_("%(stage)s: clock stopped") % {"stage": stage()})
         case "pintu.complaint.escalated":
-            return (
-                f"Escalated to {agency('to_agency_id')}"
-                if english
-                else f"Dieskalasi ke {agency('to_agency_id')}"
-            )
+            return _("Escalated to %(agency)s") % {"agency": agency("to_agency_id")}
         case "pintu.complaint.verified":
-            return (
-                "Verified by the national admin" if english else "Diverifikasi oleh admin nasional"
-            )
+            return _("Verified by the national admin")
         case "pintu.complaint.acknowledged":
-            return f"{agency()} is working on it" if english else f"{agency()} sedang memproses"
+            return _("%(agency)s is working on it") % {"agency": agency()}
         case "pintu.complaint.followed_up":
-            message = detail.get("message", "")
-            return (
-                f"Follow-up from {agency()}: {message}"
-                if english
-                else f"Tindak lanjut {agency()}: {message}"
-            )
+            return _("Follow-up from %(agency)s: %(message)s") % {
+                "agency": agency(),
+                "message": detail.get("message", ""),
+            }
         case "pintu.complaint.information_requested":
-            question = detail.get("question", "")
-            return (
-                f"{agency()} asks you: {question}"
-                if english
-                else f"{agency()} bertanya: {question}"
-            )
+            return _("%(agency)s asks you: %(question)s") % {
+                "agency": agency(),
+                "question": detail.get("question", ""),
+            }
         case "pintu.complaint.postponed":
-            reason = detail.get("reason", "")
-            return f"Postponed: {reason}" if english else f"Ditunda: {reason}"
+            return _("Postponed: %(reason)s") % {"reason": detail.get("reason", "")}
         case "pintu.complaint.reporter_replied":
-            return "You replied" if english else "Pelapor menanggapi"
+            return _("You replied")
         case "pintu.complaint.resolved":
-            message = detail.get("message", "")
-            return (
-                f"Completed by {agency()}: {message}"
-                if english
-                else f"Selesai oleh {agency()}: {message}"
-            )
+            return _("Completed by %(agency)s: %(message)s") % {
+                "agency": agency(),
+                "message": detail.get("message", ""),
+            }
         case "pintu.complaint.auto_closed":
-            return (
-                "Completed: no reply within the time given"
-                if english
-                else "Selesai: tidak ada tanggapan pelapor"
-            )
+            return _("Completed: no reply within the time given")
         case "pintu.complaint.reopened":
-            return (
-                "Reopened at your request" if english else "Dibuka kembali atas permintaan pelapor"
-            )
+            return _("Reopened at your request")
         case "pintu.complaint.rated":
-            return (
-                f"You rated the answer {detail.get('score')}/5"
-                if english
-                else f"Penilaian pelapor: {detail.get('score')}/5"
-            )
+            return _("You rated the answer %(score)s/5") % {"score": detail.get("score")}
         case "pintu.complaint.archived":
-            reason = detail.get("reason", "")
-            return f"Archived: {reason}" if english else f"Diarsipkan: {reason}"
+            return _("Archived: %(reason)s") % {"reason": detail.get("reason", "")}
     return entry.event_type
 
 
 def _clocks(detail: Mapping[str, Any], lang: str) -> str:
     """The deadlines a routing starts (ComplaintRouted v5), as the end of its line."""
+    _ = translations(lang).gettext
     due = [
-        (stage_name(str(d.get("stage")), lang), due_date(datetime.fromisoformat(d["due_at"]), lang))
+        _("%(stage)s due by %(date)s")
+        % {
+            "stage": stage_name(str(d.get("stage")), lang),
+            "date": due_date(datetime.fromisoformat(d["due_at"]), lang),
+        }
         for d in detail.get("deadlines") or []
     ]
-    if not due:
-        return ""
-    if lang == "en":
-        return "; " + ", ".join(f"{stage} due by {date}" for stage, date in due)
-    return "; " + ", ".join(f"batas {stage}: {date}" for stage, date in due)
+    return "; " + ", ".join(due) if due else ""

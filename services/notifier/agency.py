@@ -4,7 +4,8 @@ The agency holding a complaint hears of a new complaint, its deadlines' warnings
 breaches, and the reporter's replies and reopenings; an agency sent a copy (tembusan)
 hears of the copy; the agency a breach escalates to (the parent agency, or the national
 admin's triage desk) hears of the escalation.
-Messages are in Bahasa Indonesia, the language of the agencies' desks.
+A webhook's `message` is in Bahasa Indonesia, the language of the agencies' desks; a liaison
+office's e-mail is in its own language. Both come from the wording catalogs (shared/wording).
 """
 
 import json
@@ -12,8 +13,11 @@ from dataclasses import dataclass
 
 from services.notifier.reporter import templates
 from shared.domain.complaint import NATIONAL_TRIAGE, Complaint
-from shared.domain.deadlines import due_date, spoken, stage_name
 from shared.domain.model import DomainEvent
+from shared.wording import DEFAULT_LANGUAGE, due_date, spoken, stage_name, translations
+
+# The webhooks' summaries are read at the agencies' desks, in Bahasa Indonesia.
+DESK_LANGUAGE = DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,8 @@ class AgencyNotification:
 
 def notifications(event: DomainEvent, holder: str | None) -> list[AgencyNotification]:
     """The agencies to tell about `event`; `holder`: who holds the complaint before it."""
-    stage = stage_name(str(getattr(event, "stage", "")))
+    _ = translations(DESK_LANGUAGE).gettext
+    stage = stage_name(str(getattr(event, "stage", "")), DESK_LANGUAGE)
     match event:
         case Complaint.Routed():
             # The agency that must act, and each tembusan: a copy, for information.
@@ -33,13 +38,13 @@ def notifications(event: DomainEvent, holder: str | None) -> list[AgencyNotifica
                 AgencyNotification(
                     event.agency_id,
                     "complaint.routed",
-                    "Laporan baru didisposisikan ke instansi Anda.",
+                    _("A new report has been disposed to your agency."),
                 )
             ] + [
                 AgencyNotification(
                     copy,
                     "complaint.copied",
-                    "Tembusan laporan untuk instansi Anda (untuk diketahui).",
+                    _("A copy (tembusan) of a report for your agency (for information)."),
                 )
                 for copy in dict.fromkeys(event.copies)
                 if copy != event.agency_id
@@ -49,22 +54,29 @@ def notifications(event: DomainEvent, holder: str | None) -> list[AgencyNotifica
                 AgencyNotification(
                     event.to_agency_id,
                     "complaint.escalated",
-                    f"Laporan dieskalasi ke instansi Anda: batas {stage} instansi pemegang "
-                    "terlewati.",
+                    _(
+                        "A report has been escalated to your agency: the holding agency "
+                        "missed the deadline for %(stage)s."
+                    )
+                    % {"stage": stage},
                 )
             ]
     if holder is None:
         return []
     match event:
         case Complaint.DeadlineWarned():
-            return [AgencyNotification(holder, "deadline.warning", f"Batas {stage} segera tiba.")]
+            message = _("The deadline for %(stage)s is near.") % {"stage": stage}
+            return [AgencyNotification(holder, "deadline.warning", message)]
         case Complaint.DeadlineBreached():
-            return [AgencyNotification(holder, "deadline.breached", f"Batas {stage} terlewati.")]
+            message = _("The deadline for %(stage)s has passed.") % {"stage": stage}
+            return [AgencyNotification(holder, "deadline.breached", message)]
         case Complaint.ReporterReplied():
-            return [AgencyNotification(holder, "reporter.replied", "Pelapor menanggapi.")]
+            return [AgencyNotification(holder, "reporter.replied", _("The reporter replied."))]
         case Complaint.Reopened():
             return [
-                AgencyNotification(holder, "complaint.reopened", "Pelapor membuka kembali laporan.")
+                AgencyNotification(
+                    holder, "complaint.reopened", _("The reporter reopened the report.")
+                )
             ]
     return []
 
@@ -132,8 +144,8 @@ def letter(
     if isinstance(event, Complaint.Routed) and notification.kind == "complaint.routed":
         due = [(stage_name(d.stage, lang), due_date(d.due_at, lang)) for d in event.deadlines]
     text = (
-        templates()
-        .get_template(f"{lang}/liaison.txt")
+        templates(lang)
+        .get_template("liaison.txt")
         .render(
             kind=notification.kind,
             tracking_id=tracking_id,

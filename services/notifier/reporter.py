@@ -1,27 +1,23 @@
 """What the reporter (pelapor) hears, in their language: pure, so each message is tested.
 
-Templates live in services/notifier/templates/<language>/<kind>.txt: the first line is
-the subject, the rest the body. A reporter hears of their report's receipt, its
-routing, a follow-up, a question, its completion or closing, and a missed deadline
-of the agency (with the Ombudsman route where the handbook gives it).
+Templates live in services/notifier/templates/<kind>.txt (a letter: the first line is the
+subject, the rest the body) and templates/sms/<kind>.txt, one per message, rendered in the
+reporter's language from the wording catalogs (shared/wording). A reporter hears of their
+report's receipt, its routing, a follow-up, a question, its completion or closing, and a
+missed deadline of the agency (with the Ombudsman route where the handbook gives it).
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 
 from shared.domain.complaint import Complaint
-from shared.domain.deadlines import (
-    AGENCY_STAGES,
-    FIRST_FOLLOW_UP,
-    due_date,
-    spoken,
-    stage_name,
-)
+from shared.domain.deadlines import AGENCY_STAGES, FIRST_FOLLOW_UP
 from shared.domain.model import DomainEvent
 from shared.domain.routing import Agency
+from shared.wording import due_date, spoken, stage_name
+from shared.wording.templates import package_environment
 
 
 @dataclass(frozen=True)
@@ -40,15 +36,9 @@ class Report:
     language: str
 
 
-@cache
-def templates() -> Environment:
-    """The notifier's Jinja2 templates (services/notifier/templates/<language>/)."""
-    return Environment(
-        loader=PackageLoader("services.notifier", "templates"),
-        undefined=StrictUndefined,  # a missing value is a bug, never a blank in a letter
-        keep_trailing_newline=True,
-        autoescape=False,  # plain text
-    )
+def templates(language: str) -> Environment:
+    """The notifier's Jinja2 templates (services/notifier/templates/), written in `language`."""
+    return package_environment("services.notifier", "templates", language)
 
 
 def kind_of(event: DomainEvent) -> str | None:
@@ -114,8 +104,8 @@ def _render(
     agency_id = event.agency_id if isinstance(event, Complaint.Routed) else holder
     known = agencies.get(agency_id or "")
     text = (
-        templates()
-        .get_template(f"{lang}/{folder}{kind}.txt")
+        templates(lang)
+        .get_template(f"{folder}{kind}.txt")
         .render(
             tracking_id=report.tracking_id,
             title=report.title,

@@ -752,26 +752,6 @@ def _clocks_started(
     )
 
 
-STATUS_LABELS: dict[str, dict[Status, str]] = {
-    "id": {
-        Status.UNVERIFIED: "Belum Terverifikasi",
-        Status.DISPOSED_NOT_FOLLOWED_UP: "Terdisposisi Belum Ditindaklanjuti",
-        Status.DISPOSED_IN_PROGRESS: "Terdisposisi Sedang Diproses",
-        Status.DISPOSED_DONE: "Terdisposisi Selesai",
-        Status.POSTPONED: "Tertunda",
-        Status.ARCHIVED: "Arsip",
-    },
-    "en": {
-        Status.UNVERIFIED: "Not yet verified",
-        Status.DISPOSED_NOT_FOLLOWED_UP: "Assigned, not yet followed up",
-        Status.DISPOSED_IN_PROGRESS: "Assigned, in progress",
-        Status.DISPOSED_DONE: "Assigned, completed",
-        Status.POSTPONED: "Postponed",
-        Status.ARCHIVED: "Archived",
-    },
-}
-
-
 def deadlines_started(event: object) -> tuple[Deadline, ...]:
     """The clocks an event starts (each replacing its stage's open one): a DeadlineScheduled's
     one, or a routing's (ComplaintRouted v5; a DeadlineScheduled followed older ones)."""

@@ -9,11 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from babel.dates import format_date
-
 from shared.domain.calendar import WIB, working_day_deadline, working_days_between
 
-# Stages, named as they appear on the log.
+# Stages, named as they appear on the log (their names for people: shared/wording).
 VERIFICATION = "verification"  # the national admin verifies and routes (when verification applies)
 TRIAGE = "triage"  # a person in national triage routes it (no rule, or declined too often)
 FIRST_FOLLOW_UP = "first_follow_up"  # the agency's first tindak lanjut
@@ -21,46 +19,6 @@ COMPLETION = "completion"  # the agency finishes, by tier
 ESCALATION = "escalation"  # the parent agency's turn after a breach, before the national admin
 REPORTER_INFO = "reporter_info"  # tunda: the reporter's answer to a question
 REPLY_WINDOW = "reply_window"  # the reporter may reply or reopen; unanswered, it closes
-
-# The stages in the words of the people who read about them.
-STAGE_NAMES = {
-    "id": {
-        "verification": "verifikasi",
-        "triage": "penentuan instansi",
-        "first_follow_up": "tindak lanjut pertama",
-        "completion": "penyelesaian",
-        "escalation": "tanggapan atasan",
-        "reporter_info": "jawaban pelapor",
-        "reply_window": "tanggapan pelapor",
-    },
-    "en": {
-        "verification": "verification",
-        "triage": "assignment",
-        "first_follow_up": "first follow-up",
-        "completion": "completion",
-        "escalation": "the supervisor's response",
-        "reporter_info": "the reporter's answer",
-        "reply_window": "the reporter's response",
-    },
-}
-
-
-def spoken(language: str) -> str:
-    """The language Pintu writes in for someone who reads `language`: that one when Pintu
-    writes it (`id`, `en`), else Bahasa Indonesia."""
-    return language if language in STAGE_NAMES else "id"
-
-
-def stage_name(stage: str, language: str = "id") -> str:
-    """A stage as people read it, in `language` (see `spoken`); an unknown stage as it is."""
-    return STAGE_NAMES[spoken(language)].get(stage, stage)
-
-
-def due_date(due_at: datetime, language: str = "id") -> str:
-    """The day a deadline falls on, as people read it in `language` (see `spoken`):
-    "30 November 2026". Deadlines end a working day in Jakarta time."""
-    return format_date(due_at.astimezone(WIB).date(), format="long", locale=spoken(language))
-
 
 # Breaches of these escalate up the agency hierarchy: parent agency, then national admin.
 AGENCY_STAGES = (FIRST_FOLLOW_UP, COMPLETION)
