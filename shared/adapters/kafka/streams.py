@@ -1,4 +1,4 @@
-"""The common shape of Pintu's faust-streaming processors (router, sla)."""
+"""The faust-streaming app of the SLA service: at least once, durable tables, health pages."""
 
 import logging
 from typing import Any
@@ -37,7 +37,12 @@ def broker_credentials(connection: KafkaConnection) -> CredentialsT | None:
 
 
 def stream_app(name: str, settings: Settings, web_port: int) -> faust.App:
-    """A faust app with exactly-once processing, durable tables, health and metrics pages."""
+    """A faust app processing at least once, with durable tables, health and metrics pages.
+
+    Not faust's exactly_once: under a rebalance it crashes the workers that keep their
+    partitions (docs/decisions/0010). A table here is a fold of the log that re-reading
+    any suffix leaves unchanged, and its outputs are questions its owner decides once.
+    """
     kafka = KafkaConnection.from_settings(settings)
     datadir = settings.data_dir / "faust" / name
     datadir.mkdir(parents=True, exist_ok=True)
@@ -45,7 +50,7 @@ def stream_app(name: str, settings: Settings, web_port: int) -> faust.App:
         topics.app_id(name),
         broker=broker_urls(settings.bootstrap_servers),
         broker_credentials=broker_credentials(kafka),
-        processing_guarantee="exactly_once",
+        processing_guarantee="at_least_once",
         store="memory://",  # tables are rebuilt from their changelog topics on start
         datadir=str(datadir),
         # Tables must be co-partitioned with the topic they are keyed by.
