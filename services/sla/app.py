@@ -1,22 +1,21 @@
 """SLA (faust-streaming): every open deadline, durable in a table, asked about on time.
 
 The router records deadlines with the steps that start and stop them
-(docs/decisions/0001); this service mirrors the open ones in a changelog-backed
+(docs/decisions/0003); this service mirrors the open ones in a changelog-backed
 table and, every PINTU_SLA_CHECK_SECONDS, asks the router to record a warning or a
-breach for each whose time has come (services/sla/timers.py). The router decides
-each exactly once, so a restarted service simply asks again, late deadlines
-included.
+breach for each whose time has come (services/sla/timers.py), found by time, not by
+looking at every open deadline. The router decides each exactly once, so a restarted
+service simply asks again, late deadlines included (docs/decisions/0010).
 """
 
 import logging
-import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import faust
 
-from services.sla.timers import Question, mirrored, questions
+from services.sla.timers import DueIndex, Question, mirrored, next_moment, questions
 from shared import clock, metrics
 from shared.adapters.kafka import topics
 from shared.adapters.kafka.clients import KafkaConnection
@@ -29,18 +28,23 @@ from shared.domain.complaint import deadlines_started
 from shared.logs import about_complaint
 
 log = logging.getLogger(__name__)
-ASK_AGAIN_SECONDS = 30.0  # an unanswered question (the router busy or down) is asked again
+ASK_AGAIN = timedelta(seconds=30)  # an unanswered question is asked again
 
 
 def create_app(settings: Settings) -> faust.App:
     app = stream_app("sla", settings, settings.sla_port)
     events = raw_topic(app, topics.EVENTS)
-    # complaint id -> its open deadlines, durable through the table's changelog topic. No
-    # value_type: faust reads a typed value back through `from_data` (a faust Model's), which
-    # a dict has not, and a table of value_type=dict lost every deadline on a restart.
-    deadlines = app.Table("deadlines", default=dict, key_type=str)
+    # complaint id -> its open deadlines (services/sla/timers.py), durable through the
+    # table's changelog topic. A complaint with none open leaves the table (a tombstone).
+    deadlines = app.Table("deadlines", default=str, key_type=str)
+    due = DueIndex()  # when to look at which complaint; rebuilt after every rebalance
     commands = Publisher(KafkaConnection.from_settings(settings), "sla")
-    asked: dict[Question, float] = {}  # question -> when, on the monotonic clock
+
+    @deadlines.on_recover
+    async def reindex() -> None:
+        # The table now holds this worker's partitions and only those.
+        due.rebuild({key: next_moment(value) for key, value in deadlines.items()})
+        log.info("watching %d complaints with open deadlines", len(due))
 
     @app.agent(events)
     async def track(stream: Any) -> None:
@@ -50,10 +54,14 @@ def create_app(settings: Settings) -> faust.App:
             except PoisonMessage:
                 continue  # the router dead-letters poison; the SLA only skips it
             complaint_id = str(event.originator_id)
-            changed = mirrored(deadlines[complaint_id], event)
+            changed = mirrored(deadlines.get(complaint_id, ""), event)
             if changed is None:
                 continue
-            deadlines[complaint_id] = changed
+            if changed:
+                deadlines[complaint_id] = changed
+                due.remind(complaint_id, next_moment(changed))
+            elif complaint_id in deadlines:
+                del deadlines[complaint_id]
             for deadline in deadlines_started(event):
                 with about_complaint(complaint_id):
                     metrics.DEADLINES_TRACKED.labels(stage=deadline.stage).inc()
@@ -64,21 +72,28 @@ def create_app(settings: Settings) -> faust.App:
 
     @app.timer(settings.sla_check_seconds)
     async def check() -> None:
-        now, moment = clock.now(), time.monotonic()
-        due = [q for key, open_ in deadlines.items() for q in questions(key, open_, now)]
-        fresh = [q for q in due if moment - asked.get(q, -ASK_AGAIN_SECONDS) >= ASK_AGAIN_SECONDS]
-        if not fresh:
+        now = clock.now()
+        looked: dict[str, list[Question]] = {}
+        for complaint_id, moment in due.due(now):
+            value = deadlines.get(complaint_id, "")
+            upcoming = next_moment(value) if value else None
+            if upcoming is not None and upcoming <= moment:  # else a later reminder stands
+                looked[complaint_id] = questions(complaint_id, value, now)
+        asked = [q for qs in looked.values() for q in qs]
+        if not asked:
             return
         try:
-            await commands.publish(*(_command(q, now) for q in fresh))
+            await commands.publish(*(_command(q, now) for q in asked))
         except BrokerUnavailable as error:
-            log.warning("could not ask about %d deadlines: %s", len(fresh), error)
+            log.warning("could not ask about %d deadlines: %s", len(asked), error)
+            for complaint_id in looked:
+                due.remind(complaint_id, now)  # the next check tries again
             return
-        for q in fresh:
-            asked[q] = moment
-        for q in set(asked) - set(due):
-            del asked[q]  # answered: no longer open
-        log.info("asked about %d deadlines that came due", len(fresh))
+        # Asked; the router's answer changes the table. Unanswered (the router busy or
+        # down), ask again later.
+        for complaint_id in looked:
+            due.remind(complaint_id, now + ASK_AGAIN)
+        log.info("asked about %d deadlines that came due", len(asked))
 
     return app
 
