@@ -13,6 +13,7 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 KAFKA_DEV_DIR = Path(__file__).resolve().parent / "kafka"
 POM = KAFKA_DEV_DIR / "pom.xml"
 LOG4J_CONFIG = KAFKA_DEV_DIR / "log4j2.properties"
+DEFAULT_PORT = 9092
+DEFAULT_CONTROLLER_PORT = 9093
 
 
 class BrokerSetupError(Exception):
@@ -113,8 +116,8 @@ class LocalBroker:
         self,
         home: Path,
         libs: Path,
-        port: int = 9092,
-        controller_port: int = 9093,
+        port: int = DEFAULT_PORT,
+        controller_port: int = DEFAULT_CONTROLLER_PORT,
         scram: ScramListener | None = None,
     ) -> None:
         self.home = home.resolve()
@@ -160,7 +163,9 @@ class LocalBroker:
             )
         stamp.write_text(wanted)
 
-    def start(self, stdout: int | None = None) -> None:
+    def start(self, stdout: int | None = None, new_session: bool = False) -> None:
+        """Start the broker; with `new_session`, in a session of its own, so that a signal to
+        the caller's process group does not reach it and the caller stops it in its turn."""
         java = _require(
             "java", "Kafka needs Java 17 or newer: apt-get install openjdk-17-jre-headless"
         )
@@ -212,17 +217,23 @@ class LocalBroker:
             ],
             stdout=stdout,
             stderr=subprocess.STDOUT if stdout is not None else None,
+            start_new_session=new_session,
         )
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        """Wait until the broker answers; fail with the tail of its log if it died."""
+    def wait_ready(
+        self, timeout: float = 60.0, stopping: Callable[[], bool] = lambda: False
+    ) -> None:
+        """Wait until the broker answers, or `stopping()` says to give up; fail with the tail
+        of its log if it died."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not stopping():
             if self.process is not None and self.process.poll() is not None:
                 raise BrokerSetupError(f"Kafka exited early; see {self.home / 'server.log'}")
             if port_open(self.port) and _answers_metadata(self.bootstrap_servers):
                 return
             time.sleep(0.3)
+        if stopping():
+            return
         raise BrokerSetupError(
             f"Kafka was not ready after {timeout:.0f}s; see {self.home / 'server.log'}"
         )

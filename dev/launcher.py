@@ -1,8 +1,9 @@
 """`make run` (`python -m dev run`): the whole platform in one terminal, with readable interleaved logs.
 
 Starts the development broker (unless KAFKA_BOOTSTRAP_SERVERS names a cluster),
-provisions the topics, then every service as a child process. Ctrl-C stops the
-services, then the broker, and leaves nothing running.
+provisions the topics, then every service as a child process. First it checks that every
+port it needs is free, and names what holds one that is not. Ctrl-C, SIGTERM or SIGHUP,
+once or many times, stops the services, then the broker, and leaves nothing running.
 """
 
 import asyncio
@@ -12,13 +13,15 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterable
+from contextlib import suppress
 from pathlib import Path
 from typing import IO
 
 from yarl import URL
 
-from dev import broker
+from dev import broker, ports
 from services.cli import SERVICES as PLATFORM_SERVICES
 from shared.adapters.kafka import topics
 from shared.adapters.kafka.clients import KafkaConnection
@@ -61,7 +64,7 @@ def readable(service: str, line: str) -> str:
 
 
 def say(message: str) -> None:
-    with _print_lock:
+    with _print_lock, suppress(OSError, ValueError):  # no terminal left: stop all the same
         print(readable("pintu", message), flush=True)
 
 
@@ -69,7 +72,9 @@ def _pump(service: str, stream: IO[bytes]) -> None:
     for raw in iter(stream.readline, b""):
         line = raw.decode(errors="replace").rstrip()
         if line:
-            with _print_lock:
+            # With no terminal left, keep reading all the same: a child whose pipe is full
+            # would block on its next line and never stop.
+            with _print_lock, suppress(OSError, ValueError):
                 print(readable(service, line), flush=True)
 
 
@@ -81,7 +86,9 @@ def _spawn(service: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env=env,
-        start_new_session=True,  # Ctrl-C reaches us alone; we stop children in order
+        # A signal to our process group (Ctrl-C, a supervisor's SIGTERM) reaches us alone;
+        # we stop the children in order.
+        start_new_session=True,
     )
     assert process.stdout is not None
     threading.Thread(target=_pump, args=(service, process.stdout), daemon=True).start()
@@ -100,33 +107,103 @@ def _stop(processes: Iterable[subprocess.Popen[bytes]]) -> None:
             p.wait()
 
 
+class StopRequest:
+    """The signal handler for SIGINT, SIGTERM and SIGHUP: the first asks the platform to stop,
+    later ones change nothing.
+
+    It only records: it raises nothing, takes no lock and prints nothing, so a signal arriving
+    anywhere (in the middle of starting a child, of the shutdown, twice within milliseconds,
+    as when a supervisor signals the process group of `make run` and make passes it on) cuts
+    nothing short and leaves nothing running.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self.received = 0
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.received += 1
+        if self.signal is None:
+            self.signal = signum
+
+    @property
+    def requested(self) -> bool:
+        return self.signal is not None
+
+
+def wanted_ports(settings: Settings) -> dict[int, ports.Wanted]:
+    """The ports `make run` listens on."""
+    webhook = URL(settings.webhook_url)
+    host = settings.bind_host
+    wanted = {
+        settings.intake_port: ports.Wanted(host, "intake", "set PINTU_INTAKE_PORT"),
+        settings.router_port: ports.Wanted(host, "router", "set PINTU_ROUTER_PORT"),
+        settings.sla_port: ports.Wanted(host, "sla", "set PINTU_SLA_PORT"),
+        settings.notifier_port: ports.Wanted(host, "notifier", "set PINTU_NOTIFIER_PORT"),
+        settings.projections_port: ports.Wanted(host, "projections", "set PINTU_PROJECTIONS_PORT"),
+        webhook.port or 80: ports.Wanted(
+            webhook.host or "127.0.0.1", "the webhook receiver", "set PINTU_WEBHOOK_URL"
+        ),
+        settings.smtp_port: ports.Wanted(
+            settings.smtp_host, "the mail receiver", "set PINTU_SMTP_PORT"
+        ),
+    }
+    if settings.kafka_bootstrap_servers is None:
+        cluster = "set KAFKA_BOOTSTRAP_SERVERS to use a running cluster instead"
+        wanted[broker.DEFAULT_PORT] = ports.Wanted("127.0.0.1", "Kafka", cluster)
+        wanted[broker.DEFAULT_CONTROLLER_PORT] = ports.Wanted(
+            "127.0.0.1", "Kafka's controller", cluster
+        )
+    return wanted
+
+
 def dev_sms_gateway(settings: Settings) -> str:
     """The development SMS gateway: `/sms` on the demo agency endpoint's host and port."""
     return str(URL(settings.webhook_url).with_path("/sms"))
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt  # SIGTERM stops the platform the way Ctrl-C does
-
-
 def run(settings: Settings) -> int:
+    """Start everything, wait for a signal (or a child's exit), stop everything.
+
+    Every signal handler in force while this runs only records (StopRequest); startup checks
+    the request between steps, and the shutdown in `finally` always runs to its end.
+    """
+    stop = StopRequest()
+    previous = {signum: signal.signal(signum, stop) for signum in StopRequest.SIGNALS}
+    try:
+        return _run(settings, stop)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _run(settings: Settings, stop: StopRequest) -> int:
+    busy = ports.taken(wanted_ports(settings))
+    if busy:
+        for port in busy:
+            say(str(port))
+        say("nothing started")
+        return 2
     local: broker.LocalBroker | None = None
     children: list[subprocess.Popen[bytes]] = []
-    signal.signal(signal.SIGTERM, _interrupt)
     try:
         if settings.kafka_bootstrap_servers is None:
             local = broker.LocalBroker(
                 home=settings.data_dir / "kafka", libs=settings.data_dir / "kafka-libs"
             )
             say(f"starting Kafka on {local.bootstrap_servers} (data in {local.home})")
-            local.start(stdout=subprocess.PIPE)
+            local.start(stdout=subprocess.PIPE, new_session=True)
             assert local.process is not None and local.process.stdout is not None
             threading.Thread(
                 target=_pump, args=("kafka", local.process.stdout), daemon=True
             ).start()
-            local.wait_ready()
+            local.wait_ready(stopping=lambda: stop.requested)
         else:
             say(f"using the Kafka cluster at {settings.kafka_bootstrap_servers}")
+        if stop.requested:
+            return _stopping()
         created = asyncio.run(
             topics.provision(
                 KafkaConnection.from_settings(settings),
@@ -146,23 +223,28 @@ def run(settings: Settings) -> int:
                 [REPOSITORY, *filter(None, [os.environ.get("PYTHONPATH")])]
             ),
         }
-        children = [_spawn(service, env) for service in SERVICES]
+        for service in SERVICES:
+            if stop.requested:
+                return _stopping()
+            children.append(_spawn(service, env))
         say(
             f"intake on http://{settings.bind_host}:{settings.intake_port} (OpenAPI at /docs); "
             "Ctrl-C stops everything"
         )
-        while True:
+        while not stop.requested:
             for service, child in zip(SERVICES, children, strict=True):
                 if child.poll() is not None:
                     say(f"{service} exited with code {child.returncode}; stopping the platform")
                     return 1
-            threading.Event().wait(0.5)
-    except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown
-        say("stopping")
-        return 0
+            time.sleep(0.3)
+        return _stopping()
     finally:
         _stop(children)
         if local is not None:
             local.stop()
         say("stopped; nothing left running")
+
+
+def _stopping() -> int:
+    say("stopping")
+    return 0

@@ -23,7 +23,7 @@ def serve(service: str, app: object, host: str, port: int, settings: Settings) -
         app,  # type: ignore[arg-type]
         host=host,
         port=port,
-        log_config=logging_config(service, settings.log_level),
+        log_config=logging_config(service, settings.log_level, settings.bootstrap_servers),
         # The client's address is taken from X-Forwarded-For only when the peer is one of
         # these proxies; otherwise it is the peer's own (services/intake/limits.py keys on it).
         proxy_headers=True,

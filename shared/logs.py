@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from contextvars import Context, ContextVar, copy_context
 from typing import Any
 
+from shared.outages import RetryNoise
+
 # The id as given (a UUID, mostly), made text only for a line actually logged: the router
 # enters this for every complaint and logs a line per round.
 _complaint_id: ContextVar[object | None] = ContextVar("complaint_id", default=None)
@@ -48,12 +50,18 @@ class ComplaintContext(logging.Filter):
         return True
 
 
-def logging_config(service: str, level: str = "INFO") -> dict[str, Any]:
-    """A dictConfig usable by plain processes, uvicorn and faust workers alike."""
+def logging_config(service: str, level: str = "INFO", kafka: str | None = None) -> dict[str, Any]:
+    """A dictConfig usable by plain processes, uvicorn and faust workers alike.
+
+    The client libraries' connection retries are folded into one line per outage
+    (shared/outages.py); `kafka`, the bootstrap servers, tells it when Kafka is back."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"context": {"()": ComplaintContext, "service": service}},
+        "filters": {
+            "context": {"()": ComplaintContext, "service": service},
+            "outages": {"()": RetryNoise, "kafka": kafka},
+        },
         "formatters": {
             "json": {
                 "()": "pythonjsonlogger.json.JsonFormatter",
@@ -67,7 +75,7 @@ def logging_config(service: str, level: str = "INFO") -> dict[str, Any]:
                 "class": "logging.StreamHandler",
                 "stream": "ext://sys.stdout",
                 "formatter": "json",
-                "filters": ["context"],
+                "filters": ["context", "outages"],
             }
         },
         "root": {"handlers": ["stdout"], "level": level},
@@ -81,5 +89,5 @@ def logging_config(service: str, level: str = "INFO") -> dict[str, Any]:
     }
 
 
-def configure(service: str, level: str = "INFO") -> None:
-    logging.config.dictConfig(logging_config(service, level))
+def configure(service: str, level: str = "INFO", kafka: str | None = None) -> None:
+    logging.config.dictConfig(logging_config(service, level, kafka))

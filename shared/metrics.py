@@ -5,7 +5,7 @@ there); Prometheus sums them across pods. Labels are few and bounded: channels, 
 types, agency ids from the directory, event types, services.
 """
 
-from prometheus_client import REGISTRY, Counter
+from prometheus_client import REGISTRY, Counter, Gauge
 from prometheus_client.exposition import choose_encoder
 
 # intake
@@ -62,6 +62,22 @@ EVENTS_PROJECTED = Counter(
     "pintu_events_projected",
     "Events applied to the read models (inboxes, timelines), by CloudEvents type.",
     ["type"],
+)
+# every process: outages of what it depends on (shared/outages.py)
+OUTAGES = Counter(
+    "pintu_dependency_outages",
+    "Times a dependency (kafka, database) became unreachable from this process.",
+    ["dependency"],
+)
+UNREACHABLE = Gauge(
+    "pintu_dependency_unreachable",
+    "1 while this process cannot reach the dependency (kafka, database), else 0.",
+    ["dependency"],
+)
+RETRY_LINES_FOLDED = Counter(
+    "pintu_dependency_retry_lines_folded",
+    "Connection-retry log lines of the client libraries folded into an outage's summary.",
+    ["dependency"],
 )
 
 

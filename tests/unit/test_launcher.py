@@ -39,3 +39,26 @@ def test_make_run_sends_texts_to_the_development_gateway_which_logs_them() -> No
     assert sent.status_code == 200 and sent.json()["reference"] == "r1"
     assert asyncio.run(send({"to": "+62812"})).status_code == 422  # no text: refused
     assert len(app.state.received) == 1
+
+
+def test_a_taken_port_is_named_with_its_holder_and_a_free_one_is_not() -> None:
+    import os
+    import signal
+    import socket
+
+    from dev.launcher import StopRequest
+    from dev.ports import Wanted, taken
+
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        found = taken({port: Wanted("127.0.0.1", "intake", "set PINTU_INTAKE_PORT")})
+        assert [t.port for t in found] == [port]
+        assert found[0].holder is not None and found[0].holder.startswith(f"pid {os.getpid()} ")
+    assert taken({port: Wanted("127.0.0.1", "intake", "set PINTU_INTAKE_PORT")}) == []
+
+    stop = StopRequest()
+    stop(signal.SIGTERM, None)
+    stop(signal.SIGINT, None)  # a second signal changes nothing, raises nothing
+    assert stop.requested and stop.signal == signal.SIGTERM and stop.received == 2

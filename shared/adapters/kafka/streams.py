@@ -103,7 +103,7 @@ def run_worker(app: faust.App, service: str, settings: Settings) -> None:
     worker = faust.Worker(
         app,
         loglevel=settings.log_level,
-        logging_config=logging_config(service, settings.log_level),
+        logging_config=logging_config(service, settings.log_level, settings.bootstrap_servers),
         console_port=0,
     )
     worker.execute_from_commandline()
