@@ -70,8 +70,11 @@ def create_app(settings: Settings) -> faust.App:
                         extra={"stage": deadline.stage, "due_at": deadline.due_at.isoformat()},
                     )
 
+    held_back = False  # the last check could not ask: its warning is said once, not per check
+
     @app.timer(settings.sla_check_seconds)
     async def check() -> None:
+        nonlocal held_back
         now = clock.now()
         looked: dict[str, list[Question]] = {}
         for complaint_id, moment in due.due(now):
@@ -85,7 +88,9 @@ def create_app(settings: Settings) -> faust.App:
         try:
             await commands.publish(*(_command(q, now) for q in asked))
         except BrokerUnavailable as error:
-            log.warning("could not ask about %d deadlines: %s", len(asked), error)
+            if not held_back:
+                log.warning("could not ask about %d deadlines, retrying: %s", len(asked), error)
+            held_back = True
             for complaint_id in looked:
                 due.remind(complaint_id, now)  # the next check tries again
             return
@@ -93,6 +98,7 @@ def create_app(settings: Settings) -> faust.App:
         # down), ask again later.
         for complaint_id in looked:
             due.remind(complaint_id, now + ASK_AGAIN)
+        held_back = False
         log.info("asked about %d deadlines that came due", len(asked))
 
     return app
