@@ -15,7 +15,7 @@ from typing import Any
 
 import faust
 
-from services.sla.timers import DueIndex, Question, mirrored, next_moment, questions
+from services.sla.timers import DueIndex, Question, came_due, mirrored, next_moment
 from shared import clock, metrics
 from shared.adapters.kafka import topics
 from shared.adapters.kafka.clients import KafkaConnection
@@ -76,12 +76,7 @@ def create_app(settings: Settings) -> faust.App:
     async def check() -> None:
         nonlocal held_back
         now = clock.now()
-        looked: dict[str, list[Question]] = {}
-        for complaint_id, moment in due.due(now):
-            value = deadlines.get(complaint_id, "")
-            upcoming = next_moment(value) if value else None
-            if upcoming is not None and upcoming <= moment:  # else a later reminder stands
-                looked[complaint_id] = questions(complaint_id, value, now)
+        looked = came_due(due, deadlines, now)
         asked = [q for qs in looked.values() for q in qs]
         if not asked:
             return

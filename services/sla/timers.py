@@ -13,6 +13,7 @@ ordered by time, never by looking at every open deadline.
 """
 
 import heapq
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -131,6 +132,20 @@ class DueIndex:
             at, key = heapq.heappop(self._heap)
             taken.append((key, _instant(at)))
         return taken
+
+
+def came_due(
+    index: DueIndex, table: Mapping[str, OpenDeadlines | dict[str, Any]], now: datetime
+) -> dict[str, list[Question]]:
+    """The questions to ask at `now`, by complaint: what the index says came due, checked
+    against the table (a reminder made stale by a later event asks nothing)."""
+    looked = {}
+    for complaint_id, moment in index.due(now):
+        value = table.get(complaint_id)
+        upcoming = next_moment(value) if value else None
+        if value and upcoming is not None and upcoming <= moment:
+            looked[complaint_id] = questions(complaint_id, value, now)
+    return looked
 
 
 def _clock(deadline: Deadline) -> OpenClock:

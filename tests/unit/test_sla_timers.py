@@ -8,6 +8,7 @@ from services.sla.timers import (
     DueIndex,
     OpenClock,
     Question,
+    came_due,
     mirrored,
     next_moment,
     opened,
@@ -135,3 +136,19 @@ def test_a_deadline_that_passed_while_nobody_looked_is_asked_as_a_breach() -> No
     assert open_ is not None
     late = DUE + timedelta(days=3)
     assert questions(str(ID), open_, late) == [Question(str(ID), "first_follow_up", DUE, False)]
+
+
+def test_a_check_asks_what_came_due_and_nothing_a_later_event_made_stale() -> None:
+    open_ = mirrored("", scheduled())
+    assert open_ is not None
+    warned = mirrored(
+        open_, event(Complaint.DeadlineWarned, 3, stage="first_follow_up", due_at=DUE)
+    )
+    assert warned is not None
+    table = {"due": open_, "warned-meanwhile": warned, "closed-meanwhile": ""}
+    index = DueIndex()
+    for key in table:
+        index.remind(key, WARN)  # each was reminded when its deadline opened
+    assert came_due(index, table, WARN) == {
+        "due": [Question("due", "first_follow_up", DUE, warning=True)]
+    }

@@ -3,7 +3,9 @@
 import logging
 from typing import Any
 
+import aiokafka
 import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types.auth import CredentialsT
 from yarl import URL
 
@@ -36,6 +38,27 @@ def broker_credentials(connection: KafkaConnection) -> CredentialsT | None:
     return None
 
 
+class _ReadCommittedThread(faust_aiokafka.AIOKafkaConsumerThread):
+    """faust reads `read_committed` only under its own exactly_once. The log is written in
+    the router's transactions: a record of an aborted one must never count here."""
+
+    def _create_worker_consumer(
+        self, transport: faust_aiokafka.Transport
+    ) -> aiokafka.AIOKafkaConsumer:
+        consumer = super()._create_worker_consumer(transport)
+        consumer._isolation_level = "read_committed"  # what its constructor sets, read at start
+        return consumer
+
+
+class _ReadCommittedConsumer(faust_aiokafka.Consumer):
+    def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
+        return _ReadCommittedThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class _ReadCommittedTransport(faust_aiokafka.Transport):
+    Consumer = _ReadCommittedConsumer
+
+
 def stream_app(name: str, settings: Settings, web_port: int) -> faust.App:
     """A faust app processing at least once, with durable tables, health and metrics pages.
 
@@ -66,6 +89,7 @@ def stream_app(name: str, settings: Settings, web_port: int) -> faust.App:
         web_port=web_port,
         web_host=settings.bind_host,
     )
+    app.transport = _ReadCommittedTransport(app.conf.broker_consumer, app)
     probe = BrokerProbe(kafka)
     log = logging.getLogger(f"pintu.{name}")
 
