@@ -12,7 +12,7 @@ from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.intake import actions, complaints, open311, queries
@@ -21,6 +21,7 @@ from services.intake.limits import BodyLimit, RateLimit, RateLimiter
 from services.intake.outcomes import Outcomes
 from services.intake.schemas import FieldError, Problem
 from services.intake.store import IntakeStore
+from services.intake.views import ComplaintViews
 from shared.adapters.http import health_routes
 from shared.adapters.kafka.clients import KafkaConnection
 from shared.adapters.kafka.directory import DirectoryInForce
@@ -71,16 +72,16 @@ def create_app(settings: Settings) -> FastAPI:
         title="Pintu intake",
         version="0.2.0",
         description="File a complaint through any door; Pintu routes it to the agency that must act. "
-        "Status views come from the read model and may trail a filing by a moment.",
+        "A complaint's status answers from the moment its filing was answered; lists and "
+        "inboxes come from the read model and may trail a filing by a moment.",
         lifespan=lifespan,
     )
+    store = IntakeStore(database)
     app.state.filing = Filing(
-        publisher=publisher,
-        keys=KeyStore(database),
-        store=IntakeStore(database),
-        base_url=settings.public_base_url,
+        publisher=publisher, keys=KeyStore(database), store=store, base_url=settings.public_base_url
     )
     app.state.read_model = InboxStore(database)
+    app.state.views = ComplaintViews(app.state.read_model, store)
     app.state.outcomes = outcomes
     app.state.directory = directory
     app.state.settings = settings
@@ -103,7 +104,9 @@ def create_app(settings: Settings) -> FastAPI:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if request.url.path.startswith(open311.PREFIX):
+            return open311.http_error(request, error)
         return problem(
             error.status_code,
             HTTPStatus(error.status_code).phrase,

@@ -16,6 +16,7 @@ from services.intake.schemas import (
     TimelineItem,
 )
 from services.intake.timeline import describe
+from services.intake.views import ComplaintViewsDep
 from shared.adapters.kafka.directory import DirectoryInForce
 from shared.contracts.cloudevents import EVENT_TYPES, event_json_schemas, schema_version
 from shared.domain.catalogue import categories
@@ -108,7 +109,7 @@ async def file_complaint(
 def complaint_status(
     tracking_id: str,
     lang: LanguageDep,
-    store: ReadModelDep,
+    views: ComplaintViewsDep,
     agencies: DirectoryDep,
     x_reporter_token: Annotated[
         str | None, Header(description="the reporter token; required for a rahasia complaint")
@@ -116,7 +117,7 @@ def complaint_status(
 ) -> ComplaintStatusView:
     if not is_tracking_id(tracking_id):
         raise HTTPException(404, f"{tracking_id} is not a tracking id; check it for a typo.")
-    view = store.complaint(tracking_id)
+    view = views.complaint(tracking_id)
     not_found = HTTPException(404, f"No complaint with tracking id {tracking_id} (yet).")
     if view is None:
         raise not_found

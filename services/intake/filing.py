@@ -3,6 +3,7 @@
 import asyncio
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from services.intake.schemas import ComplaintReceipt, ComplaintSubmission
@@ -12,7 +13,7 @@ from shared.adapters.kafka import topics
 from shared.adapters.kafka.publisher import Publisher, Record
 from shared.adapters.sql.reporter_keys import KeyStore, seal
 from shared.contracts.cloudevents import encode
-from shared.domain.complaint import Complaint
+from shared.domain.complaint import Attachment, Complaint
 from shared.logs import about_complaint
 
 SOURCE = "/pintu/intake"
@@ -38,9 +39,16 @@ class Filing:
     base_url: str
 
     async def file(
-        self, submission: ComplaintSubmission, idempotency_key: str | None
+        self,
+        submission: ComplaintSubmission,
+        idempotency_key: str | None,
+        links: Sequence[Attachment] = (),
     ) -> ComplaintReceipt:
-        """Append ComplaintFiled; returns only once Kafka acknowledged it (acks=all)."""
+        """Append ComplaintFiled; returns only once Kafka acknowledged it (acks=all) and
+        intake recorded it, so the status URL answers at once on every replica.
+
+        `links`: files a door passes on as bare links (Open311's media_url), attached after
+        the submission's own."""
         # The database calls block (PostgreSQL is across the network): off the event loop.
         tracking_id = await asyncio.to_thread(self.store.new_tracking_id)
         reporter_token = secrets.token_urlsafe(24)
@@ -82,7 +90,7 @@ class Filing:
             agency_hint=submission.agency_hint,
             anonymous=submission.anonymous,
             confidential=submission.confidential,
-            attachments=tuple(submission.attachments),
+            attachments=(*submission.attachments, *links),
             reporter=sealed,
             reporter_token_hash=token_hash(reporter_token),
         )
@@ -97,6 +105,12 @@ class Filing:
                 if idempotency_key is not None:
                     await asyncio.to_thread(self.store.release, idempotency_key)
                 raise
+            # Before the 201: the filer's next GET, on any replica, finds it here until the
+            # read model has it (services/intake/views.py). A new complaint has one event.
+            (filed,) = records
+            await asyncio.to_thread(
+                self.store.record_filing, tracking_id, str(complaint.id), filed.value
+            )
         metrics.COMPLAINTS_FILED.labels(
             channel=complaint.channel.value, report_type=complaint.report_type.value
         ).inc()

@@ -4,17 +4,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.intake import open311
 from services.intake.schemas import Problem
 
 
 async def _problem(
-    send: Send, status: int, title: str, detail: str, headers: dict[str, str]
+    scope: Scope, send: Send, status: int, title: str, detail: str, headers: dict[str, str]
 ) -> None:
-    body = Problem(title=title, status=status, detail=detail).model_dump_json().encode()
+    """A problem+json, or under /open311/ the spec's error list in the path's syntax."""
+    path: str = scope.get("path", "")
+    if path.startswith(open311.PREFIX):
+        accept = Headers(scope=scope).get("accept")
+        body, content_type = open311.error_body(path, accept, status, detail)
+    else:
+        body = Problem(title=title, status=status, detail=detail).model_dump_json().encode()
+        content_type = "application/problem+json"
     raw_headers = [
-        (b"content-type", b"application/problem+json"),
+        (b"content-type", content_type.encode()),
         (b"content-length", str(len(body)).encode()),
     ]
     raw_headers += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
@@ -37,7 +46,7 @@ class BodyLimit:
         declared = headers.get(b"content-length")
         too_large = f"The request body is larger than {self.max_bytes // 1024} KiB."
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _problem(send, 413, "Request too large", too_large, {})
+            await _problem(scope, send, 413, "Request too large", too_large, {})
             return
         received = 0
 
@@ -52,7 +61,7 @@ class BodyLimit:
         try:
             await self.app(scope, limited, send)
         except _TooLarge:
-            await _problem(send, 413, "Request too large", too_large, {})
+            await _problem(scope, send, 413, "Request too large", too_large, {})
 
 
 class _TooLarge(Exception):
@@ -102,7 +111,7 @@ class RateLimit:
                 seconds = max(1, round(wait))
                 detail = f"Please wait {seconds} seconds before filing again."
                 await _problem(
-                    send, 429, "Too many requests", detail, {"Retry-After": str(seconds)}
+                    scope, send, 429, "Too many requests", detail, {"Retry-After": str(seconds)}
                 )
                 return
         await self.app(scope, receive, send)

@@ -1,8 +1,12 @@
 """Open311 GeoReport v2 (wiki.open311.org/GeoReport_v2): the door 311 apps already speak.
 
-Every path ends in .json or .xml, as in the spec, and every answer, errors included, comes
-back in that syntax. Filing goes through the one Filing path; reading comes from the read
-model, which never lists a rahasia complaint and holds no reporter identity.
+Every path ends in .json or .xml, as in the spec, and every answer under /open311/, errors
+included (an unknown path, a method not served, a body too large, too many filings), comes
+back in that syntax: the spec's service list, request list or <errors>. A path that ends in
+neither answers JSON, or XML when the Accept header asks for XML and not JSON. Filing goes
+through the one Filing path; reading comes from the read model, which never lists a rahasia
+complaint and holds no reporter identity, or, for one request just filed and not yet
+projected, from intake's own record of it (services/intake/views.py).
 """
 
 import hmac
@@ -13,7 +17,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -21,14 +25,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from services.intake.access import SettingsDep, settings
 from services.intake.complaints import FilingDep, ReadModelDep
 from services.intake.schemas import ComplaintSubmission
+from services.intake.views import ComplaintViewsDep
 from shared import clock
 from shared.adapters.kafka.publisher import BrokerUnavailable
 from shared.domain.catalogue import Category, categories, region_name
-from shared.domain.complaint import Channel, Status
+from shared.domain.complaint import Attachment, Channel, Status
 from shared.domain.tracking import is_tracking_id
 from shared.projections.inbox import PublicRequest
 from shared.wording import status_label, translations
@@ -36,6 +43,7 @@ from shared.wording import status_label, translations
 WINDOW = timedelta(days=90)  # the spec's default and widest search span
 MAX_REQUESTS = 1000  # the spec's default query limit
 MAX_DESCRIPTION = 4000  # the spec's limit on description
+ENOUGH_TEXT = r"\S(\s*\S){9}"  # ten characters other than spaces: a title and a chronology
 CLOSED = frozenset({Status.DISPOSED_DONE, Status.ARCHIVED})
 EXAMPLE_TRACKING_ID = "5XW2KTAPJW"
 EXAMPLE_TOKEN = "cf68757c-dddc-5a3f-ae6e-93c40ecbdbd4"  # complaint_id_for(EXAMPLE_TRACKING_ID)
@@ -107,8 +115,59 @@ class Open311Error(Exception):
         return render(fmt, "errors", self.payload(), self.status, self.headers)
 
 
+PREFIX = "/open311/"
+
+
+def format_of(path: str, accept: str | None) -> Format:
+    """By the path's extension; without .json or .xml, by the Accept header; else JSON."""
+    if path.endswith(".xml"):
+        return Format.XML
+    if path.endswith(".json"):
+        return Format.JSON
+    wanted = (accept or "").lower()
+    if "xml" in wanted and "json" not in wanted:
+        return Format.XML
+    return Format.JSON
+
+
 def requested_format(request: Request) -> Format:
-    return Format.XML if request.url.path.endswith(".xml") else Format.JSON
+    return format_of(request.url.path, request.headers.get("accept"))
+
+
+def error_body(path: str, accept: str | None, status: int, description: str) -> tuple[bytes, str]:
+    """An error outside any route (the ASGI guards): the body and its content type."""
+    fmt = format_of(path, accept)
+    answer = Open311Error(status, description).response(fmt)
+    return bytes(answer.body), answer.media_type or MEDIA_TYPES[fmt]
+
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on this path (Starlette names only the first route's)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in HTTP_METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
+
+
+def http_error(request: Request, error: StarletteHTTPException) -> Response:
+    """An unknown Open311 path or a method it does not serve, in the spec's error format."""
+    headers = dict(error.headers or {})
+    description = str(error.detail)
+    if error.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+        description = f"{request.method} is not served here; use {headers['Allow']}."
+    elif error.status_code == 404:
+        description = (
+            f"No such Open311 resource: {request.url.path}. GeoReport v2 serves services, "
+            "services/<code>, requests, requests/<id> and tokens/<token>, each as .json or .xml."
+        )
+    answer = Open311Error(error.status_code, description, headers=headers)
+    return answer.response(requested_format(request))
 
 
 class Open311Route(APIRoute):
@@ -222,6 +281,10 @@ class ServiceRequest(BaseModel):
     address: str | None = Field(None, description="the reporter's address, then the region")
     lat: float | None = None
     long: float | None = None
+    expected_datetime: str | None = Field(
+        None, description="the agency's first follow-up deadline, once routed to one"
+    )
+    media_url: str | None = Field(None, description="the first attached file's link")
 
 
 def service_request(row: PublicRequest) -> dict[str, object]:
@@ -240,6 +303,8 @@ def service_request(row: PublicRequest) -> dict[str, object]:
         address=", ".join(p for p in place if p) or None,
         lat=row.latitude,
         long=row.longitude,
+        expected_datetime=None if row.expected_at is None else w3(row.expected_at),
+        media_url=row.media_url,
     ).model_dump(exclude_none=True)
 
 
@@ -269,8 +334,16 @@ class Open311Form(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, allow_inf_nan=False)
 
     api_key: str = Field(examples=["pintu-dev-open311-key"])
-    service_code: str = Field(max_length=80, examples=["jalan-daerah"])
-    description: str = Field(max_length=MAX_DESCRIPTION, description="required by Pintu")
+    service_code: str = Field(
+        max_length=80,
+        examples=["jalan-daerah"],
+        json_schema_extra={"enum": list(categories())},
+    )
+    description: str = Field(
+        max_length=MAX_DESCRIPTION,
+        pattern=ENOUGH_TEXT,
+        description="required by Pintu: at least 10 characters other than spaces",
+    )
     region_code: str = Field(
         max_length=13,
         description="Pintu extension, required: the Kemendagri region code it routes by",
@@ -279,11 +352,29 @@ class Open311Form(BaseModel):
     lat: float | None = Field(None, ge=-90, le=90, examples=[-4.3236])
     long: float | None = Field(None, ge=-180, le=180, examples=[104.3558])
     address_string: str | None = Field(None, max_length=500)
-    email: str | None = Field(None, max_length=254)
+    email: str | None = Field(None, max_length=254, json_schema_extra={"format": "email"})
     first_name: str | None = Field(None, max_length=60)
     last_name: str | None = Field(None, max_length=60)
     phone: str | None = Field(None, max_length=30)
-    media_url: str | None = Field(None, max_length=2000)
+    media_url: str | None = Field(
+        None,
+        max_length=2000,
+        pattern=r"^https?://[^/?#\s]+",
+        description="an http(s) link to a photo or file; kept as the complaint's attachment, "
+        "by reference (its media type, size and sha256 unknown)",
+    )
+
+
+def form_schema() -> dict[str, Any]:
+    """The form's JSON Schema as a form can be: an optional field is one left out, never
+    null (the spec: a field sent empty is one not sent), so no field may be null."""
+    schema = Open311Form.model_json_schema()
+    for name, field in schema["properties"].items():
+        if "anyOf" in field:
+            (kept,) = [s for s in field.pop("anyOf") if s.get("type") != "null"]
+            field.pop("default", None)
+            schema["properties"][name] = {**kept, **field}
+    return schema
 
 
 EXAMPLE_FORM = {
@@ -318,6 +409,11 @@ MESSAGES = {
     "float_parsing": "{field} must be a number in decimal degrees, such as -4.3236",
     "finite_number": "{field} must be a number in decimal degrees, such as -4.3236",
 }
+# What a field's pattern asks, in plain words.
+PATTERNS = {
+    "description": "description is too short: at least 10 characters other than spaces",
+    "media_url": "media_url must be an http:// or https:// URL",
+}
 # Where each ComplaintSubmission field came from in the form.
 FORM_FIELDS = {
     "title": "description",
@@ -332,6 +428,8 @@ FORM_FIELDS = {
 def plain_words(field: str, error: ErrorDetails) -> str:
     if field == "region_code" and error["type"] == "missing":
         return WHY_REGION
+    if error["type"] == "string_pattern_mismatch" and field in PATTERNS:
+        return PATTERNS[field]
     template = MESSAGES.get(error["type"])
     if template is None:
         return f"{field}: {error['msg'].removeprefix('Value error, ')}"
@@ -370,9 +468,6 @@ def submission_from_form(fields: Mapping[str, str]) -> ComplaintSubmission:
         problems.setdefault("lat", "lat and long must be sent together")
     elif "lat" not in raw and "address_string" not in raw:
         problems.setdefault("lat", "a location is required: lat and long, or address_string")
-    media = urlsplit(raw.get("media_url", ""))
-    if "media_url" in raw and (media.scheme not in ("http", "https") or not media.netloc):
-        problems.setdefault("media_url", "media_url must be an http:// or https:// URL")
     submission = None
     try:
         submission = ComplaintSubmission.model_validate(_submission_fields(raw))
@@ -383,13 +478,14 @@ def submission_from_form(fields: Mapping[str, str]) -> ComplaintSubmission:
             problems.setdefault(field, plain_words(field, e))
     if submission is None or problems:
         raise Open311Error(400, *problems.values())
-    if "media_url" not in raw:
-        return submission
-    # Pintu keeps attachments with size and checksum only; a bare URL goes in the chronology,
-    # after the checks (it must not make a too-short description long enough). Within the
-    # form's limits (4000 + 2000) it stays far below the submission's 10 000 characters.
-    attached = f"{submission.description}\n\nLampiran (media_url): {raw['media_url']}"
-    return submission.model_copy(update={"description": attached})
+    return submission
+
+
+def media_links(fields: Mapping[str, str]) -> tuple[Attachment, ...]:
+    """The form's media_url (checked by submission_from_form) as an attachment by reference:
+    a bare link, its media type, size and sha256 unknown."""
+    url = fields.get("media_url", "").strip()
+    return (Attachment(url=url),) if url else ()
 
 
 def _submission_fields(raw: Mapping[str, str]) -> dict[str, object]:
@@ -471,12 +567,16 @@ def window(start: datetime | None, end: datetime | None) -> tuple[datetime, date
     return start, end
 
 
+# open, closed, or both comma-separated (spaces allowed around each); empty: no filter.
+STATUS_LIST = r"^\s*((open|closed)\s*(,\s*(open|closed)\s*)*)?$"
+
+
 def statuses(text: str | None) -> list[Status]:
-    wanted = comma_list(text)
-    unknown = [s for s in wanted if s not in ("open", "closed")]
-    if unknown:
-        raise Open311Error(400, f"status may be open or closed, not {', '.join(unknown)}")
-    return [s for o in dict.fromkeys(wanted) for s in pintu_statuses(o)]
+    if text is not None and not re.fullmatch(STATUS_LIST, text):
+        unknown = [s for s in text.split(",") if s.strip() not in ("open", "closed")]
+        shown = ", ".join(s.strip() or repr(s) for s in unknown)
+        raise Open311Error(400, f"status may be open, closed or open,closed, not {shown}")
+    return [s for o in dict.fromkeys(comma_list(text)) for s in pintu_statuses(o)]
 
 
 # --- the routes -----------------------------------------------------------------------------
@@ -507,6 +607,12 @@ def documented(root: str, example: object, model: Any, status: int = 200) -> dic
         },
         404: _errors_doc(404, "Not found (also: a format other than json or xml)"),
         400: _errors_doc(400, "The request cannot be fulfilled as sent"),
+        405: {
+            **_errors_doc(405, "A method this path does not serve"),
+            "headers": {
+                "Allow": {"description": "the methods it serves", "schema": {"type": "string"}}
+            },
+        },
     }
 
 
@@ -586,6 +692,8 @@ async def service_definition(
             201,
         ),
         403: _errors_doc(403, "Invalid api_key received -- can't proceed with create_request."),
+        413: _errors_doc(413, "The form is larger than intake accepts"),
+        429: _errors_doc(429, "Too many filings from this client; retry after Retry-After"),
         503: _errors_doc(503, "Kafka unreachable: nothing recorded; retry after Retry-After"),
     },
     openapi_extra={
@@ -593,7 +701,7 @@ async def service_definition(
             "required": True,
             "content": {
                 "application/x-www-form-urlencoded": {
-                    "schema": Open311Form.model_json_schema(),
+                    "schema": form_schema(),
                     "examples": {
                         "spec": {
                             "summary": "The spec's example, in Indonesia",
@@ -612,7 +720,8 @@ async def create_request(
     fields: Annotated[dict[str, str], Depends(form_fields)],
 ) -> Response:
     check_api_key(fields.get("api_key"), keys)
-    receipt = await filing.file(submission_from_form(fields), idempotency_key=None)
+    submission = submission_from_form(fields)
+    receipt = await filing.file(submission, idempotency_key=None, links=media_links(fields))
     _ = translations(OPEN311_LANGUAGE).gettext
     notice = _(
         "Report received with ticket number %(tracking_id)s and passed on to the agency "
@@ -645,7 +754,14 @@ def request_list(
     end_date: Annotated[
         str | None, example(Query, "2026-11-30T23:59:59+07:00", "at most 90 days after start")
     ] = None,
-    status: Annotated[str | None, example(Query, "open", "open, closed or open,closed")] = None,
+    status: Annotated[
+        str | None,
+        Query(
+            description="open, closed or open,closed",
+            openapi_examples={"example": {"value": "open"}},
+            json_schema_extra={"pattern": STATUS_LIST},
+        ),
+    ] = None,
 ) -> Response:
     ids = comma_list(service_request_id)
     if ids:
@@ -672,15 +788,15 @@ def request_list(
 def one_request(
     service_request_id: Annotated[str, example(Path, EXAMPLE_TRACKING_ID)],
     fmt: FormatParam,
-    store: ReadModelDep,
+    views: ComplaintViewsDep,
 ) -> Response:
     if not is_tracking_id(service_request_id):
         raise Open311Error(404, f"{service_request_id} is not a tracking id; check it for a typo.")
-    rows = store.public_requests(tracking_ids=[service_request_id], limit=1)
-    if not rows:
+    found = views.public_request(service_request_id)
+    if found is None:
         # A rahasia complaint answers the same: not even its existence is public.
-        raise Open311Error(404, f"No service request {service_request_id} (yet).")
-    return render(fmt, "service_requests", [service_request(rows[0])])
+        raise Open311Error(404, f"No service request {service_request_id}.")
+    return render(fmt, "service_requests", [service_request(found)])
 
 
 @router.get(
@@ -695,14 +811,14 @@ def one_request(
 def token(
     token: Annotated[str, example(Path, EXAMPLE_TOKEN, "the token: the complaint id")],
     fmt: FormatParam,
-    store: ReadModelDep,
+    views: ComplaintViewsDep,
 ) -> Response:
     try:
         complaint_id = str(UUID(token))
     except ValueError:
         raise Open311Error(404, f"{token} is not a Pintu token.") from None
-    row = store.public_request_by_complaint_id(complaint_id)
+    row = views.public_request_by_complaint_id(complaint_id)
     if row is None:
-        raise Open311Error(404, f"No service request for token {token} (yet).")
+        raise Open311Error(404, f"No service request for token {token}.")
     answer = TokenAnswer(service_request_id=row.tracking_id, token=token)
     return render(fmt, "service_requests", [answer.model_dump()])

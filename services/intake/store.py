@@ -1,16 +1,31 @@
-"""The intake's own state: tracking ids handed out, and idempotency keys.
+"""The intake's own state: tracking ids handed out, idempotency keys, and the filings it
+published.
 
 Kept in the platform database (shared/adapters/sql/database.py), which every intake replica
 shares and which outlives restarts. Tracking ids are unique there, not just
 probably unique. An idempotency key is remembered for 24 hours, so a retried
 filing returns the first answer instead of filing twice, whichever replica
-receives the retry.
+receives the retry. A filing is remembered as long, as the ComplaintFiled record it
+published: until the read model has projected it, any replica answers the complaint's
+status from that record (services/intake/views.py).
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, Text, delete, or_, select
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    or_,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 
 from shared.adapters.sql.migrations import ensure_current
@@ -34,6 +49,14 @@ IDEMPOTENCY_KEYS = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
 )
 TRACKING_IDS = Table("tracking_ids", METADATA, Column("tracking_id", String(16), primary_key=True))
+FILINGS = Table(
+    "filings",
+    METADATA,
+    Column("tracking_id", String(16), primary_key=True),
+    Column("complaint_id", String(36), nullable=False, unique=True, index=True),
+    Column("record", LargeBinary, nullable=False),  # the ComplaintFiled value, as published
+    Column("filed_at", DateTime(timezone=True), nullable=False, index=True),
+)
 
 
 @dataclass(frozen=True)
@@ -121,3 +144,33 @@ class IntakeStore:
                 .where(IDEMPOTENCY_KEYS.c.key == key)
                 .values(receipt=receipt, attempt_at=None)
             )
+
+    def record_filing(self, tracking_id: str, complaint_id: str, record: bytes) -> None:
+        """Remember a filing Kafka acknowledged; a retry that published it again changes
+        nothing. Forgets those older than a day: the read model has had them long since."""
+        now = datetime.now(UTC)
+        with self._db.begin() as c:
+            c.execute(delete(FILINGS).where(FILINGS.c.filed_at < now - RETENTION))
+        try:
+            with self._db.begin() as c:
+                c.execute(
+                    FILINGS.insert().values(
+                        tracking_id=tracking_id,
+                        complaint_id=complaint_id,
+                        record=record,
+                        filed_at=now,
+                    )
+                )
+        except IntegrityError:
+            pass  # the same filing, published again under its Idempotency-Key
+
+    def filing(self, tracking_id: str) -> bytes | None:
+        """The ComplaintFiled record of a filing published in the last day."""
+        with self._db.connect() as c:
+            found = c.scalar(select(FILINGS.c.record).where(FILINGS.c.tracking_id == tracking_id))
+        return None if found is None else bytes(found)
+
+    def filing_by_complaint_id(self, complaint_id: str) -> bytes | None:
+        with self._db.connect() as c:
+            found = c.scalar(select(FILINGS.c.record).where(FILINGS.c.complaint_id == complaint_id))
+        return None if found is None else bytes(found)

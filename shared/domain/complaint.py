@@ -72,14 +72,18 @@ class InvalidTransition(Exception):
 
 
 class Attachment(BaseModel):
-    """A file the reporter attached, by reference: Pintu stores no file bodies."""
+    """A file the reporter attached, by reference: Pintu stores no file bodies.
+
+    Only the URL is always known. Pintu's own API describes the file whole; a door that
+    hands over a bare link (Open311's media_url) leaves its media type, size and sha256
+    unknown: None."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     url: str
-    media_type: str
-    size_bytes: int
-    sha256: str
+    media_type: str | None = None
+    size_bytes: int | None = None
+    sha256: str | None = None
 
 
 class AgencyView(BaseModel):
@@ -137,8 +141,9 @@ class Complaint(Aggregate):
     """A report (laporan) from its filing to its archive; every change is one of its events."""
 
     class Filed(Aggregate.Created):
-        # v2 added the address, coordinates, attachments and the sealed reporter identity.
-        class_version: ClassVar[int] = 2
+        # v2 added the address, coordinates, attachments and the sealed reporter identity;
+        # v3 lets an attachment be a bare URL (media type, size and sha256 null).
+        class_version: ClassVar[int] = 3
 
         tracking_id: str
         report_type: ReportType
@@ -170,13 +175,18 @@ class Complaint(Aggregate):
                 reporter_token_hash=None,
             )
 
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """Every v2 attachment is described whole, as v3 allows: nothing to change."""
+
     class Routed(Aggregate.Event):
         # v2 carries the complaint as the agency sees it, so the event alone is the agency's
         # message; v3 the whole decision: tembusan, candidates, the verdict on the hint;
         # v4 the directory and rules versions that decided, so a replay can re-decide;
         # v5 the clocks the routing starts (before, a DeadlineScheduled followed for each),
-        # so the agency's message says by when, and a routing is one record, not three.
-        class_version: ClassVar[int] = 5
+        # so the agency's message says by when, and a routing is one record, not three;
+        # v6 lets an attachment of the complaint be a bare URL, as ComplaintFiled v3.
+        class_version: ClassVar[int] = 6
 
         agency_id: str
         rule_id: str
@@ -205,6 +215,10 @@ class Complaint(Aggregate):
         @staticmethod
         def upcast_v4_v5(state: dict[str, Any]) -> None:
             state["deadlines"] = []
+
+        @staticmethod
+        def upcast_v5_v6(state: dict[str, Any]) -> None:
+            """Every v5 attachment is described whole, as v6 allows: nothing to change."""
 
         def apply(self, aggregate: "Complaint") -> None:
             aggregate.agency_id = self.agency_id

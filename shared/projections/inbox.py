@@ -7,7 +7,7 @@ came from, so a redelivered event is a no-op.
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, get_args
@@ -21,9 +21,9 @@ from shared import clock
 from shared.adapters.sql.database import create_tables
 from shared.contracts.cloudevents import PoisonMessage, event_of, parse
 from shared.domain.calendar import working_days_between
-from shared.domain.complaint import Status
+from shared.domain.complaint import Complaint, Status
 from shared.domain.model import DomainEvent
-from shared.projections.projection import OPEN_STATUSES, apply, load, save, utc
+from shared.projections.projection import OPEN_STATUSES, Touched, apply, load, save, utc
 from shared.projections.tables import (
     COMPLAINTS,
     COPIES,
@@ -87,6 +87,36 @@ class PublicRequest:
     longitude: float | None
     filed_at: datetime
     updated_at: datetime
+    expected_at: datetime | None = None  # the holder's first follow-up deadline
+    media_url: str | None = None  # the first attachment's link
+
+
+@dataclass(frozen=True)
+class JustFiled:
+    """A complaint exactly as the read model shows it once it has projected the filing, and
+    nothing later: what intake answers from its own record of a filing while the read model
+    has not caught up with it yet."""
+
+    complaint: ComplaintView
+    public: PublicRequest | None  # None: rahasia, never public
+
+
+def just_filed(value: bytes) -> JustFiled:
+    """The read model's views of a ComplaintFiled record, projected in memory by the very
+    code the projection worker runs."""
+    envelope = parse(value)
+    event = event_of(envelope)
+    if not isinstance(event, Complaint.Filed):
+        raise ValueError(f"{envelope.type} is not a filing")
+    touched = Touched(complaints={}, deadlines={}, copies=set())
+    apply(touched, event, envelope.type)
+    row = touched.complaints[str(event.originator_id)]
+    timeline = [
+        TimelineEntry(t["sequence"], t["event_type"], t["at"], json.loads(t["detail"]))
+        for t in touched.timeline
+    ]
+    public = None if row["confidential"] else _public_request(row)
+    return JustFiled(complaint=_complaint_view(row, timeline), public=public)
 
 
 def position(topic: str, partition: int, offset: int) -> Tracking:
@@ -249,16 +279,7 @@ class InboxStore(TrackingRecorder):
                     .order_by(TIMELINE.c.sequence)
                 )
             ]
-        return ComplaintView(
-            complaint_id=row.complaint_id,
-            tracking_id=row.tracking_id,
-            status=Status(row.status),
-            agency_id=row.agency_id,
-            confidential=row.confidential,
-            reporter_token_hash=row.reporter_token_hash,
-            deadline_at=_optional_utc(row.deadline_at),
-            timeline=timeline,
-        )
+        return _complaint_view(row._mapping, timeline)
 
     def public_requests(
         self,
@@ -286,7 +307,7 @@ class InboxStore(TrackingRecorder):
             query = query.where(c_.filed_at <= utc(filed_to))
         query = query.order_by(c_.filed_at.desc(), c_.tracking_id).limit(limit)
         with self.database.connect() as c:
-            return [_public_request(row) for row in c.execute(query)]
+            return [_public_request(row._mapping) for row in c.execute(query)]
 
     def public_request_by_complaint_id(self, complaint_id: str) -> PublicRequest | None:
         query = select(COMPLAINTS).where(
@@ -294,23 +315,38 @@ class InboxStore(TrackingRecorder):
         )
         with self.database.connect() as c:
             row = c.execute(query).one_or_none()
-        return None if row is None else _public_request(row)
+        return None if row is None else _public_request(row._mapping)
 
 
-def _public_request(row: Row[Any]) -> PublicRequest:
+def _complaint_view(row: Mapping[Any, Any], timeline: list[TimelineEntry]) -> ComplaintView:
+    return ComplaintView(
+        complaint_id=row["complaint_id"],
+        tracking_id=row["tracking_id"],
+        status=Status(row["status"]),
+        agency_id=row["agency_id"],
+        confidential=row["confidential"],
+        reporter_token_hash=row["reporter_token_hash"],
+        deadline_at=_optional_utc(row["deadline_at"]),
+        timeline=timeline,
+    )
+
+
+def _public_request(row: Mapping[Any, Any]) -> PublicRequest:
     return PublicRequest(
-        tracking_id=row.tracking_id,
-        complaint_id=row.complaint_id,
-        category=row.category,
-        region_code=row.region_code,
-        status=Status(row.status),
-        description=row.description,
-        agency_id=row.agency_id,
-        address=row.address,
-        latitude=row.latitude,
-        longitude=row.longitude,
-        filed_at=utc(row.filed_at),
-        updated_at=utc(row.updated_at),
+        tracking_id=row["tracking_id"],
+        complaint_id=row["complaint_id"],
+        category=row["category"],
+        region_code=row["region_code"],
+        status=Status(row["status"]),
+        description=row["description"],
+        agency_id=row["agency_id"],
+        address=row["address"],
+        latitude=row["latitude"],
+        longitude=row["longitude"],
+        filed_at=utc(row["filed_at"]),
+        updated_at=utc(row["updated_at"]),
+        expected_at=_optional_utc(row["first_follow_up_due_at"]),
+        media_url=row["media_url"],
     )
 
 

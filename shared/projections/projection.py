@@ -133,6 +133,7 @@ def apply(touched: Touched, event: DomainEvent, event_type: str) -> bool:
             routing_rule=event.rule_id,
             routed_at=at,
             first_response_at=None,
+            first_follow_up_due_at=None,  # the new holder's, if it owes one: below
             overdue=False,
         )
         touched.deadlines[complaint_id] = {}  # a new holder: its clocks, added below
@@ -142,7 +143,7 @@ def apply(touched: Touched, event: DomainEvent, event_type: str) -> bool:
                 touched.new_copies.append({"complaint_id": complaint_id, "agency_id": agency_id})
     elif isinstance(event, Complaint.Declined):
         _transfer(touched, event, event.agency_id, "declined")
-        row.update(agency_id=None, routing_rule=None, overdue=False)
+        row.update(agency_id=None, routing_rule=None, overdue=False, first_follow_up_due_at=None)
     elif isinstance(event, Complaint.DeadlineStopped | Complaint.DeadlineBreached):
         if event.stage in HOLDER_STAGES:
             touched.deadlines.get(complaint_id, {}).pop(event.stage, None)
@@ -156,6 +157,9 @@ def apply(touched: Touched, event: DomainEvent, event_type: str) -> bool:
         open_ = touched.deadlines.setdefault(complaint_id, {})
         open_.update((d.stage, utc(d.due_at)) for d in started)
         _show_next_deadline(touched, row)
+        for d in started:
+            if d.stage == FIRST_FOLLOW_UP:
+                row["first_follow_up_due_at"] = utc(d.due_at)
     if isinstance(event, Complaint.FollowedUp | Complaint.Resolved):
         row["first_response_at"] = row["first_response_at"] or at
     if (status := status_after(event)) is not None:
@@ -195,6 +199,8 @@ def _filed(event: Complaint.Filed, complaint_id: str, at: datetime) -> Row:
         "first_response_at": None,
         "deadline_stage": None,
         "deadline_at": None,
+        "first_follow_up_due_at": None,
+        "media_url": event.attachments[0].url if event.attachments else None,
         "overdue": False,
         "rating": None,
         "reporter_token_hash": event.reporter_token_hash,

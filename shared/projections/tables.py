@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 
 # Bumped when a table changes shape: the projection worker then rebuilds from offset 0.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 METADATA = MetaData()
 # eventsourcing's tracking records: (application_name, notification_id) = the Kafka stream
@@ -57,6 +57,9 @@ COMPLAINTS = Table(
     Column("first_response_at", DateTime(timezone=True)),  # the holder's first tindak lanjut
     Column("deadline_stage", String(40)),  # the holder's next deadline, and when it falls
     Column("deadline_at", DateTime(timezone=True)),
+    # The holder's first follow-up deadline (Open311's expected_datetime), kept once met.
+    Column("first_follow_up_due_at", DateTime(timezone=True)),
+    Column("media_url", Text),  # the first attachment's link (Open311's media_url)
     Column("overdue", Boolean, nullable=False, default=False),
     Column("rating", Integer),
     Column("reporter_token_hash", String(64)),

@@ -108,3 +108,37 @@ async def test_tracking_ids_stay_unique_across_replicas(replica: Replica) -> Non
         )
     assert all(x.status_code == 201 for x in answers)
     assert len({x.json()["tracking_id"] for x in answers}) == 20
+
+
+async def test_a_complaint_filed_on_one_replica_answers_on_another_before_any_projection(
+    replica: Replica,
+) -> None:
+    # No projection worker runs here: the read model never catches up, so every answer below
+    # comes from intake's own record of the filing, in the database the replicas share.
+    async with replica() as a, replica() as b:
+        public = await a.post("/v1/complaints", json=complaint())
+        rahasia = await a.post("/v1/complaints", json=complaint(confidential=True))
+        assert (public.status_code, rahasia.status_code) == (201, 201)
+        receipt, secret = public.json(), rahasia.json()
+
+        status = await b.get(f"/v1/complaints/{receipt['tracking_id']}")
+        assert status.status_code == 200, status.text
+        view = status.json()
+        assert (view["tracking_id"], view["status"]) == (receipt["tracking_id"], receipt["status"])
+        assert [t["event_type"] for t in view["timeline"]] == ["pintu.complaint.filed"]
+        assert SITI["name"] not in status.text
+
+        one = await b.get(f"/open311/v2/requests/{receipt['tracking_id']}.json")
+        assert one.status_code == 200, one.text
+        assert one.json()[0]["service_request_id"] == receipt["tracking_id"]
+        token = await b.get(f"/open311/v2/tokens/{receipt['complaint_id']}.xml")
+        assert token.status_code == 200 and receipt["tracking_id"] in token.text
+
+        # Rahasia stays rahasia: the reporter sees it, nobody else, Open311 never.
+        hidden = f"/v1/complaints/{secret['tracking_id']}"
+        assert (await b.get(hidden)).status_code == 404
+        own = await b.get(hidden, headers={"X-Reporter-Token": secret["reporter_token"]})
+        assert own.status_code == 200
+        listed = await b.get(f"/open311/v2/requests/{secret['tracking_id']}.json")
+        assert listed.status_code == 404
+        assert (await b.get(f"/open311/v2/tokens/{secret['complaint_id']}.json")).status_code == 404

@@ -178,3 +178,38 @@ def test_a_rahasia_complaint_filed_through_v1_is_never_listed(platform: Platform
         listed = ET.fromstring(intake.get("/open311/v2/requests.xml", params=query).content)
         assert tracking_id not in [r.findtext("service_request_id") for r in listed]
     assert intake.get(f"/open311/v2/tokens/{token}.json").status_code == 404
+
+
+def test_expected_datetime_is_the_first_follow_up_deadline_and_media_url_comes_back(
+    platform: Platform,
+) -> None:
+    intake = httpx.Client(base_url=platform.intake_url, timeout=10)
+    description = "Jembatan desa retak dan miring setelah banjir. Warga takut melintas."
+    posted = intake.post("/open311/v2/requests.xml", content=spec_post(description), headers=FORM)
+    assert posted.status_code == 201, posted.text
+    request_id = ET.fromstring(posted.content).findtext("request/service_request_id")
+
+    routed = poll(
+        lambda: intake.get(f"/open311/v2/requests/{request_id}.json"),
+        lambda r: r.status_code == 200 and "expected_datetime" in r.json()[0],
+    )
+    (request,) = routed.json()
+    assert request["description"] == description  # the link is no longer in the chronology
+    assert request["media_url"] == "https://files.example.id/foto-jalan.jpg"
+    status = intake.get(f"/v1/complaints/{request_id}").json()
+    (routing,) = [t for t in status["timeline"] if t["event_type"] == "pintu.complaint.routed"]
+    (follow_up,) = [d for d in routing["detail"]["deadlines"] if d["stage"] == "first_follow_up"]
+    expected = datetime.fromisoformat(request["expected_datetime"])
+    assert expected == datetime.fromisoformat(follow_up["due_at"])
+    (filing,) = [t for t in status["timeline"] if t["event_type"] == "pintu.complaint.filed"]
+    (attachment,) = filing["detail"]["attachments"]
+    assert attachment == {
+        "url": "https://files.example.id/foto-jalan.jpg",
+        "media_type": None,
+        "size_bytes": None,
+        "sha256": None,
+    }
+
+    as_xml = ET.fromstring(intake.get(f"/open311/v2/requests/{request_id}.xml").content)
+    assert as_xml.findtext("request/media_url") == request["media_url"]
+    assert as_xml.findtext("request/expected_datetime") == request["expected_datetime"]

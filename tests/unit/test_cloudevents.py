@@ -65,8 +65,8 @@ def test_the_envelope_is_cloudevents_structured_json_with_a_sequence() -> None:
     assert envelope["subject"] == str(routed.originator_id)
     assert envelope["sequence"] == 2
     assert envelope["datacontenttype"] == "application/json"
-    assert envelope["dataversion"] == 5
-    assert envelope["dataschema"] == f"{BASE}/v1/schemas/pintu.complaint.routed/v5.json"
+    assert envelope["dataversion"] == 6
+    assert envelope["dataschema"] == f"{BASE}/v1/schemas/pintu.complaint.routed/v6.json"
     data = envelope["data"]
     assert (data["agency_id"], data["rule_id"], data["reason"]) == (
         "kemenkes",
@@ -129,7 +129,7 @@ def test_every_event_type_publishes_a_schema_of_its_data_only() -> None:
     assert "originator_id" not in schemas["pintu.complaint.filed"]["properties"]
 
 
-def test_a_v1_filing_from_the_old_log_still_loads_through_the_v2_class() -> None:
+def test_a_v1_filing_from_the_old_log_still_loads_through_the_current_class() -> None:
     # Exactly as intake wrote ComplaintFiled before v2 (no dataversion: v1).
     v1 = (
         b'{"specversion":"1.0","id":"2f0c","source":"/pintu/intake","type":"pintu.complaint.filed",'
@@ -141,7 +141,7 @@ def test_a_v1_filing_from_the_old_log_still_loads_through_the_v2_class() -> None
     )
     event = decode(v1)
     assert isinstance(event, Complaint.Filed)
-    assert type(event).class_version == 2
+    assert type(event).class_version == 3
     assert (event.address, event.attachments, event.reporter, event.reporter_token_hash) == (
         None,
         (),

@@ -2,7 +2,7 @@
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from services.intake.app import create_app
 from services.intake.open311 import (
     Format,
     Open311Error,
+    media_links,
     open311_status,
     render,
     service_request,
@@ -30,7 +31,14 @@ from shared.adapters.kafka.publisher import BrokerUnavailable
 from shared.config import Settings
 from shared.contracts.cloudevents import TYPE_NAMES
 from shared.domain.catalogue import categories
-from shared.domain.complaint import Channel, Complaint, ReportType, Status, complaint_id_for
+from shared.domain.complaint import (
+    Attachment,
+    Channel,
+    Complaint,
+    ReportType,
+    Status,
+    complaint_id_for,
+)
 from shared.domain.deadlines import STANDARD_POLICY
 from shared.domain.tracking import is_tracking_id, new_tracking_id
 from shared.projections.inbox import InboxStore, PublicRequest, position
@@ -191,8 +199,8 @@ def test_errors_render_as_the_specs_error_list(fmt: Format) -> None:
 def test_the_specs_example_form_becomes_a_partner_api_submission() -> None:
     submission = submission_from_form(SPEC_FORM)
     assert submission.title == "Lubang besar menganga di jalan kabupaten"
-    assert submission.description.startswith(SPEC_FORM["description"])
-    assert "https://files.example.id/foto-jalan.jpg" in submission.description
+    assert submission.description == SPEC_FORM["description"]
+    assert media_links(SPEC_FORM) == (Attachment(url="https://files.example.id/foto-jalan.jpg"),)
     assert submission.category == "jalan-daerah"
     assert submission.channel is Channel.PARTNER_API
     assert not submission.confidential and not submission.anonymous
@@ -314,14 +322,19 @@ class FakeFiling:
 
     def __init__(self, error: Exception | None = None) -> None:
         self.filed: list[tuple[ComplaintSubmission, str | None]] = []
+        self.links: list[tuple[Attachment, ...]] = []
         self.error = error
 
     async def file(
-        self, submission: ComplaintSubmission, idempotency_key: str | None
+        self,
+        submission: ComplaintSubmission,
+        idempotency_key: str | None,
+        links: Sequence[Attachment] = (),
     ) -> ComplaintReceipt:
         if self.error:
             raise self.error
         self.filed.append((submission, idempotency_key))
+        self.links.append(tuple(links))
         tracking_id = new_tracking_id()
         return ComplaintReceipt(
             tracking_id=tracking_id,
