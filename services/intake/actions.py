@@ -12,10 +12,20 @@ PINTU_ACTION_WAIT_SECONDS leaves the action accepted (202): the timeline tells.
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from services.intake.access import AgencyAdmin, NationalAdmin, SettingsDep
+from services.intake.access import (
+    AGENCY_ID_MAX,
+    AGENCY_ID_PATTERN,
+    AgencyAdmin,
+    AgencyIdPath,
+    NationalAdmin,
+    ReporterTokenDep,
+    SettingsDep,
+    TrackingIdPath,
+    unknown_complaint,
+)
 from services.intake.complaints import DirectoryDep, FilingDep, ReadModelDep, proves_reporter
 from services.intake.outcomes import Outcomes
 from services.intake.schemas import Problem
@@ -42,10 +52,9 @@ from shared.contracts.commands import (
     encode_command,
 )
 from shared.contracts.routing import RoutingPublished
-from shared.domain.complaint import NATIONAL_TRIAGE
 from shared.domain.deadlines import Tier
 from shared.domain.tracking import is_tracking_id
-from shared.projections.inbox import ComplaintView
+from shared.projections.inbox import ComplaintFilter, ComplaintView, Scope
 
 router = APIRouter(tags=["actions of the national admin, agencies and reporters"])
 NATIONAL_ADMIN = "national-admin"
@@ -69,7 +78,12 @@ class DeclineRequest(BaseModel):
 class ReassignRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    agency_id: str = Field(max_length=120, examples=["kemen-pu"])
+    agency_id: str = Field(
+        pattern=AGENCY_ID_PATTERN,
+        max_length=AGENCY_ID_MAX,
+        description="an agency in the directory in force (422 for any other)",
+        examples=["kemen-pu"],
+    )
     reason: Text = Field(
         description="why it goes there",
         examples=["Ruas ini jalan nasional; wewenang Kementerian PU."],
@@ -117,7 +131,7 @@ class MessageRequest(BaseModel):
 class RatingRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    score: int = Field(ge=1, le=5, examples=[4])
+    score: StrictInt = Field(ge=1, le=5, examples=[4])
     comment: str | None = Field(default=None, max_length=2000, examples=["Cepat ditangani."])
 
 
@@ -135,43 +149,57 @@ def outcomes(request: Request) -> Outcomes:
 
 
 OutcomesDep = Annotated[Outcomes, Depends(outcomes)]
-ReporterTokenDep = Annotated[
-    str | None, Header(alias="X-Reporter-Token", description="the reporter token from filing")
-]
 FORBIDDEN = {"model": Problem, "description": "the key is not this agency's (or an admin's)"}
 ANSWERS: dict[int | str, dict[str, object]] = {
     202: {"model": ActionResult, "description": "accepted; the router has not answered yet"},
-    401: {"model": Problem},
+    401: {"model": Problem, "description": "no credential sent"},
     403: FORBIDDEN,
-    404: {"model": Problem},
+    404: {
+        "model": Problem,
+        "description": "no such complaint, or none the caller may see (the same answer)",
+    },
     409: {"model": Problem, "description": "not allowed in the complaint's state; the reason"},
+    503: {"model": Problem, "description": "Kafka unreachable; nothing recorded"},
+}
+REPORTER_ANSWERS: dict[int | str, dict[str, object]] = {
+    **{code: answer for code, answer in ANSWERS.items() if code != 403},
+    404: {
+        "model": Problem,
+        "description": "no such complaint, or a reporter token that is not its reporter's "
+        "(the same answer)",
+    },
 }
 
 
 def _complaint(store: ReadModelDep, tracking_id: str) -> ComplaintView:
     view = store.complaint(tracking_id) if is_tracking_id(tracking_id) else None
     if view is None:
-        raise HTTPException(404, f"No complaint with tracking id {tracking_id} (yet).")
+        raise unknown_complaint(tracking_id)
     return view
 
 
-# Who acts, proven, and on which complaint: one dependency per role.
-def admins_complaint(tracking_id: str, store: ReadModelDep, _: NationalAdmin) -> ComplaintView:
+# Who acts, proven, and on which complaint: one dependency per role. Whether an agency holds
+# the complaint is the router's to decide, not the read model's: the read model may not yet
+# show a complaint just transferred to it. The router's "not held" verdict is answered as an
+# unknown tracking id is (Actions.submit).
+def admins_complaint(
+    tracking_id: TrackingIdPath, store: ReadModelDep, _: NationalAdmin
+) -> ComplaintView:
     return _complaint(store, tracking_id)
 
 
-def agencys_complaint(tracking_id: str, store: ReadModelDep, _: AgencyAdmin) -> ComplaintView:
+def agencys_complaint(
+    tracking_id: TrackingIdPath, store: ReadModelDep, _: AgencyAdmin
+) -> ComplaintView:
     return _complaint(store, tracking_id)
 
 
 def reporters_complaint(
-    tracking_id: str, token: ReporterTokenDep, store: ReadModelDep
+    tracking_id: TrackingIdPath, token: ReporterTokenDep, store: ReadModelDep
 ) -> ComplaintView:
     view = _complaint(store, tracking_id)
     if not proves_reporter(view, token):
-        raise HTTPException(
-            403, "Only the reporter may do this: send the reporter token as X-Reporter-Token."
-        )
+        raise unknown_complaint(tracking_id)  # a rahasia complaint is not even confirmed
     return view
 
 
@@ -184,11 +212,17 @@ class Actions:
     """Send a command to the complaint's owner and answer with its verdict."""
 
     def __init__(
-        self, filing: FilingDep, waiting: OutcomesDep, config: SettingsDep, response: Response
+        self,
+        filing: FilingDep,
+        waiting: OutcomesDep,
+        config: SettingsDep,
+        store: ReadModelDep,
+        response: Response,
     ) -> None:
         self.filing = filing
         self.waiting = waiting
         self.config = config
+        self.store = store
         self.response = response
 
     async def submit(self, view: ComplaintView, action: Action) -> ActionResult:
@@ -212,6 +246,8 @@ class Actions:
                 status_url=status_url,
                 detail="Accepted: the complaint's timeline shows the outcome shortly.",
             )
+        if outcome.refusal == "not_held":
+            self._refuse_not_held(view, action)
         if not outcome.accepted:
             raise HTTPException(
                 409, f"Not done: {outcome.reason}. Nothing was recorded for {view.tracking_id}."
@@ -224,6 +260,22 @@ class Actions:
             status_url=status_url,
             detail="Recorded: the complaint's timeline shows it within seconds.",
         )
+
+    def _refuse_not_held(self, view: ComplaintView, action: Action) -> None:
+        """A copy (tembusan) is the agency's to read, not to act on; any other complaint it
+        does not hold is answered as an unknown one."""
+        agency_id = getattr(action, "agency_id", None)
+        if agency_id is not None:
+            seen = self.store.complaints(
+                Scope(agency_id), ComplaintFilter(tracking_id=view.tracking_id)
+            )
+            if any(entry.tembusan for entry in seen.entries):
+                raise HTTPException(
+                    409,
+                    "Not done: a copy (tembusan) is for information; only the agency that "
+                    f"holds the complaint acts on it. Nothing was recorded for {view.tracking_id}.",
+                )
+        raise unknown_complaint(view.tracking_id)
 
 
 ActionsDep = Annotated[Actions, Depends()]
@@ -286,10 +338,8 @@ AGENCY = "/v1/agencies/{agency_id}/complaints/{tracking_id}"
     responses=ANSWERS,
 )
 async def decline(
-    agency_id: str, body: DeclineRequest, view: AgencysComplaint, act: ActionsDep
+    agency_id: AgencyIdPath, body: DeclineRequest, view: AgencysComplaint, act: ActionsDep
 ) -> ActionResult:
-    if agency_id == NATIONAL_TRIAGE:
-        raise HTTPException(409, "National triage does not decline; reassign the complaint.")
     return await act.submit(view, Decline(agency_id=agency_id, reason=body.reason.strip()))
 
 
@@ -299,7 +349,7 @@ async def decline(
     responses=ANSWERS,
 )
 async def acknowledge(
-    agency_id: str, body: AcknowledgeRequest, view: AgencysComplaint, act: ActionsDep
+    agency_id: AgencyIdPath, body: AcknowledgeRequest, view: AgencysComplaint, act: ActionsDep
 ) -> ActionResult:
     return await act.submit(view, Acknowledge(agency_id=agency_id, tier=body.tier))
 
@@ -310,7 +360,7 @@ async def acknowledge(
     responses=ANSWERS,
 )
 async def request_information(
-    agency_id: str, body: QuestionRequest, view: AgencysComplaint, act: ActionsDep
+    agency_id: AgencyIdPath, body: QuestionRequest, view: AgencysComplaint, act: ActionsDep
 ) -> ActionResult:
     question = body.question.strip()
     return await act.submit(view, RequestInformation(agency_id=agency_id, question=question))
@@ -320,7 +370,7 @@ async def request_information(
     f"{AGENCY}/follow-up", summary="Post a tindak lanjut for the reporter", responses=ANSWERS
 )
 async def follow_up(
-    agency_id: str, body: MessageRequest, view: AgencysComplaint, act: ActionsDep
+    agency_id: AgencyIdPath, body: MessageRequest, view: AgencysComplaint, act: ActionsDep
 ) -> ActionResult:
     return await act.submit(view, FollowUp(agency_id=agency_id, message=body.message.strip()))
 
@@ -331,7 +381,7 @@ async def follow_up(
     responses=ANSWERS,
 )
 async def resolve(
-    agency_id: str, body: MessageRequest, view: AgencysComplaint, act: ActionsDep
+    agency_id: AgencyIdPath, body: MessageRequest, view: AgencysComplaint, act: ActionsDep
 ) -> ActionResult:
     return await act.submit(view, Resolve(agency_id=agency_id, message=body.message.strip()))
 
@@ -344,7 +394,7 @@ REPORTER = "/v1/complaints/{tracking_id}"
 @router.post(
     f"{REPORTER}/reply",
     summary="The reporter answers a question or a follow-up",
-    responses=ANSWERS,
+    responses=REPORTER_ANSWERS,
 )
 async def reply(body: MessageRequest, view: ReportersComplaint, act: ActionsDep) -> ActionResult:
     return await act.submit(view, Reply(message=body.message.strip()))
@@ -353,14 +403,16 @@ async def reply(body: MessageRequest, view: ReportersComplaint, act: ActionsDep)
 @router.post(
     f"{REPORTER}/reopen",
     summary="The reporter is not satisfied: the agency works on (within the reply window)",
-    responses=ANSWERS,
+    responses=REPORTER_ANSWERS,
 )
 async def reopen(body: ReasonRequest, view: ReportersComplaint, act: ActionsDep) -> ActionResult:
     return await act.submit(view, Reopen(reason=body.reason.strip()))
 
 
 @router.post(
-    f"{REPORTER}/rating", summary="The reporter rates the answer, 1 to 5", responses=ANSWERS
+    f"{REPORTER}/rating",
+    summary="The reporter rates the answer, 1 to 5",
+    responses=REPORTER_ANSWERS,
 )
 async def rate(body: RatingRequest, view: ReportersComplaint, act: ActionsDep) -> ActionResult:
     return await act.submit(view, Rate(score=body.score, comment=body.comment))
@@ -374,7 +426,7 @@ class RulesDocument(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(ge=1, description="must be higher than the version in force")
+    version: StrictInt = Field(ge=1, description="must be higher than the version in force")
     rules: list[dict[str, object]] = Field(
         min_length=1,
         examples=[
@@ -403,6 +455,7 @@ class RulesPublished(BaseModel):
         403: FORBIDDEN,
         409: {"model": Problem, "description": "not newer than the version in force"},
         422: {"model": Problem, "description": "rules that do not load"},
+        503: {"model": Problem, "description": "Kafka unreachable, or no routing in force yet"},
     },
 )
 async def publish_rules(

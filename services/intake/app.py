@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.intake import actions, complaints, open311, queries
+from services.intake import actions, complaints, open311, openapi, queries
 from services.intake.filing import Filing, IdempotencyConflict, IdempotencyInProgress
 from services.intake.limits import BodyLimit, RateLimit, RateLimiter
 from services.intake.outcomes import Outcomes
@@ -90,6 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(open311.router)
     app.include_router(actions.router)
     app.include_router(queries.router)
+    openapi.install(app)
     app.add_middleware(RateLimit, limiter=RateLimiter(settings.rate_limit_per_minute))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 

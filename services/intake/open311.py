@@ -488,14 +488,23 @@ def media_links(fields: Mapping[str, str]) -> tuple[Attachment, ...]:
     return (Attachment(url=url),) if url else ()
 
 
+def _number(text: str | None) -> float | str | None:
+    """A form's number as the JSON door's number (which takes no strings); text that is no
+    number stays text, for the submission to name."""
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return text
+
+
 def _submission_fields(raw: Mapping[str, str]) -> dict[str, object]:
     name = " ".join(raw[n] for n in ("first_name", "last_name") if n in raw)
     contact = {"name": name, "email": raw.get("email"), "phone": raw.get("phone")}
     location = {
         "region_code": raw.get("region_code"),
         "address": raw.get("address_string"),
-        "latitude": raw.get("lat"),
-        "longitude": raw.get("long"),
+        "latitude": _number(raw.get("lat")),
+        "longitude": _number(raw.get("long")),
     }
     fields = {
         "title": title_from(raw.get("description", "")),

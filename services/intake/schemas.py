@@ -1,9 +1,22 @@
 """The intake API's request and response bodies, with their rules in plain words."""
 
+import re
 from datetime import date, datetime
+from typing import Annotated
 
 from lokal import parse_phone
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    field_validator,
+)
 
 from shared import clock
 from shared.domain.calendar import WIB
@@ -22,18 +35,44 @@ ATTACHMENT_TYPES = (
 )
 
 
+_RFC_3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _rfc_3339(value: object) -> object:
+    if isinstance(value, str) and not _RFC_3339.fullmatch(value):
+        raise ValueError("expected a date and time with its offset, e.g. 2026-11-10T08:00:00+07:00")
+    return value
+
+
+# A moment as the document states it (RFC 3339 date-time), not a number nor a bare date.
+Moment = Annotated[AwareDatetime, BeforeValidator(_rfc_3339)]
+
+
+def _calendar_day(value: object) -> object:
+    if not isinstance(value, str | date) or (
+        isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)
+    ):
+        raise ValueError("expected a date as YYYY-MM-DD, e.g. 2026-11-10")
+    return value
+
+
+# A calendar day as the document states it (RFC 3339 full-date), not a number.
+Day = Annotated[date, BeforeValidator(_calendar_day)]
+
+
 class Location(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     region_code: str = Field(
         max_length=13,
         description="Kemendagri region code: province (16), kabupaten/kota (16.08), "
-        "kecamatan (16.08.01) or desa/kelurahan",
+        "kecamatan (16.08.01) or desa/kelurahan; a code not in Kemendagri's list is refused "
+        "with 422",
         examples=["16.08"],
     )
     address: str | None = Field(default=None, max_length=500)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
+    latitude: StrictFloat | None = Field(default=None, ge=-90, le=90)
+    longitude: StrictFloat | None = Field(default=None, ge=-180, le=180)
 
     @field_validator("region_code")
     @classmethod
@@ -48,7 +87,7 @@ class AttachmentReference(Attachment):
         max_length=2000, pattern=r"^https://", description="where the file can be fetched"
     )
     media_type: str = Field(description=f"one of {', '.join(ATTACHMENT_TYPES)}")
-    size_bytes: int = Field(gt=0, le=MAX_ATTACHMENT_BYTES)
+    size_bytes: StrictInt = Field(gt=0, le=MAX_ATTACHMENT_BYTES)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="hex sha256 of the file")
 
     @field_validator("media_type")
@@ -110,16 +149,22 @@ class ComplaintSubmission(BaseModel):
     report_type: ReportType = ReportType.COMPLAINT
     title: str = Field(min_length=5, max_length=200)
     description: str = Field(min_length=10, max_length=10_000, description="the chronology")
-    category: str = Field(max_length=80, description="a code from GET /v1/categories")
+    category: str = Field(
+        min_length=1,
+        max_length=80,
+        description="a code from GET /v1/categories; any other is refused with 422",
+    )
     location: Location
-    incident_date: date | None = None
+    incident_date: Day | None = None
     agency_hint: str | None = Field(
         default=None, max_length=80, description="the agency the citizen thinks is responsible"
     )
     channel: Channel = Channel.WEB
     attachments: list[AttachmentReference] = Field(default_factory=list, max_length=10)
-    anonymous: bool = Field(default=False, description="anonim: agencies never see who reported")
-    confidential: bool = Field(default=False, description="rahasia: never shown publicly")
+    anonymous: StrictBool = Field(
+        default=False, description="anonim: agencies never see who reported"
+    )
+    confidential: StrictBool = Field(default=False, description="rahasia: never shown publicly")
     reporter: ReporterContact | None = None
 
     @field_validator("category")

@@ -85,7 +85,7 @@ def on_command(
     now = clock.now()
     action = command.action
     agency_id = getattr(action, "agency_id", None)
-    if agency_id is not None and agency_id not in directory.agencies:
+    if isinstance(action, Reassign) and agency_id not in directory.agencies:
         raise InvalidTransition(f"unknown agency {agency_id!r}")
     match action:
         case Verify():
@@ -98,7 +98,7 @@ def on_command(
         case Archive():
             complaint.archive(action.admin, action.reason)
         case Decline():
-            if action.agency_id == NATIONAL_TRIAGE:
+            if action.agency_id == NATIONAL_TRIAGE and complaint.agency_id == NATIONAL_TRIAGE:
                 raise InvalidTransition("national triage does not decline; it reassigns")
             complaint.decline(action.agency_id, action.reason)
             _dispose(complaint, decision_for(complaint, directory), policy, now)

@@ -40,7 +40,7 @@ from shared.adapters.kafka.routing_feed import RoutingFeed
 from shared.config import Settings
 from shared.contracts.cloudevents import PoisonMessage, decode, encode
 from shared.contracts.commands import Command, Outcome, decode_command, encode_outcome
-from shared.domain.complaint import Complaint, InvalidTransition, deadlines_started
+from shared.domain.complaint import Complaint, InvalidTransition, NotHolder, deadlines_started
 from shared.domain.model import DomainEvent
 from shared.logs import about_complaint
 
@@ -300,6 +300,7 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
                         complaint_id=command.complaint_id,
                         accepted=False,
                         reason=str(refused),
+                        refusal="not_held" if isinstance(refused, NotHolder) else "not_allowed",
                     ),
                 )
                 return []

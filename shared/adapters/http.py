@@ -13,7 +13,20 @@ def health_routes(probe: BrokerProbe) -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness: Kafka is reachable")
+    @router.get(
+        "/readyz",
+        summary="Readiness: Kafka is reachable",
+        responses={
+            503: {
+                "description": "Kafka is not reachable; the status says why",
+                "content": {
+                    "application/json": {
+                        "schema": {"type": "object", "properties": {"status": {"type": "string"}}}
+                    }
+                },
+            }
+        },
+    )
     async def readyz(response: Response) -> dict[str, str]:
         problem = await probe.problem()
         if problem is None:

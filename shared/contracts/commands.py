@@ -158,6 +158,9 @@ class Outcome(BaseModel):
     complaint_id: UUID
     accepted: bool
     reason: str | None = None  # why it was refused, in words for the person who asked
+    # not_held: an agency's action on a complaint it does not hold, which intake answers as it
+    # answers an unknown tracking id (a refusal reveals nothing); not_allowed: anything else.
+    refusal: Literal["not_allowed", "not_held"] | None = None
     status: str | None = None  # the complaint's status afterwards
 
 

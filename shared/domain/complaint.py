@@ -71,6 +71,13 @@ class InvalidTransition(Exception):
     """An action the complaint's current status does not allow; nothing is recorded."""
 
 
+class NotHolder(InvalidTransition):
+    """An agency's action on a complaint it does not hold; nothing is recorded.
+
+    Checked before the complaint's status, so the refusal tells the agency nothing about a
+    complaint it may not see: intake answers it as it answers an unknown tracking id."""
+
+
 class Attachment(BaseModel):
     """A file the reporter attached, by reference: Pintu stores no file bodies.
 
@@ -723,10 +730,10 @@ class Complaint(Aggregate):
     def _require_holder(
         self, agency_id: str, what: str, done: str, statuses: tuple[Status, ...] = ()
     ) -> None:
+        if agency_id != self.agency_id:
+            raise NotHolder(f"only the agency that holds the complaint can {what} it")
         if self.status not in (statuses or HOLDING):
             raise InvalidTransition(f"a complaint that is {self.status.value} cannot be {done}")
-        if agency_id != self.agency_id:
-            raise InvalidTransition(f"only {self.agency_id}, which holds it, can {what} it")
 
     def _schedule(self, stage: str, deadline: Due) -> None:
         self.trigger_event(Complaint.DeadlineScheduled, **Deadline.of(stage, deadline).model_dump())

@@ -217,9 +217,9 @@ def test_a_complaint_walks_through_every_status_by_each_roles_action(
     refused = simulated.agency(tracking_id, "follow-up", message="Satu kabar lagi untuk pelapor.")
     assert refused.status_code == 409 and "arsip" in refused.json()["detail"]
     assert simulated.events(complaint_id) == before
-    # Only the reporter's token proves the reporter.
+    # Only the reporter's token proves the reporter; another is answered as an unknown id.
     forged = simulated.reporter(tracking_id, "not-the-token", "rating", score=1)
-    assert forged.status_code == 403
+    assert forged.status_code == 404
 
     timeline = poll(
         lambda: simulated.http.get(f"/v1/complaints/{tracking_id}"),

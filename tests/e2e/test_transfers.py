@@ -65,8 +65,8 @@ async def test_declines_move_the_complaint_on_never_back_then_the_admin_reassign
         assert answer.status_code == 200, answer.text
         view = held_by(intake, tracking_id, successor)
         assert await on_topic(kafka, successor, key) == 1
-        # An agency that declined has no say any more.
-        assert decline(intake, chain[0], tracking_id).status_code == 409
+        # An agency that declined has no say any more, nor sight of it.
+        assert decline(intake, chain[0], tracking_id).status_code == 404
     assert "bukan wewenang" in str(view["timeline"])
 
     reassigned = intake.post(
@@ -123,8 +123,8 @@ async def test_who_may_act_and_what_makes_sense_is_checked_before_anything_is_re
     short = intake.post(path, json={"reason": "bukan"}, headers=AGENCY_KEY)
     assert short.status_code == 422
     other = decline(intake, "kemen-pu", tracking_id)
-    # The router, the complaint's one writer, refuses and says why; nothing is recorded.
-    assert other.status_code == 409 and "only pemkab-oku-timur" in other.json()["detail"]
+    # The router, the complaint's one writer, refuses; another agency learns nothing of it.
+    assert other.status_code == 404 and "pemkab-oku-timur" not in other.text
     as_agency = intake.post(
         f"/v1/admin/complaints/{tracking_id}/reassign",
         json={"agency_id": "kemen-pu", "reason": "Coba pindahkan sendiri."},
@@ -168,6 +168,7 @@ async def test_a_command_the_owner_must_refuse_is_answered_with_the_reason_and_r
     verdicts = await read_until(kafka, topics.OUTCOMES, answered)
     (verdict,) = [decode_outcome(r.value) for r in verdicts if str(command.id).encode() in r.value]
     assert not verdict.accepted
-    assert verdict.reason is not None and "only pemkab-oku-timur" in verdict.reason
+    assert verdict.refusal == "not_held"
+    assert verdict.reason is not None and "pemkab-oku-timur" not in verdict.reason
     mine = [r for r in await read_all(kafka, topics.EVENTS) if r.key == complaint_id.encode()]
     assert not any(b"pintu.complaint.declined" in r.value for r in mine)

@@ -35,7 +35,7 @@ from shared.projections.replay import compare
 from shared.projections.tables import COMPLAINTS, TRACKING
 from tests.support.brokers import connection, local_broker
 from tests.support.databases import fresh_database
-from tests.support.histories import mixed_histories
+from tests.support.histories import mixed_histories, tracking_id_of
 from tests.support.platform import spawn, stop, wait_until_ready
 from tests.unit.test_read_model_figures import assert_figures
 
@@ -157,11 +157,13 @@ async def test_a_projection_worker_killed_mid_stream_leaves_the_figures_exactly_
     replayed = open_database(replay_url)
     with replayed.begin() as c:
         c.execute(
-            update(COMPLAINTS).where(COMPLAINTS.c.tracking_id == "MX00000007").values(title="x")
+            update(COMPLAINTS)
+            .where(COMPLAINTS.c.tracking_id == tracking_id_of(7))
+            .values(title="x")
         )
     _, differences = compare(database, replayed)
     assert [(d.table, d.key) for d in differences] == [
-        ("complaints", (str(Complaint.create_id("MX00000007")),))
+        ("complaints", (str(Complaint.create_id(tracking_id_of(7))),))
     ]
     assert "title live='Laporan nomor 7' replay='x'" in differences[0].describe()
 

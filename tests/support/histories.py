@@ -18,6 +18,7 @@ from shared import clock
 from shared.domain.complaint import Channel, Complaint, ReportType, Status
 from shared.domain.deadlines import FIRST_FOLLOW_UP, STANDARD_POLICY, Tier
 from shared.domain.model import DomainEvent
+from shared.domain.tracking import ALPHABET, LENGTH, is_tracking_id
 from shared.projections.projection import OPEN_STATUSES
 
 AGENCIES = (
@@ -81,12 +82,21 @@ class _Time:
         return self.at
 
 
+def tracking_id_of(n: int) -> str:
+    """The n-th history's tracking id: a valid one (check character included), "MX" first."""
+    body = "MX"
+    for _ in range(LENGTH - 3):
+        n, digit = divmod(n, len(ALPHABET))
+        body += ALPHABET[digit]
+    return next(body + c for c in ALPHABET if is_tracking_id(body + c))
+
+
 def _life(n: int, rng: random.Random, expected: Expected) -> Iterator[DomainEvent]:
     now = _Time(START + timedelta(minutes=7 * n))
     clock.use_clock(now)
     confidential = rng.random() < 0.1
     complaint = Complaint(
-        tracking_id=f"MX{n:08d}",
+        tracking_id=tracking_id_of(n),
         report_type=ReportType.COMPLAINT,
         title=f"Laporan nomor {n}",
         description="Jalan berlubang di depan sekolah sejak bulan lalu.",

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from services.intake.app import create_app
+from services.intake.queries import attachment
 from shared.adapters.sql.database import open_database
 from shared.config import Settings
 from shared.contracts.cloudevents import TYPE_NAMES
@@ -130,3 +131,30 @@ async def test_scores_and_public_statistics(intake: httpx.AsyncClient, expected:
     public = (await intake.get("/v1/statistics?group_by=agency")).json()
     assert sum(f["total"] for f in public) == expected.complaints - expected.confidential
     assert set(public[0]) == {"key", "total", "by_status", "followed_up_share"}  # counts only
+
+
+async def test_pages_and_identifiers_beyond_their_published_bounds_are_422_never_a_5xx(
+    intake: httpx.AsyncClient,
+) -> None:
+    for query in (
+        "page=9223372036854775807",
+        "page_size=356&page=100000000000000000",
+        "format=csv&agency_id=%F0%A6%A9%94",
+        "filed_to=0.5",
+    ):
+        answer = await intake.get(f"/v1/admin/complaints?{query}", headers=ADMIN)
+        assert answer.status_code == 422, query
+        assert answer.headers["content-type"] == "application/problem+json"
+    unicode_agency = await intake.get("/v1/agencies/%F0%A6%A9%94/complaints?format=csv", headers=PU)
+    assert unicode_agency.status_code == 422
+
+
+def test_a_download_is_named_safely_whatever_the_name() -> None:
+    assert attachment("pintu-kemen-pu.csv") == (
+        "attachment; filename=\"pintu-kemen-pu.csv\"; filename*=utf-8''pintu-kemen-pu.csv"
+    )
+    header = attachment('pintu-\U00026a54 "x".csv')
+    header.encode("latin-1")  # a header value any server can send
+    assert header == (
+        "attachment; filename=\"pintu-___x_.csv\"; filename*=utf-8''pintu-%F0%A6%A9%94%20%22x%22.csv"
+    )

@@ -175,7 +175,9 @@ def test_an_action_the_state_does_not_allow_is_refused_with_the_reason_and_recor
     journey = Journey()
     journey.file()
     journey.refused(Verify(admin="national-admin"), "already verified")
-    journey.refused(FollowUp(agency_id="kemen-pu", message="bukan kami"), "only pemkab-oku-timur")
+    journey.refused(
+        FollowUp(agency_id="kemen-pu", message="bukan kami"), "only the agency that holds"
+    )
     journey.refused(Reopen(reason="belum selesai"), "only a completed complaint")
     journey.refused(Rate(score=5, comment=None), "only an answered")
     journey.refused(Reply(message="halo"), "nobody is waiting")

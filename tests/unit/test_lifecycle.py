@@ -10,7 +10,13 @@ from shared import clock
 from shared.contracts.cloudevents import decode, encode
 from shared.contracts.commands import Command, Decline, Reassign
 from shared.domain.calendar import working_day_deadline
-from shared.domain.complaint import NATIONAL_TRIAGE, Channel, Complaint, InvalidTransition
+from shared.domain.complaint import (
+    NATIONAL_TRIAGE,
+    Channel,
+    Complaint,
+    InvalidTransition,
+    NotHolder,
+)
 from shared.domain.deadlines import COMPLETION, FIRST_FOLLOW_UP, STANDARD_POLICY, TRIAGE
 from shared.domain.model import DomainEvent
 from shared.domain.routing import bundled_documents, default_directory, directory_from
@@ -139,8 +145,10 @@ def test_a_command_naming_an_unknown_agency_or_the_wrong_holder_records_nothing(
     history = filed()
     history = recorded(history, routed(history))
     with pytest.raises(InvalidTransition, match="unknown agency"):
+        commanded(history, Reassign(agency_id="nope", admin="national-admin", reason="x"))
+    with pytest.raises(NotHolder):
         commanded(history, Decline(agency_id="nope", reason="x"))
-    with pytest.raises(InvalidTransition, match="only pemkab-oku-timur"):
+    with pytest.raises(NotHolder, match="only the agency that holds"):
         commanded(history, Decline(agency_id="kemen-pu", reason="x"))
 
 
