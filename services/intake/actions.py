@@ -29,6 +29,7 @@ from services.intake.access import (
 from services.intake.complaints import DirectoryDep, FilingDep, ReadModelDep, proves_reporter
 from services.intake.outcomes import Outcomes
 from services.intake.schemas import Problem
+from services.intake.views import ComplaintViewsDep
 from shared import clock
 from shared.adapters.kafka import topics
 from shared.adapters.kafka.clients import KafkaConnection
@@ -171,8 +172,9 @@ REPORTER_ANSWERS: dict[int | str, dict[str, object]] = {
 }
 
 
-def _complaint(store: ReadModelDep, tracking_id: str) -> ComplaintView:
-    view = store.complaint(tracking_id) if is_tracking_id(tracking_id) else None
+def _complaint(views: ComplaintViewsDep, tracking_id: str) -> ComplaintView:
+    # As its status URL does: a complaint acted on the moment its 201 was sent is there.
+    view = views.complaint(tracking_id) if is_tracking_id(tracking_id) else None
     if view is None:
         raise unknown_complaint(tracking_id)
     return view
@@ -183,21 +185,21 @@ def _complaint(store: ReadModelDep, tracking_id: str) -> ComplaintView:
 # show a complaint just transferred to it. The router's "not held" verdict is answered as an
 # unknown tracking id is (Actions.submit).
 def admins_complaint(
-    tracking_id: TrackingIdPath, store: ReadModelDep, _: NationalAdmin
+    tracking_id: TrackingIdPath, views: ComplaintViewsDep, _: NationalAdmin
 ) -> ComplaintView:
-    return _complaint(store, tracking_id)
+    return _complaint(views, tracking_id)
 
 
 def agencys_complaint(
-    tracking_id: TrackingIdPath, store: ReadModelDep, _: AgencyAdmin
+    tracking_id: TrackingIdPath, views: ComplaintViewsDep, _: AgencyAdmin
 ) -> ComplaintView:
-    return _complaint(store, tracking_id)
+    return _complaint(views, tracking_id)
 
 
 def reporters_complaint(
-    tracking_id: TrackingIdPath, token: ReporterTokenDep, store: ReadModelDep
+    tracking_id: TrackingIdPath, token: ReporterTokenDep, views: ComplaintViewsDep
 ) -> ComplaintView:
-    view = _complaint(store, tracking_id)
+    view = _complaint(views, tracking_id)
     if not proves_reporter(view, token):
         raise unknown_complaint(tracking_id)  # a rahasia complaint is not even confirmed
     return view
