@@ -49,6 +49,11 @@ EXAMPLE_TRACKING_ID = "5XW2KTAPJW"
 EXAMPLE_TOKEN = "cf68757c-dddc-5a3f-ae6e-93c40ecbdbd4"  # complaint_id_for(EXAMPLE_TRACKING_ID)
 
 
+def empty_or(format_: str) -> dict[str, Any]:
+    """The schema of a query field that, left empty, counts as not sent."""
+    return {"anyOf": [{"format": format_}, {"maxLength": 0}]}
+
+
 class Format(StrEnum):
     JSON = "json"
     XML = "xml"
@@ -346,7 +351,8 @@ class Open311Form(BaseModel):
     )
     region_code: str = Field(
         max_length=13,
-        description="Pintu extension, required: the Kemendagri region code it routes by",
+        description="Pintu extension, required: the Kemendagri region code it routes by; "
+        "one not in Kemendagri's list is refused with 400",
         examples=["16.08"],
     )
     lat: float | None = Field(None, ge=-90, le=90, examples=[-4.3236])
@@ -355,13 +361,18 @@ class Open311Form(BaseModel):
     email: str | None = Field(None, max_length=254, json_schema_extra={"format": "email"})
     first_name: str | None = Field(None, max_length=60)
     last_name: str | None = Field(None, max_length=60)
-    phone: str | None = Field(None, max_length=30)
+    phone: str | None = Field(
+        None,
+        max_length=30,
+        description="an Indonesian phone number; one that is not a dialable number is "
+        "refused with 400",
+    )
     media_url: str | None = Field(
         None,
         max_length=2000,
         pattern=r"^https?://[^/?#\s]+",
         description="an http(s) link to a photo or file; kept as the complaint's attachment, "
-        "by reference (its media type, size and sha256 unknown)",
+        "by reference (its media type, size and sha256 unknown); left empty, none",
     )
 
 
@@ -373,7 +384,10 @@ def form_schema() -> dict[str, Any]:
         if "anyOf" in field:
             (kept,) = [s for s in field.pop("anyOf") if s.get("type") != "null"]
             field.pop("default", None)
-            schema["properties"][name] = {**kept, **field}
+            shaped = {**kept, **field}
+            if "format" in shaped or "pattern" in shaped:  # sent empty, it is not sent
+                shaped = {"anyOf": [shaped, {"type": "string", "maxLength": 0}]}
+            schema["properties"][name] = shaped
     return schema
 
 
@@ -643,9 +657,16 @@ EXAMPLE_REQUEST = service_request(
 )
 
 
-def example(where: Callable[..., Any], value: str, description: str | None = None) -> Any:
-    """A parameter whose example works in the OpenAPI docs' "Try it out"."""
-    return where(description=description, openapi_examples={"example": {"value": value}})
+def example(
+    where: Callable[..., Any], value: str, description: str | None = None, **schema: Any
+) -> Any:
+    """A parameter whose example works in the OpenAPI docs' "Try it out"; `schema`: more of
+    its JSON Schema (a format)."""
+    return where(
+        description=description,
+        openapi_examples={"example": {"value": value}},
+        json_schema_extra=schema or None,
+    )
 
 
 FormatParam = Annotated[Format, example(Path, "json", "the answer's syntax: json or xml")]
@@ -758,10 +779,22 @@ def request_list(
         str | None, example(Query, "jalan-daerah,jalan-provinsi", "comma-separated")
     ] = None,
     start_date: Annotated[
-        str | None, example(Query, "2026-11-01T00:00:00+07:00", "the default: 90 days ago")
+        str | None,
+        example(
+            Query,
+            "2026-11-01T00:00:00+07:00",
+            "the default: 90 days ago",
+            **empty_or("date-time"),
+        ),
     ] = None,
     end_date: Annotated[
-        str | None, example(Query, "2026-11-30T23:59:59+07:00", "at most 90 days after start")
+        str | None,
+        example(
+            Query,
+            "2026-11-30T23:59:59+07:00",
+            "at most 90 days after start",
+            **empty_or("date-time"),
+        ),
     ] = None,
     status: Annotated[
         str | None,
