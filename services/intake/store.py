@@ -149,10 +149,9 @@ class IntakeStore:
         """Remember a filing Kafka acknowledged; a retry that published it again changes
         nothing. Forgets those older than a day: the read model has had them long since."""
         now = datetime.now(UTC)
-        with self._db.begin() as c:
-            c.execute(delete(FILINGS).where(FILINGS.c.filed_at < now - RETENTION))
         try:
-            with self._db.begin() as c:
+            with self._db.begin() as c:  # one transaction: a filing costs one commit
+                c.execute(delete(FILINGS).where(FILINGS.c.filed_at < now - RETENTION))
                 c.execute(
                     FILINGS.insert().values(
                         tracking_id=tracking_id,

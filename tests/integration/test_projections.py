@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime
@@ -37,6 +36,7 @@ from tests.support.brokers import connection, local_broker
 from tests.support.databases import fresh_database
 from tests.support.histories import mixed_histories, tracking_id_of
 from tests.support.platform import spawn, stop, wait_until_ready
+from tests.support.waiting import wait_for
 from tests.unit.test_read_model_figures import assert_figures
 
 COMPLAINTS_FILED = 500  # about 4,500 events
@@ -55,15 +55,6 @@ def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[st
 def applied(database: Engine) -> int:
     with database.connect() as c:
         return int(c.scalar(select(func.count()).select_from(TRACKING)) or 0)
-
-
-async def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 async def produce_steadily(bootstrap: str, records: list[tuple[bytes, bytes]]) -> None:

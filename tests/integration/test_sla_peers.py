@@ -22,6 +22,7 @@ from shared.domain.routing import default_directory
 from tests.support.brokers import connection, local_broker
 from tests.support.platform import spawn, stop, wait_until_ready
 from tests.support.topics import Record, read_all, read_until
+from tests.support.waiting import metric_total, wait_for
 
 BEFORE, DURING = 240, 120  # complaints filed before the kill, and while the peers rebalance
 START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # a Monday, 09:00 WIB
@@ -57,13 +58,8 @@ def breaches(records: list[Record]) -> Counter[tuple[bytes, str]]:
 
 
 def tracked(port: int) -> float:
-    """The deadlines a worker has tracked since it started, from its /metrics."""
-    page = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in page.splitlines()
-        if line.startswith("pintu_deadlines_tracked_total{")
-    )
+    """The deadlines a worker has tracked since it started."""
+    return metric_total(port, "pintu_deadlines_tracked_total")
 
 
 async def group_members(bootstrap: str, group: str) -> int:
@@ -82,13 +78,6 @@ async def until_members(bootstrap: str, group: str, count: int, timeout: float) 
     deadline = asyncio.get_running_loop().time() + timeout
     while await group_members(bootstrap, group) != count:
         assert asyncio.get_running_loop().time() < deadline, f"{group} never had {count}"
-        await asyncio.sleep(0.5)
-
-
-async def wait_for(condition: object, timeout: float) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():  # type: ignore[operator]
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
         await asyncio.sleep(0.5)
 
 
@@ -142,7 +131,12 @@ async def test_a_killed_sla_worker_never_stops_its_peer_and_no_deadline_is_forgo
 
             await file(range(BEFORE))
             # Both workers hold some of the deadlines before one of them dies.
-            await wait_for(lambda: tracked(ports["sla-a"]) + tracked(ports["sla-b"]) >= BEFORE, 60)
+            await wait_for(
+                lambda: tracked(ports["sla-a"]) + tracked(ports["sla-b"]) >= BEFORE,
+                60,
+                "both workers to track the first filings' deadlines",
+                every=0.5,
+            )
             assert tracked(ports["sla-a"]) > 0 and tracked(ports["sla-b"]) > 0
 
             filing_on = asyncio.create_task(file(range(BEFORE, BEFORE + DURING)))

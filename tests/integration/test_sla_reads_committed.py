@@ -11,9 +11,9 @@ from shared.adapters.kafka import topics
 from shared.contracts.cloudevents import encode
 from shared.domain.complaint import Channel, Complaint, ReportType
 from shared.domain.routing import default_directory
-from tests.integration.test_sla_peers import tracked, wait_for
 from tests.support.brokers import connection, local_broker
 from tests.support.platform import spawn, stop, wait_until_ready
+from tests.support.waiting import metric_total, wait_for
 
 
 def routing(tracking_id: str) -> tuple[bytes, bytes]:
@@ -59,8 +59,9 @@ async def test_a_routing_whose_transaction_was_aborted_starts_no_clock(tmp_path:
             await producer.abort_transaction()
             async with producer.transaction():
                 await producer.send_and_wait(topics.EVENTS, committed[1], committed[0], partition=0)
-            await wait_for(lambda: tracked(port) >= 2, timeout=60)
-            assert tracked(port) == 2  # the committed routing's two clocks, no more
+            tracked = "pintu_deadlines_tracked_total"
+            await wait_for(lambda: metric_total(port, tracked) >= 2, 60, "the clocks", every=0.5)
+            assert metric_total(port, tracked) == 2  # the committed routing's two clocks, no more
         finally:
             await producer.stop()
             stop(sla)
