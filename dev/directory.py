@@ -190,6 +190,11 @@ def topics_yaml(agency_ids: list[str]) -> str:
             else ""
         )
         docs.append(comment + _topic(topics.dead_letters(service), 1, forever))
+    docs.append(
+        "# Internal: the router's snapshot of each open complaint, compacted; partition p holds\n"
+        "# the complaints of the log's partition p (services/router/state.py).\n"
+        + _topic(topics.ROUTER_STATE, topics.EVENTS_PARTITIONS, "cleanup.policy: compact")
+    )
     for service, table in topics.STREAM_TABLES:
         docs.append(
             f"# Internal: the changelog of the {service} worker's {table} table (faust's naming).\n"

@@ -25,6 +25,16 @@ COMPLAINTS_ROUTED = Counter(
     "Complaints routed: ComplaintRouted recorded, by the agency that must act.",
     ["agency_id"],
 )
+TAKEOVER_RECORDS = Counter(
+    "pintu_router_takeover_records",
+    "Records read to take a partition over: of its state topic (source=state), or, where that"
+    " state was in an older format, of the log itself (source=log).",
+    ["source"],
+)
+RECALLS = Counter(
+    "pintu_router_recalls",
+    "Complaints closed for good read back from the log because a late command named one.",
+)
 FANOUT_DELIVERED = Counter(
     "pintu_fanout_delivered",
     "Routed complaints committed onto their agency's topic complaints.routed.<agency_id>.",

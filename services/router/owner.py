@@ -6,9 +6,14 @@ with services/router/lifecycle.py, and appends the outcome to complaints.events 
 one Kafka transaction with the input offsets: the events, each command's verdict on
 complaints.outcomes, and every ComplaintRouted also onto its agencies' topics
 complaints.routed.<agency_id> (decision 0006: no second hop reading the log back).
-Its state, each complaint's history, is the log itself: on taking a partition over it
-first fences the previous owner (whose open transaction is aborted), then reads that
-partition of the log to its end. So after a crash or a rebalance nothing is lost,
+
+Its state is one snapshot per open complaint (services/router/state.py), kept in memory
+and on the compacted topic pintu-router-state p, written in the same transaction as the
+decisions it reflects (decision 0012). On taking a partition over it first fences the
+previous owner (whose open transaction is aborted), then reads that partition of the state
+topic, and reads the log only after the committed offset: what the snapshots do not hold
+yet. A complaint closed for good leaves both (a tombstone); a late command that names one
+reads its history back from the log. So after a crash or a rebalance nothing is lost,
 nothing is done twice, and no state outside Kafka can disagree with it.
 
 faust-streaming's tables are not written in the transaction of the output they go
@@ -17,7 +22,6 @@ with (a complaint was lost in the crash test), hence plain aiokafka transactions
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -30,7 +34,8 @@ from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.structs import ConsumerRecord
 
-from services.router.lifecycle import on_command, on_filed, rebuild, replay
+from services.router import state
+from services.router.lifecycle import on_command, on_filed, rebuild
 from shared import clock, metrics
 from shared.adapters.kafka import topics
 from shared.adapters.kafka.batches import Write, send_all
@@ -38,6 +43,7 @@ from shared.adapters.kafka.clients import KafkaConnection, all_of, start
 from shared.adapters.kafka.consumers import consumer, read_to_end
 from shared.adapters.kafka.routing_feed import RoutingFeed
 from shared.config import Settings
+from shared.contracts.chain import Link, link_of, sealed_link
 from shared.contracts.cloudevents import PoisonMessage, decode, encode
 from shared.contracts.commands import Command, Outcome, decode_command, encode_outcome
 from shared.domain.complaint import Complaint, InvalidTransition, NotHolder, deadlines_started
@@ -53,8 +59,16 @@ YIELD_EVERY = 1000  # records decided between two turns of the event loop (heart
 MAX_BATCH_BYTES = 512 * 1024  # a round's records for one partition go in a few batches
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
-History: TypeAlias = list[bytes]
 Offsets: TypeAlias = dict[TopicPartition, int]
+Snapshots: TypeAlias = dict[bytes, bytes]  # complaint id -> snapshot, for the open ones
+
+
+@dataclass(slots=True)
+class Held:
+    """A complaint being decided: its aggregate, and the link its next event is chained to."""
+
+    complaint: Complaint
+    link: Link
 
 
 @dataclass
@@ -81,11 +95,16 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
             group_id=GROUP,
             auto_offset_reset="earliest",
             # Range, not aiokafka's round-robin: partition p of the log and of the commands
-            # go to the same router, the one holding p's histories and transactional id.
+            # go to the same router, the one holding p's snapshots and transactional id.
             partition_assignment_strategy=(RangePartitionAssignor,),
         )
         self._producers: dict[int, AIOKafkaProducer] = {}
-        self._histories: dict[int, dict[bytes, History]] = {}
+        self._snapshots: dict[int, Snapshots] = {}
+        # Complaints whose snapshot (or tombstone) goes in partition p's next transaction.
+        self._changed: dict[int, set[bytes]] = {}
+        # Of those, the complaints closed for good: dropped once the round is committed (until
+        # then a later command of the round finds them here, with what the round appended).
+        self._settled: dict[int, set[bytes]] = {}
         # Commands that came before their complaint's filing was read: how often each waited.
         self._waiting: dict[UUID, int] = {}
         # What this router appended and has not read back yet: known, no need to decode.
@@ -105,7 +124,9 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         for p in {tp.partition for tp in revoked}:
             async with self._round(p):
-                self._histories.pop(p, None)
+                self._snapshots.pop(p, None)
+                self._changed.pop(p, None)
+                self._settled.pop(p, None)
                 self._echoes.pop(p, None)
                 self._unsaved.pop(p, None)
                 self._checked -= {
@@ -130,9 +151,11 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
                 for tp, records in batches.items():
                     by_partition.setdefault(tp.partition, []).append((tp, records))
                 quiet = [
-                    p for p, offsets in self._unsaved.items() if offsets and p not in by_partition
+                    p
+                    for p, offsets in self._unsaved.items()
+                    if (offsets or self._changed.get(p)) and p not in by_partition
                 ]
-                # Partitions are independent (own histories, own producer): their
+                # Partitions are independent (own snapshots, own producer): their
                 # transactions overlap; within one, the log and the commands take turns.
                 await all_of(
                     [self._partition(batch) for batch in by_partition.values()]
@@ -167,11 +190,8 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
             )
             await start(producer, self._connection)  # fences the previous owner of p
             self._producers[p] = producer
-            self._histories[p] = await self._read_log(p)
-            # Long-lived from now on: the cyclic collector need not walk them again. Garbage
-            # is collected first, or what is in cycles now would be frozen for good.
-            gc.collect()
-            gc.freeze()
+            self._snapshots[p], self._changed[p] = await self._take_over(p)
+            self._settled[p] = set()
             self._echoes[p] = set()
             self._unsaved[p] = {}
         if tp not in self._checked:
@@ -183,22 +203,77 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
                 return None
         return self._producers[p]
 
-    async def _read_log(self, p: int) -> dict[bytes, History]:
-        """Every complaint's history on complaints.events p, up to its committed end."""
+    async def _take_over(self, p: int) -> tuple[Snapshots, set[bytes]]:
+        """Partition p's open complaints, from its state topic, which its last committed
+        transaction left in step with the committed offsets. Where that state is in another
+        format (an older release's), from the log instead; then every snapshot is to be
+        written again, and the stale ones removed. Returns the snapshots and what to write."""
+        where = TopicPartition(topics.ROUTER_STATE, p)
+        snapshots: Snapshots = {}
+        in_format, records = False, 0
+        async for batch in read_to_end(self._connection, [where]):
+            for record in batch[where]:
+                records += 1
+                if record.key == state.PARTITION_KEY:
+                    in_format = record.value is not None and state.in_format(record.value)
+                elif record.value is None:
+                    snapshots.pop(record.key or b"", None)
+                else:
+                    snapshots[record.key or b""] = record.value
+        metrics.TAKEOVER_RECORDS.labels(source="state").inc(records)
+        if in_format and all(state.in_format(value) for value in snapshots.values()):
+            log.info("took over partition %d from its state: %d open complaints", p, len(snapshots))
+            return snapshots, set()
+        rebuilt = await self._rebuild(p)
+        return rebuilt, {*snapshots, *rebuilt, state.PARTITION_KEY}
+
+    async def _rebuild(self, p: int) -> Snapshots:
+        """Partition p's open complaints, from its log up to the committed offset: what the
+        previous owner decided. The records after it are read and decided as they come."""
         partition = TopicPartition(topics.EVENTS, p)
-        histories: dict[bytes, History] = {}
-        async for batch in read_to_end(self._connection, [partition]):
+        until = {partition: await self._consumer.committed(partition) or 0}
+        complaints: dict[bytes, Held] = {}
+        records = 0
+        async for batch in read_to_end(self._connection, [partition], until=until):
             for record in batch[partition]:
-                # Poison is no one's history; it is dead-lettered when processed.
-                with contextlib.suppress(PoisonMessage):
-                    _remember(histories, record)
-        log.info("took over partition %d: %d complaints", p, len(histories))
-        return histories
+                records += 1
+                with contextlib.suppress(PoisonMessage):  # no one's; dead-lettered when processed
+                    _fold(complaints, record)
+        metrics.TAKEOVER_RECORDS.labels(source="log").inc(records)
+        snapshots = {
+            key: state.taken(held.complaint, held.link.hash)
+            for key, held in complaints.items()
+            if not held.complaint.settled
+        }
+        log.info(
+            "took over partition %d from its log: %d complaints, %d open",
+            p,
+            len(complaints),
+            len(snapshots),
+        )
+        return snapshots
+
+    async def _recall(self, p: int, key: bytes) -> bytes | None:
+        """The snapshot of a complaint closed for good, from its history on the log up to what
+        this router has read (a read of the whole partition: rare, a late command for such a
+        complaint)."""
+        partition = TopicPartition(topics.EVENTS, p)
+        until = {partition: await self._consumer.position(partition)}
+        complaints: dict[bytes, Held] = {}
+        async for batch in read_to_end(self._connection, [partition], until=until):
+            for record in batch[partition]:
+                if record.key == key:
+                    with contextlib.suppress(PoisonMessage):
+                        _fold(complaints, record)
+        metrics.RECALLS.inc()
+        held = complaints.get(key)
+        log.info("read back from the log: %s", "found" if held else "no such complaint")
+        return state.taken(held.complaint, held.link.hash) if held else None
 
     async def _process(
         self, producer: AIOKafkaProducer, tp: TopicPartition, records: Sequence[Record]
     ) -> None:
-        histories = self._histories[tp.partition]
+        p = tp.partition
         resume = records[-1].offset + 1
         done = Round()
         # The moment the round's filings are decided at (each was filed before it): their
@@ -213,43 +288,68 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
                 except PoisonMessage as poison:
                     _dead_letter(done, record, str(poison))
                     continue
-                if await self._before_its_filing(histories, command, record.partition):
-                    resume = record.offset  # read again once the log has caught up
-                    break
-                new = self._command(done, histories, command)
+                key = str(command.complaint_id).encode()
+                snapshot = self._snapshots[p].get(key)
+                if snapshot is None:
+                    if await self._before_its_filing(command, p):
+                        resume = record.offset  # read again once the log has caught up
+                        break
+                    with about_complaint(command.complaint_id):
+                        snapshot = await self._recall(p, key)
+                self._command(done, p, command, snapshot)
             else:
-                new = self._event(done, histories, record, decided_at)
-            for event in new:
-                self._append(done, tp.partition, histories, event)
-        self._unsaved[tp.partition][tp] = resume
+                self._event(done, p, record, decided_at)
+        self._unsaved[p][tp] = resume
+        done.writes += self._state_writes(p)
         if done.writes:
-            await self._commit(producer, tp.partition, done.writes)
+            await self._commit(producer, p, done.writes)
             _recorded(done)
         if resume <= records[-1].offset:
             self._consumer.seek(tp, resume)
 
+    def _state_writes(self, p: int) -> list[Write]:
+        """The changed complaints' snapshots, or tombstones for those closed for good."""
+        snapshots, settled = self._snapshots[p], self._settled[p]
+        return [
+            Write(
+                topics.ROUTER_STATE,
+                key,
+                state.partition_header()
+                if key == state.PARTITION_KEY
+                else None
+                if key in settled
+                else snapshots[key],
+                p,
+            )
+            for key in self._changed[p]
+        ]
+
     async def _commit(self, producer: AIOKafkaProducer, p: int, writes: list[Write]) -> None:
-        """`writes` and partition p's input offsets, in one transaction."""
+        """`writes` and partition p's input offsets, in one transaction; then the complaints
+        closed for good in it leave memory."""
         offsets = self._unsaved[p]
         async with producer.transaction():
             await send_all(producer, writes)
             await producer.send_offsets_to_transaction(dict(offsets), GROUP)
         offsets.clear()
+        self._changed[p].clear()
+        for key in self._settled[p]:
+            del self._snapshots[p][key]
+        self._settled[p].clear()
 
     async def _save(self, p: int) -> None:
-        """Commit the offsets of a quiet partition's batches that wrote nothing."""
+        """Commit a quiet partition's pending state and the offsets of batches that wrote
+        nothing."""
         async with self._round(p):
-            if self._unsaved.get(p):  # still ours, still unsaved
-                await self._commit(self._producers[p], p, [])
+            if p in self._producers:  # still ours
+                writes = self._state_writes(p)
+                if writes or self._unsaved[p]:
+                    await self._commit(self._producers[p], p, writes)
 
-    async def _before_its_filing(
-        self, histories: dict[bytes, History], command: Command, partition: int
-    ) -> bool:
-        """A command about a complaint this router has not read yet, while its partition of
-        the log has records still unread: the filing is among them, wait for it. (With the
-        log read to its end, an unknown complaint is refused.)"""
-        if str(command.complaint_id).encode() in histories:
-            return False
+    async def _before_its_filing(self, command: Command, partition: int) -> bool:
+        """A command about a complaint this router does not hold, while its partition of the
+        log has records still unread: the filing is among them, wait for it. (With the log
+        read to its end, the complaint is one closed for good, or none.)"""
         waited = self._waiting.get(command.id, 0)
         if waited >= MAX_WAITS:
             return False  # a busy log must not hold the commands behind this one for ever
@@ -260,36 +360,66 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         self._waiting[command.id] = waited + 1
         return True
 
-    def _event(
-        self, done: Round, histories: dict[bytes, History], record: Record, decided_at: datetime
-    ) -> list[DomainEvent]:
-        echoes = self._echoes[record.partition]
+    def _event(self, done: Round, p: int, record: Record, decided_at: datetime) -> None:
+        echoes = self._echoes[p]
         if record.value in echoes:
-            echoes.discard(record.value)  # our own append, read back: already in its history
-            return []
+            echoes.discard(record.value)  # our own append, read back: already in its state
+            return
         try:
-            event = _remember(histories, record)
+            event = decode(record.value)
         except PoisonMessage as poison:
             _dead_letter(done, record, str(poison))
-            return []
-        history = histories[record.key or b""]
-        # A filing is routed once: when nothing followed it on the log yet.
-        if not isinstance(event, Complaint.Filed) or len(history) != 1:
-            return []
-        with about_complaint(event.originator_id):
-            complaint = rebuild([event])  # the filing just decoded is the whole history
-            return on_filed(
+            return
+        key = record.key or b""
+        snapshot = self._snapshots[p].get(key)
+        if snapshot is None:
+            if isinstance(event, Complaint.Filed) and event.originator_version == 1:
+                self._route(done, p, key, event, link_of(record.value).hash, decided_at)
+            # Else one of our own appends, read back after a take-over, to a complaint
+            # closed for good since: nothing to decide.
+            return
+        complaint, _ = state.restored(snapshot)
+        if event.originator_version == complaint.version + 1:  # another writer's: take it in
+            complaint = event.mutate(complaint)  # type: ignore[attr-defined]
+            self._keep(p, key, Held(complaint, link_of(record.value)))
+        elif event.originator_version > complaint.version + 1:
+            log.error(
+                "gap in the history of %s: #%d after #%d",
+                key,
+                event.originator_version,
+                complaint.version,
+            )
+        # Else already in its snapshot: read again after a take-over, or a filing retried.
+
+    def _route(
+        self,
+        done: Round,
+        p: int,
+        key: bytes,
+        filed: Complaint.Filed,
+        filed_hash: str,
+        decided_at: datetime,
+    ) -> None:
+        """A new complaint: routed once, when its filing is first read."""
+        with about_complaint(filed.originator_id):
+            complaint = rebuild([filed])
+            held = Held(complaint, Link(1, filed_hash))
+            new = on_filed(
                 complaint, self._routing.current, self._policy, self._verification, decided_at
             )
+            for event in new:
+                self._append(done, p, held, event)
+            self._keep(p, key, held)
 
-    def _command(
-        self, done: Round, histories: dict[bytes, History], command: Command
-    ) -> list[DomainEvent]:
+    def _command(self, done: Round, p: int, command: Command, snapshot: bytes | None) -> None:
         self._waiting.pop(command.id, None)
         with about_complaint(command.complaint_id):
-            history = histories.get(str(command.complaint_id).encode(), [])
             try:
-                complaint = replay(history)
+                if snapshot is None:
+                    complaint, held = rebuild([]), None  # refused: no such complaint
+                else:
+                    complaint, last_hash = state.restored(snapshot)
+                    held = Held(complaint, Link(complaint.version, last_hash))
                 new = on_command(complaint, command, self._routing.current, self._policy)
             except InvalidTransition as refused:
                 log.info("command %s refused: %s", command.action.kind, refused)
@@ -303,7 +433,7 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
                         refusal="not_held" if isinstance(refused, NotHolder) else "not_allowed",
                     ),
                 )
-                return []
+                return
             _answer(
                 done,
                 Outcome(
@@ -313,20 +443,29 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
                     status=complaint.status.value,
                 ),
             )
-            return new
+            assert held is not None
+            for event in new:
+                self._append(done, p, held, event)
+            self._keep(p, str(command.complaint_id).encode(), held)
 
-    def _append(
-        self, done: Round, p: int, histories: dict[bytes, History], event: DomainEvent
-    ) -> None:
+    def _keep(self, p: int, key: bytes, held: Held) -> None:
+        """The complaint's new state: its snapshot kept and written with the round, or, closed
+        for good, a tombstone written and the snapshot dropped once the round is committed."""
+        self._snapshots[p][key] = state.taken(held.complaint, held.link.hash)
+        if held.complaint.settled:
+            self._settled[p].add(key)
+        else:
+            self._settled[p].discard(key)
+        self._changed[p].add(key)
+
+    def _append(self, done: Round, p: int, held: Held, event: DomainEvent) -> None:
         """The one way an event joins complaints.events: encoded once, sealed and chained to
-        its complaint's last event (shared/contracts/chain.py), added to its history, and, a
-        ComplaintRouted, published as it is to the agency that must act and its tembusan
-        (copies), in the same transaction."""
-        history = histories.setdefault(str(event.originator_id).encode(), [])
-        previous = history[-1] if history else None
-        key, value = encode(event, SOURCE, self._base_url, previous)
+        its complaint's last event (shared/contracts/chain.py), and, a ComplaintRouted,
+        published as it is to the agency that must act and its tembusan (copies), in the
+        same transaction."""
+        key, value = encode(event, SOURCE, self._base_url, held.link)
+        held.link = sealed_link(value, event.originator_version)
         done.writes.append(Write(topics.EVENTS, key, value, p))
-        history.append(value)
         self._echoes[p].add(value)
         done.appended.append(event)
         if isinstance(event, Complaint.Routed):
@@ -373,20 +512,17 @@ def _recorded(done: Round) -> None:
             )
 
 
-def _remember(histories: dict[bytes, History], record: Record) -> DomainEvent:
-    """Decode a record of the log and add it to its complaint's history, unless known."""
+def _fold(complaints: dict[bytes, Held], record: Record) -> None:
+    """Apply a record of the log to its complaint, unless already applied."""
     event = decode(record.value)
-    history = histories.setdefault(record.key or b"", [])
-    if event.originator_version == len(history) + 1:
-        history.append(record.value)
-    elif event.originator_version > len(history) + 1:
-        log.error(
-            "gap in the history of %s: #%d after #%d",
-            record.key,
-            event.originator_version,
-            len(history),
-        )
-    return event
+    key = record.key or b""
+    held = complaints.get(key)
+    version = held.complaint.version if held else 0
+    if event.originator_version == version + 1:
+        complaint = event.mutate(held.complaint if held else None)  # type: ignore[attr-defined]
+        complaints[key] = Held(complaint, link_of(record.value))
+    elif event.originator_version > version + 1:
+        log.error("gap in the history of %s: #%d after #%d", key, event.originator_version, version)
 
 
 def _answer(done: Round, outcome: Outcome) -> None:

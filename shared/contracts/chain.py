@@ -21,7 +21,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 import rfc8785
@@ -108,16 +108,38 @@ def sealed_value(envelope: Mapping[str, Any], previous_hash: str | None) -> byte
     return body[:-1] + (b"," if len(body) > 2 else b"") + seal_
 
 
-def chained_to(previous: bytes, sequence: int) -> str:
-    """What event number `sequence` carries as `prevhash`: the hash of `previous`, the record
-    value of the complaint's event before it. An event written before sealing has no `hash`:
-    its digest is computed, so the first sealed event still covers the last unsealed one."""
+class Link(NamedTuple):
+    """What a complaint's next event is chained to: its last event's number and hash."""
+
+    sequence: int
+    hash: str
+
+
+def link_of(previous: bytes) -> Link:
+    """The link of a record value of the log, read whole. An event written before sealing has
+    no `hash`: its digest is computed, so the first sealed event still covers the last
+    unsealed one."""
     envelope = orjson.loads(previous)
     stored = envelope.get(HASH)
-    stated = envelope.get("sequence")
-    if stated != sequence - 1:
-        raise ChainError(f"event #{sequence} cannot follow event #{stated} of its complaint")
-    return stored if isinstance(stored, str) else digest(envelope)
+    return Link(envelope.get("sequence"), stored if isinstance(stored, str) else digest(envelope))
+
+
+def sealed_link(value: bytes, sequence: int) -> Link:
+    """The link of event number `sequence` as `sealed_value` wrote it, `hash` its last member:
+    taken from its tail, without parsing it again."""
+    if not value.endswith(b'"}') or value[-74:-66] != b'"' + HASH.encode() + b'":"':
+        raise ValueError("not a value sealed by sealed_value")
+    return Link(sequence, value[-66:-2].decode())
+
+
+def chained_to(previous: Link, sequence: int) -> str:
+    """What event number `sequence` carries as `prevhash`: the hash of `previous`, the
+    complaint's event before it."""
+    if previous.sequence != sequence - 1:
+        raise ChainError(
+            f"event #{sequence} cannot follow event #{previous.sequence} of its complaint"
+        )
+    return previous.hash
 
 
 class Kind(StrEnum):

@@ -93,11 +93,11 @@ def schema_url(base_url: str, type_name: str, version: int) -> str:
 
 
 def encode(
-    event: DomainEvent, source: str, base_url: str, previous: bytes | None = None
+    event: DomainEvent, source: str, base_url: str, previous: chain.Link | None = None
 ) -> tuple[bytes, bytes]:
     """Key (the complaint id) and value of the Kafka record carrying `event`, sealed and
-    chained to `previous`: the record value of the complaint's event before it (None for its
-    filing). A writer of the log always passes it; without it a later event is unchained,
+    chained to `previous`: the link (number and hash) of the complaint's event before it
+    (None for its filing). A writer of the log always passes it; without it a later event is unchained,
     which `pintu audit verify` reports."""
     previous_hash = None
     if previous is not None:

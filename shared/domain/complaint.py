@@ -725,6 +725,16 @@ class Complaint(Aggregate):
                 Complaint.Escalated, stage=stage, to_agency_id=NATIONAL_TRIAGE, level=2
             )
 
+    @property
+    def settled(self) -> bool:
+        """Closed for good: selesai or arsip, with no clock left to run. Only a rating, or an
+        archive of a selesai complaint, can still follow; nothing falls due."""
+        return (
+            self.status in (Status.DISPOSED_DONE, Status.ARCHIVED)
+            and not self.deadlines
+            and not self.paused
+        )
+
     # -- shared steps -----------------------------------------------------------------------
 
     def _require_holder(

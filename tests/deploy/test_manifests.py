@@ -229,6 +229,8 @@ SERVICE_NEEDS: dict[str, list[tuple[str, str, str]]] = {
         ("topic", "routing.events", "Write"),
         ("topic", "complaints.routed.pemkab-oku-timur", "Write"),
         ("topic", "complaints.dlq.router", "Write"),
+        ("topic", "pintu-router-state", "Read"),
+        ("topic", "pintu-router-state", "Write"),
         ("group", "pintu-router-owner", "Read"),
         ("transactionalId", "pintu-router-owner-0", "Write"),
     ],
@@ -502,7 +504,7 @@ def test_topics_are_the_public_contract(docs: list[Doc]) -> None:
     }
     routed = {f"complaints.routed.{a}" for a in agency_ids()}
     dead_letters = {f"complaints.dlq.{s}" for s in DEAD_LETTER_SERVICES}
-    tables = {"pintu-sla-deadlines-changelog"}
+    tables = {"pintu-sla-deadlines-changelog", "pintu-router-state"}  # compacted state
     internal = {"complaints.commands", "complaints.outcomes"}
     assert set(topics) == {"complaints.events", "routing.events"} | internal | routed | (
         dead_letters | tables

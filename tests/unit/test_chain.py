@@ -18,6 +18,7 @@ from shared.contracts.chain import (
     canonical,
     chained_to,
     digest,
+    link_of,
     seal,
     verify,
 )
@@ -64,7 +65,9 @@ def written(tracking_id: str = "TRACK00001", events: list[Any] | None = None) ->
     """A complaint's record values as the real writers encode them: each chained to the last."""
     values: list[bytes] = []
     for event in events if events is not None else complaint_events(tracking_id):
-        values.append(encode(event, "/pintu/test", BASE, values[-1] if values else None)[1])
+        values.append(
+            encode(event, "/pintu/test", BASE, link_of(values[-1]) if values else None)[1]
+        )
     return values
 
 
@@ -107,7 +110,7 @@ def test_each_event_carries_the_sha256_of_its_canonical_json_chained_to_the_one_
 
 
 def test_the_writer_chains_to_what_a_full_read_of_the_previous_event_says() -> None:
-    # chained_to reads a sealed value's tail; text that looks like its members must not fool it.
+    # link_of reads a sealed value whole; text that looks like its members must not fool it.
     tricky = ',"sequence":99,"hash":"' + "a" * 64 + '"}'
     complaint = Complaint(
         tracking_id="TRACK0000T",
@@ -124,12 +127,12 @@ def test_the_writer_chains_to_what_a_full_read_of_the_previous_event_says() -> N
     for before, value in itertools.pairwise(values):
         previous = json.loads(before)
         assert json.loads(value)["prevhash"] == previous["hash"]
-        assert chained_to(before, previous["sequence"] + 1) == previous["hash"]
+        assert chained_to(link_of(before), previous["sequence"] + 1) == previous["hash"]
         with pytest.raises(ChainError, match="cannot follow"):
-            chained_to(before, previous["sequence"] + 2)
+            chained_to(link_of(before), previous["sequence"] + 2)
     # Written before sealing, or by another hand: read whole, its digest computed.
     plain = unsealed(values[2])
-    assert chained_to(plain, 4) == digest(json.loads(plain))
+    assert chained_to(link_of(plain), 4) == digest(json.loads(plain))
 
 
 def test_a_sealed_event_still_decodes_to_the_same_domain_event() -> None:
@@ -152,7 +155,7 @@ def test_a_writer_cannot_chain_an_event_to_one_that_is_not_its_predecessor() -> 
     events = complaint_events("TRACK00003")
     values = written(events=events)
     with pytest.raises(ChainError, match="event #3 cannot follow event #1"):
-        encode(events[2], "/pintu/test", BASE, values[0])
+        encode(events[2], "/pintu/test", BASE, link_of(values[0]))
 
 
 def test_an_untouched_log_verifies_clean() -> None:
@@ -262,7 +265,7 @@ def test_a_sealed_event_after_old_ones_covers_the_last_of_them() -> None:
     old = [unsealed(v) for v in written(events=events)[:3]]
     values: list[bytes | None] = [*old]
     for event in events[3:]:
-        values.append(encode(event, "/pintu/router", BASE, values[-1])[1])
+        values.append(encode(event, "/pintu/router", BASE, link_of(values[-1]))[1])
     verdict = verify(on_log(values))
     assert verdict.intact and kinds(verdict.findings) == [(Kind.UNSEALED, 1)]
     values[2] = edit(old[2], lambda e: e["data"].update(stage="completion"))
@@ -355,7 +358,7 @@ def test_a_sealed_event_is_rfc8785_whatever_its_coordinates(
 ) -> None:
     previous = None
     for event in complaint_events("TRACK00002", latitude, longitude):
-        value = encode(event, "/pintu/test", BASE, previous)[1]
+        value = encode(event, "/pintu/test", BASE, link_of(previous) if previous else None)[1]
         members = {k: v for k, v in json.loads(value).items() if k != "hash"}
         assert value.startswith(rfc8785.dumps(members)[:-1])  # then `hash` as the last member
         previous = value

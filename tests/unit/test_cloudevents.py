@@ -4,7 +4,7 @@ import uuid
 import pytest
 
 from shared import clock
-from shared.contracts.chain import digest
+from shared.contracts.chain import digest, link_of
 from shared.contracts.cloudevents import (
     ENVELOPE_FIELDS,
     EVENT_ID_NAMESPACE,
@@ -251,7 +251,7 @@ def test_encode_writes_exactly_the_cloudevent_model_then_seals_it(source: str, b
     for event in events:
         model = to_cloudevent(event, source, base)
         assert envelope(event, source, base) == json.loads(model.model_dump_json())
-        key, value = encode(event, source, base, previous)
+        key, value = encode(event, source, base, link_of(previous) if previous else None)
         assert key == str(event.originator_id).encode()
         assert decode(value) == event
         written = json.loads(value)

@@ -16,7 +16,7 @@ class Write(NamedTuple):  # a tuple: four of them per complaint, made cheaply
 
     topic: str
     key: bytes | None
-    value: bytes
+    value: bytes | None  # None: a tombstone, on a compacted topic
     partition: int | None = None
     headers: tuple[tuple[str, bytes], ...] = ()
 

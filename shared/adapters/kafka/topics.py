@@ -22,6 +22,9 @@ COMMANDS = "complaints.commands"
 # Internal: the owner's verdict on each command (shared/contracts/commands.py: Outcome).
 OUTCOMES = "complaints.outcomes"
 OUTCOMES_RETENTION_MS = 7 * 24 * 3600 * 1000
+# Internal: the router's snapshot of each open complaint (services/router/state.py), compacted;
+# partitioned like the log, partition p holding the complaints of log partition p.
+ROUTER_STATE = "pintu-router-state"
 # Every version of the agency directory and routing rules (shared/contracts/routing.py).
 ROUTING = "routing.events"
 DEAD_LETTER_REASON = "pintu-dlq-reason"  # header naming why a message was dead-lettered
@@ -87,12 +90,14 @@ def planned_topics(agency_ids: Iterable[str], replication: int = 1) -> list[NewT
         NewTopic(dead_letters(s), 1, replication, topic_configs=forever)
         for s in SERVICES_WITH_DEAD_LETTERS
     ]
+    compacted = {"cleanup.policy": "compact"}
+    topics.append(NewTopic(ROUTER_STATE, EVENTS_PARTITIONS, replication, topic_configs=compacted))
     topics += [
         NewTopic(
             table_changelog(s, t),
             EVENTS_PARTITIONS,
             replication,
-            topic_configs={"cleanup.policy": "compact"},
+            topic_configs=compacted,
         )
         for s, t in STREAM_TABLES
     ]
