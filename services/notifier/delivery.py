@@ -154,29 +154,31 @@ class Deliverer:
             result = retry(f"{type(error).__name__}: {error}")
         now = self._now()
         done = {"kind": delivery.kind, "channel": delivery.channel, "recipient": delivery.recipient}
+        # The outbox first: a breaker that cannot be written (the database is away) must not
+        # leave a delivery the endpoint accepted unrecorded, to be sent again.
         match result.outcome:
             case "sent":
-                await asyncio.to_thread(self._breakers.succeeded, delivery.endpoint)
                 await asyncio.to_thread(self._outbox.sent, delivery, now)
                 log.info("notification delivered", extra=done)
                 metrics.NOTIFICATIONS_SENT.labels(channel=delivery.channel).inc()
+                await asyncio.to_thread(self._breakers.succeeded, delivery.endpoint)
             case "void":
                 await asyncio.to_thread(self._outbox.void, delivery, result.reason, now)
                 log.info("notification dropped: %s", result.reason, extra=done)
             case "refused":
+                await self._give_up(delivery, f"{delivery.endpoint}: {result.reason}", now)
                 # The endpoint answered: it is up, this one delivery is wrong.
                 await asyncio.to_thread(self._breakers.succeeded, delivery.endpoint)
-                await self._give_up(delivery, f"{delivery.endpoint}: {result.reason}", now)
             case "retry":
-                await asyncio.to_thread(self._breakers.failed, delivery.endpoint, now)
                 tries = delivery.tries + 1
                 what = f"{delivery.endpoint}: {result.reason}"
                 if tries >= self._policy.tries:
                     await self._give_up(delivery, f"{what} after {tries} tries", now)
-                    return
-                log.warning("try %d/%d failed: %s", tries, self._policy.tries, what, extra=done)
-                wait = backoff(tries, self._policy)
-                await asyncio.to_thread(self._outbox.retry_at, delivery, now + wait, what)
+                else:
+                    log.warning("try %d/%d failed: %s", tries, self._policy.tries, what, extra=done)
+                    wait = backoff(tries, self._policy)
+                    await asyncio.to_thread(self._outbox.retry_at, delivery, now + wait, what)
+                await asyncio.to_thread(self._breakers.failed, delivery.endpoint, now)
 
     async def _give_up(self, delivery: Delivery, why: str, now: float) -> None:
         log.error(
