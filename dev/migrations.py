@@ -16,13 +16,19 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, MetaData
 
 from services.intake import store
-from services.notifier import outbox, reports
+from services.notifier import breakers, outbox, reports
 from shared.adapters.sql import migrations, reporter_keys
 from shared.adapters.sql.database import open_database
 
 # Every module whose tables the log cannot rebuild. A new one goes here, or its tables are
 # never compared (tests/integration/test_migrations.py checks these against the revisions).
-MIGRATED = (reporter_keys.METADATA, store.METADATA, outbox.METADATA, reports.METADATA)
+MIGRATED = (
+    reporter_keys.METADATA,
+    store.METADATA,
+    outbox.METADATA,
+    reports.METADATA,
+    breakers.METADATA,
+)
 
 RUFF = str(Path(sys.executable).parent / "ruff")
 

@@ -37,11 +37,13 @@ class DeliveryPolicy(BaseModel):
     first_backoff_seconds: float = Field(default=2.0, gt=0)
     max_backoff_seconds: float = Field(default=300.0, gt=0)
     timeout_seconds: float = Field(default=10.0, gt=0)  # per try
-    # This many failures in a row open an endpoint's circuit: no tries for open_seconds, then
-    # one trial (half-open) that closes it or opens it again.
+    # This many failures in a row, by any notifier instance, open an endpoint's circuit: no
+    # tries for open_seconds, then one trial (half-open), by one instance, that closes it or
+    # opens it again. The breakers are shared through the database (docs/decisions/0011).
     breaker_failures: int = Field(default=5, ge=1)
     breaker_open_seconds: float = Field(default=30.0, gt=0)
-    # How long a notifier instance holds a delivery it is trying (another takes it over after).
+    # How long a notifier instance holds a delivery it is trying, or an endpoint's trial
+    # (another takes it over after).
     lease_seconds: float = Field(default=60.0, gt=0)
 
 

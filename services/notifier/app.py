@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from services.notifier import plan
 from services.notifier.agency import CHANGES_HOLDER, TELLS_HOLDER, new_holder, notifications
+from services.notifier.breakers import Breakers
 from services.notifier.dead_letters import dead_letter
 from services.notifier.delivery import Deliverer
 from services.notifier.outbox import Delivery, Outbox
@@ -61,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
     database = open_database(settings.database)
     holder = f"{socket.gethostname()}:{settings.notifier_port}"
     outbox = Outbox(database, holder)
+    breakers = Breakers(database, holder, settings.delivery)
     reports = Reports(database)
     keys = KeyStore(database)
     endpoints = plan.Endpoints.from_settings(settings)
@@ -114,7 +116,9 @@ def create_app(settings: Settings) -> FastAPI:
         timeout = settings.delivery.timeout_seconds
         async with httpx.AsyncClient(timeout=timeout) as client:
             senders = Senders(settings, client, keys)
-            deliverer = Deliverer(outbox, senders.send, to_dead_letters, settings.delivery)
+            deliverer = Deliverer(
+                outbox, breakers, senders.send, to_dead_letters, settings.delivery
+            )
             tasks = [
                 asyncio.create_task(deliverer.run()),
                 asyncio.create_task(directories.follow()),

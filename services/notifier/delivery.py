@@ -5,6 +5,9 @@ Each task claims its endpoint's due deliveries, tries each once, and records the
 sent; tried again later with backoff and jitter; or, after the last try (or at once when
 the endpoint refuses for good), dead-lettered to complaints.dlq.notifier. A circuit
 breaker per endpoint stops trying a dead endpoint for a while, then lets one trial through.
+The breaker is shared by every notifier pod (services/notifier/breakers.py): a circuit one
+pod opened stops the others too, and its one trial is made by one pod only. It is consulted
+before each try, so a pod in the middle of a batch stops at the next delivery.
 
 At least once on the wire: a crash after an endpoint accepted a delivery and before the
 outbox recorded it repeats that one delivery after the restart (at most one per endpoint
@@ -18,7 +21,7 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
-from services.notifier.breaker import CircuitBreaker
+from services.notifier.breakers import Breakers
 from services.notifier.outbox import Delivery, Outbox
 from services.notifier.result import Result, retry
 from services.notifier.retry import backoff
@@ -32,24 +35,27 @@ DeadLetter = Callable[[Delivery, str], Awaitable[None]]
 BATCH = 20
 SCAN_SECONDS = 2.0  # how often pending deliveries are looked for (restart, redelivery, leases)
 BUSY_ELSEWHERE_SECONDS = 1.0  # due deliveries leased by another instance: look again soon
+# An open circuit is looked at again this often, not only when its wait is over: another
+# instance's trial may close it sooner, or one instance's trial may reopen it.
+OPEN_LOOK_SECONDS = 1.0
 
 
 class Deliverer:
     def __init__(
         self,
         outbox: Outbox,
+        breakers: Breakers,
         send: Send,
         dead_letter: DeadLetter,
         policy: DeliveryPolicy,
         now: Callable[[], float] = time.time,
-        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._outbox = outbox
+        self._breakers = breakers
         self._send = send
         self._dead_letter = dead_letter
         self._policy = policy
-        self._now = now
-        self._monotonic = monotonic
+        self._now = now  # the wall clock: breakers and leases are compared across pods
         self._wakes: dict[str, asyncio.Event] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
 
@@ -82,39 +88,48 @@ class Deliverer:
                     await task
 
     async def _drain(self, endpoint: str) -> None:
-        policy = self._policy
-        breaker = CircuitBreaker(policy.breaker_failures, policy.breaker_open_seconds)
         wake = self._wakes[endpoint]
+        waiting = False  # logged once per wait, not at every look
         while True:
             try:
-                pause = breaker.wait(self._monotonic())
-                if pause > 0:
-                    log.warning("circuit open for %s: next trial in %.1fs", endpoint, pause)
-                    await asyncio.sleep(pause)
+                admission = await asyncio.to_thread(self._breakers.admit, endpoint, self._now())
+                if admission.wait > 0:
+                    if not waiting:
+                        log.warning(
+                            "circuit open for %s: no try for %.1fs", endpoint, admission.wait
+                        )
+                    waiting = True
+                    await asyncio.sleep(min(admission.wait, OPEN_LOOK_SECONDS))
                     continue
+                waiting = False
                 wake.clear()  # before looking: a wake from now on is not missed
-                trial = breaker.state(self._monotonic()) == "half-open"
                 batch = await asyncio.to_thread(
                     self._outbox.claim,
                     endpoint,
-                    1 if trial else BATCH,
-                    policy.lease_seconds,
+                    1 if admission.trial else BATCH,
+                    self._policy.lease_seconds,
                     self._now(),
                 )
                 if not batch:
                     await self._idle(endpoint, wake)
                     continue
                 for n, delivery in enumerate(batch):
-                    if breaker.wait(self._monotonic()) > 0:
+                    # The first was admitted above; the others only while the circuit is
+                    # closed, which another instance may have opened meanwhile.
+                    if n > 0 and not await self._closed(endpoint):
                         for rest in batch[n:]:
                             await asyncio.to_thread(self._outbox.release, rest)
                         break
-                    await self._try(delivery, breaker)
+                    await self._try(delivery)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("delivering to %s failed; trying again", endpoint)
                 await asyncio.sleep(2)
+
+    async def _closed(self, endpoint: str) -> bool:
+        breaker = await asyncio.to_thread(self._breakers.breaker, endpoint)
+        return breaker.state(self._now()) == "closed"
 
     async def _idle(self, endpoint: str, wake: asyncio.Event) -> None:
         due = await asyncio.to_thread(self._outbox.next_due, endpoint)
@@ -127,11 +142,11 @@ class Deliverer:
         with suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), timeout)
 
-    async def _try(self, delivery: Delivery, breaker: CircuitBreaker) -> None:
+    async def _try(self, delivery: Delivery) -> None:
         with about_complaint(delivery.complaint_id):  # each line names its own complaint
-            await self._try_once(delivery, breaker)
+            await self._try_once(delivery)
 
-    async def _try_once(self, delivery: Delivery, breaker: CircuitBreaker) -> None:
+    async def _try_once(self, delivery: Delivery) -> None:
         try:
             result = await self._send(delivery)
         except Exception as error:  # a bug, not the endpoint: logged, and tried again
@@ -139,28 +154,31 @@ class Deliverer:
             result = retry(f"{type(error).__name__}: {error}")
         now = self._now()
         done = {"kind": delivery.kind, "channel": delivery.channel, "recipient": delivery.recipient}
+        # The outbox first: a breaker that cannot be written (the database is away) must not
+        # leave a delivery the endpoint accepted unrecorded, to be sent again.
         match result.outcome:
             case "sent":
-                breaker.succeeded()
                 await asyncio.to_thread(self._outbox.sent, delivery, now)
                 log.info("notification delivered", extra=done)
                 metrics.NOTIFICATIONS_SENT.labels(channel=delivery.channel).inc()
+                await asyncio.to_thread(self._breakers.succeeded, delivery.endpoint)
             case "void":
                 await asyncio.to_thread(self._outbox.void, delivery, result.reason, now)
                 log.info("notification dropped: %s", result.reason, extra=done)
             case "refused":
-                breaker.succeeded()  # the endpoint answered: it is up, this one is wrong
                 await self._give_up(delivery, f"{delivery.endpoint}: {result.reason}", now)
+                # The endpoint answered: it is up, this one delivery is wrong.
+                await asyncio.to_thread(self._breakers.succeeded, delivery.endpoint)
             case "retry":
-                breaker.failed(self._monotonic())
                 tries = delivery.tries + 1
                 what = f"{delivery.endpoint}: {result.reason}"
                 if tries >= self._policy.tries:
                     await self._give_up(delivery, f"{what} after {tries} tries", now)
-                    return
-                log.warning("try %d/%d failed: %s", tries, self._policy.tries, what, extra=done)
-                wait = backoff(tries, self._policy)
-                await asyncio.to_thread(self._outbox.retry_at, delivery, now + wait, what)
+                else:
+                    log.warning("try %d/%d failed: %s", tries, self._policy.tries, what, extra=done)
+                    wait = backoff(tries, self._policy)
+                    await asyncio.to_thread(self._outbox.retry_at, delivery, now + wait, what)
+                await asyncio.to_thread(self._breakers.failed, delivery.endpoint, now)
 
     async def _give_up(self, delivery: Delivery, why: str, now: float) -> None:
         log.error(

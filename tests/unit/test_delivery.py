@@ -1,14 +1,15 @@
-"""Delivery that survives the real world, in memory: backoff with jitter, the circuit breaker,
-the outbox's once-per-key queue and leases, and one task per endpoint so a dead endpoint
-never holds up another."""
+"""Delivery that survives the real world, in memory: backoff with jitter, the circuit breaker
+(its transitions here, shared by pods in test_breakers.py), the outbox's once-per-key queue
+and leases, and one task per endpoint so a dead endpoint never holds up another."""
 
 import asyncio
 import logging
 from contextlib import suppress
 from pathlib import Path
 
-from services.notifier.breaker import CircuitBreaker
-from services.notifier.delivery import Deliverer
+from services.notifier.breaker import Admission, CircuitBreaker
+from services.notifier.breakers import Breakers
+from services.notifier.delivery import DeadLetter, Deliverer, Send
 from services.notifier.outbox import DEAD, PENDING, SENT, Delivery, Outbox
 from services.notifier.result import SENT as ACCEPTED
 from services.notifier.result import Result, refused, retry
@@ -29,6 +30,11 @@ FAST = DeliveryPolicy(
 
 def outbox(tmp_path: Path, holder: str = "test") -> Outbox:
     return Outbox(open_database(f"sqlite:///{tmp_path / 'pintu.sqlite3'}"), holder)
+
+
+def new_deliverer(box: Outbox, tmp_path: Path, send: Send, dead_letter: DeadLetter) -> Deliverer:
+    breakers = Breakers(open_database(f"sqlite:///{tmp_path / 'pintu.sqlite3'}"), "test", FAST)
+    return Deliverer(box, breakers, send, dead_letter, FAST)
 
 
 def delivery(event_id: str, endpoint: str = "webhook http://a", recipient: str = "x") -> Delivery:
@@ -57,6 +63,38 @@ def test_the_breaker_opens_after_failures_in_a_row_then_lets_one_trial_through()
     assert breaker.state(35) == "open"
     breaker.succeeded()  # a trial that works closes it
     assert breaker.state(35) == "closed"
+
+
+def test_a_half_open_breaker_admits_one_trial_until_its_lease_runs_out() -> None:
+    breaker = CircuitBreaker(failures_to_open=1, open_seconds=30, failures=1, opened_at=0)
+    assert breaker.admit("pod-a", 10, lease=60) == Admission(20)  # open: nobody
+    assert breaker.admit("pod-b", 10, lease=60) == Admission(20)
+    assert breaker.admit("pod-a", 30, lease=60) == Admission(0, trial=True)
+    assert (breaker.trial_holder, breaker.trial_until) == ("pod-a", 90)
+    assert breaker.admit("pod-b", 31, lease=60) == Admission(59)  # pod-a is trying it
+    assert breaker.admit("pod-a", 40, lease=60) == Admission(0, trial=True)  # renewed
+    assert breaker.trial_until == 100
+    # pod-a died mid-trial: once its lease ran out, pod-b takes the trial over.
+    assert breaker.admit("pod-b", 100, lease=60) == Admission(0, trial=True)
+    assert breaker.trial_holder == "pod-b"
+
+
+def test_a_closed_breaker_admits_everyone_and_a_failed_trial_frees_the_next_one() -> None:
+    breaker = CircuitBreaker(failures_to_open=2, open_seconds=30)
+    assert breaker.admit("pod-a", 0, lease=60) == Admission(0)
+    assert breaker.admit("pod-b", 0, lease=60) == Admission(0)
+    breaker.failed(1)  # pod-a's try
+    breaker.failed(2)  # pod-b's: two in a row, by either pod, open it
+    assert breaker.state(2) == "open"
+    breaker.failed(3)  # pod-a's try begun while still closed: open from now on
+    assert breaker.wait(3) == 30 and breaker.failures == 3
+    assert breaker.admit("pod-b", 33, lease=60).trial
+    breaker.failed(34)  # pod-b's trial failed: open again, and the trial is free
+    assert (breaker.trial_holder, breaker.trial_until) == (None, None)
+    assert breaker.admit("pod-a", 63, lease=60) == Admission(1)
+    assert breaker.admit("pod-a", 64, lease=60).trial
+    breaker.succeeded()
+    assert breaker == CircuitBreaker(failures_to_open=2, open_seconds=30)
 
 
 def test_the_outbox_queues_each_event_recipient_and_channel_once(tmp_path: Path) -> None:
@@ -137,7 +175,7 @@ async def test_three_failures_then_success_delivers_once(tmp_path: Path) -> None
         dead_letters.append(why)
 
     box.add(delivery("e1", flaky))
-    await drain(Deliverer(box, endpoints.send, dead_letter, FAST), box)
+    await drain(new_deliverer(box, tmp_path, endpoints.send, dead_letter), box)
     assert endpoints.delivered == [(flaky, "e1")]
     assert endpoints.tries[flaky] == 4
     assert dead_letters == []
@@ -159,7 +197,7 @@ async def test_a_dead_endpoint_is_dead_lettered_while_another_keeps_flowing(
         box.add(delivery(f"dead-{n}", dead))
     for n in range(10):
         box.add(delivery(f"alive-{n}", alive))
-    await drain(Deliverer(box, endpoints.send, dead_letter, FAST), box)
+    await drain(new_deliverer(box, tmp_path, endpoints.send, dead_letter), box)
     assert endpoints.delivered == [(alive, f"alive-{n}") for n in range(10)]
     assert sorted(e for e, _ in dead_letters) == ["dead-0", "dead-1", "dead-2"]
     assert all("after 4 tries" in why for _, why in dead_letters)
@@ -176,7 +214,7 @@ async def test_a_refusal_is_dead_lettered_at_once(tmp_path: Path) -> None:
         dead_letters.append(why)
 
     box.add(delivery("e1", gone))
-    await drain(Deliverer(box, endpoints.send, dead_letter, FAST), box)
+    await drain(new_deliverer(box, tmp_path, endpoints.send, dead_letter), box)
     assert dead_letters == ["webhook http://gone: HTTP 410"]
     assert endpoints.tries[gone] == 1
 
@@ -197,12 +235,12 @@ async def test_each_delivery_line_names_its_own_complaint(tmp_path: Path) -> Non
     box = outbox(tmp_path)
     sms = "sms http://gateway"
     endpoints = Endpoints({})
-    deliverer = Deliverer(box, endpoints.send, lambda d, why: asyncio.sleep(0), FAST)
+    running = new_deliverer(box, tmp_path, endpoints.send, lambda d, why: asyncio.sleep(0))
     lines = Lines()
     logger = logging.getLogger("services.notifier.delivery")
     logger.addHandler(lines)
     logger.setLevel(logging.INFO)
-    task = asyncio.create_task(deliverer.run())
+    task = asyncio.create_task(running.run())
     try:
         # As the notifier's handler does: each event's deliveries queued, and their endpoint
         # woken, while its complaint is being handled. The first wake starts the endpoint's task.
@@ -212,7 +250,7 @@ async def test_each_delivery_line_names_its_own_complaint(tmp_path: Path) -> Non
                     f"e-{complaint}", "reporter", "sms", sms, "received", complaint, b""
                 )
                 box.add(queued)
-                deliverer.wake(sms)
+                running.wake(sms)
             await asyncio.sleep(0)
         for _ in range(400):  # until both lines are logged: each after its outbox row is written
             if len(delivered_lines(lines)) == 2:
