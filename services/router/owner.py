@@ -318,7 +318,7 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
                 if key == state.PARTITION_KEY
                 else None
                 if key in settled
-                else snapshots[key],
+                else snapshots.get(key),  # None: closed for good, or a stale one rebuilt away
                 p,
             )
             for key in self._changed[p]
