@@ -16,7 +16,7 @@ from services.router import state
 from shared import clock
 from shared.adapters.kafka import topics
 from shared.contracts import chain
-from shared.contracts.cloudevents import decode, encode
+from shared.contracts.cloudevents import decode
 from shared.contracts.commands import (
     Acknowledge,
     Action,
@@ -27,10 +27,11 @@ from shared.contracts.commands import (
     decode_outcome,
     encode_command,
 )
-from shared.domain.complaint import Channel, Complaint, ReportType
+from shared.domain.complaint import Complaint
 from shared.domain.deadlines import REPLY_WINDOW, Tier
 from shared.domain.routing import default_directory
 from tests.support.brokers import connection, local_broker
+from tests.support.complaints import filing_record
 from tests.support.platform import spawn, stop, wait_until_ready
 from tests.support.topics import Record, read_all, read_until
 from tests.support.waiting import wait_for
@@ -42,17 +43,7 @@ START = datetime.fromisoformat("2026-03-02T02:00:00+00:00")  # a Monday, 09:00 W
 
 
 def filing(n: int) -> tuple[bytes, bytes]:
-    complaint = Complaint(
-        tracking_id=f"STATE{n:05d}",
-        report_type=ReportType.COMPLAINT,
-        title=f"Jalan rusak {n}",
-        description="Uji keadaan router",
-        category="jalan-daerah",
-        region_code="16.08",
-        channel=Channel.WEB,
-    )
-    (filed,) = complaint.new_events()
-    return encode(filed, "/pintu/intake", "http://intake")
+    return filing_record(f"STATE{n:05d}", f"Jalan rusak {n}")
 
 
 def of_type(records: list[Record], event_type: type) -> list[Record]:

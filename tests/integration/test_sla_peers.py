@@ -16,10 +16,11 @@ from aiokafka.admin import AIOKafkaAdminClient
 from dev.broker import free_port
 from shared import clock
 from shared.adapters.kafka import topics
-from shared.contracts.cloudevents import decode, encode
-from shared.domain.complaint import Channel, Complaint, ReportType, deadlines_started
+from shared.contracts.cloudevents import decode
+from shared.domain.complaint import Complaint, deadlines_started
 from shared.domain.routing import default_directory
 from tests.support.brokers import connection, local_broker
+from tests.support.complaints import filing_record
 from tests.support.platform import spawn, stop, wait_until_ready
 from tests.support.topics import Record, read_all, read_until
 from tests.support.waiting import metric_total, wait_for
@@ -29,17 +30,7 @@ START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # a Monday, 09:00 WIB
 
 
 def filing(n: int) -> tuple[bytes, bytes]:
-    complaint = Complaint(
-        tracking_id=f"PEERS{n:05d}",
-        report_type=ReportType.COMPLAINT,
-        title=f"Laporan nomor {n}",
-        description="Uji ketahanan SLA",
-        category="jalan-daerah",
-        region_code="16.08",
-        channel=Channel.PARTNER_API,
-    )
-    (filed,) = complaint.new_events()
-    return encode(filed, "/pintu/intake", "http://intake")
+    return filing_record(f"PEERS{n:05d}", f"Laporan nomor {n}")
 
 
 def first_clocks(records: list[Record]) -> set[tuple[bytes, str]]:
