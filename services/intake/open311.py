@@ -602,6 +602,23 @@ def statuses(text: str | None) -> list[Status]:
     return [s for o in dict.fromkeys(comma_list(text)) for s in pintu_statuses(o)]
 
 
+# The filters GET Service Requests reads, each one value (several go comma-separated in it).
+REQUEST_FILTERS = ("service_request_id", "service_code", "start_date", "end_date", "status")
+
+
+def each_filter_once(request: Request) -> None:
+    """A filter sent twice is refused: which of its values was meant cannot be known, and
+    answering for one of them would hide that the other was dropped."""
+    sent = {name: len(request.query_params.getlist(name)) for name in REQUEST_FILTERS}
+    repeated = [
+        f"{name} was sent {times} times: send it once, several values comma-separated in it"
+        for name, times in sent.items()
+        if times > 1
+    ]
+    if repeated:
+        raise Open311Error(400, *repeated)
+
+
 # --- the routes -----------------------------------------------------------------------------
 
 
@@ -766,7 +783,10 @@ async def create_request(
 @router.get(
     "/requests.{fmt}",
     summary="GET Service Requests: newest first, at most 1000, rahasia never listed",
+    description="Each filter is sent at most once (400 for one sent twice); where it takes "
+    "several values, they go comma-separated in it.",
     responses=documented("service_requests", [EXAMPLE_REQUEST], list[ServiceRequest]),
+    dependencies=[Depends(each_filter_once)],
 )
 def request_list(
     fmt: FormatParam,
@@ -784,7 +804,7 @@ def request_list(
             Query,
             "2026-11-01T00:00:00+07:00",
             "the default: 90 days ago",
-            **empty_or({"format": "date-time"}),
+            **empty_or({"type": "string", "format": "date-time"}),
         ),
     ] = None,
     end_date: Annotated[
@@ -793,7 +813,7 @@ def request_list(
             Query,
             "2026-11-30T23:59:59+07:00",
             "at most 90 days after start",
-            **empty_or({"format": "date-time"}),
+            **empty_or({"type": "string", "format": "date-time"}),
         ),
     ] = None,
     status: Annotated[
