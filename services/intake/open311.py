@@ -784,7 +784,9 @@ async def create_request(
     "/requests.{fmt}",
     summary="GET Service Requests: newest first, at most 1000, rahasia never listed",
     description="Each filter is sent at most once (400 for one sent twice); where it takes "
-    "several values, they go comma-separated in it.",
+    "several values, they go comma-separated in it. An end_date before start_date, or more "
+    "than 90 days after it, is 400. Every filter is checked, even where service_request_id "
+    "overrides it.",
     responses=documented("service_requests", [EXAMPLE_REQUEST], list[ServiceRequest]),
     dependencies=[Depends(each_filter_once)],
 )
@@ -793,7 +795,9 @@ def request_list(
     store: ReadModelDep,
     service_request_id: Annotated[
         str | None,
-        example(Query, EXAMPLE_TRACKING_ID, "tracking ids, comma-separated; overrides all"),
+        example(
+            Query, EXAMPLE_TRACKING_ID, "tracking ids, comma-separated; overrides the other filters"
+        ),
     ] = None,
     service_code: Annotated[
         str | None, example(Query, "jalan-daerah,jalan-provinsi", "comma-separated")
@@ -825,16 +829,18 @@ def request_list(
         ),
     ] = None,
 ) -> Response:
+    # Each filter's shape is checked even where service_request_id overrides it: a malformed
+    # one is 400 either way, as the document's schema says.
+    start_at, end_at = w3_datetime("start_date", start_date), w3_datetime("end_date", end_date)
+    wanted = statuses(status)
     ids = comma_list(service_request_id)
     if ids:
         rows = store.public_requests(tracking_ids=ids[:MAX_REQUESTS], limit=MAX_REQUESTS)
     else:
-        start, end = window(
-            w3_datetime("start_date", start_date), w3_datetime("end_date", end_date)
-        )
+        start, end = window(start_at, end_at)
         rows = store.public_requests(
             categories=comma_list(service_code),
-            statuses=statuses(status),
+            statuses=wanted,
             filed_from=start,
             filed_to=end,
             limit=MAX_REQUESTS,

@@ -29,7 +29,8 @@ EXAMPLES_PER_OPERATION = 15
 # the directory in force: facts no schema can state), 422 is an acceptable answer to it.
 #
 # Open311's filing refuses with GeoReport's 400 what its document says no schema states (a
-# region code not in the list, a phone number that cannot be dialled).
+# region code not in the list, a phone number that cannot be dialled), and so does its list
+# (an end_date before start_date or more than 90 days after it).
 #
 # A request that breaks the schema may be refused for its size (413, documented on every
 # operation with a body) before anyone reads it.
@@ -52,6 +53,10 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404",
 [[operations]]
 include-name = "POST /open311/v2/requests.{{fmt}}"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "429"]
+
+[[operations]]
+include-name = "GET /open311/v2/requests.{{fmt}}"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "404"]
 
 [[operations]]
 include-name = "PUT /v1/admin/routing-rules"

@@ -471,6 +471,15 @@ async def test_a_filter_sent_twice_is_refused_as_the_document_says(
         assert all(b["type"] in ("string", "null") for b in branches), parameter["name"]
 
 
+async def test_a_malformed_filter_is_400_even_where_service_request_id_overrides_it(
+    client: httpx.AsyncClient,
+) -> None:
+    for malformed in ({"end_date": "kemarin"}, {"status": "null"}):
+        params = {"service_request_id": new_tracking_id(), **malformed}
+        answer = await client.get("/open311/v2/requests.json", params=params)
+        assert answer.status_code == 400, malformed
+
+
 async def test_a_spec_form_is_filed_through_the_one_filing_path(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
