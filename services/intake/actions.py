@@ -2,7 +2,9 @@
 
 Intake checks who asks (an admin or agency key, or the reporter token) and hands a
 command to the complaint's owner, the router, which checks it against the
-complaint's state and records the events (docs/decisions/0001). Intake waits for
+complaint's state and records the events (docs/decisions/0001). An agency's action
+on a complaint the read model shows it neither holding nor copied on is answered
+404 at once, as an unknown tracking id is, and sends nothing. Intake waits for
 the router's verdict: 200 with the new status, or 409 with the reason and nothing
 recorded. Two actions at the same moment are decided one after the other, so one
 of two conflicting actions is refused. A verdict that takes longer than
@@ -180,10 +182,7 @@ def _complaint(views: ComplaintViewsDep, tracking_id: str) -> ComplaintView:
     return view
 
 
-# Who acts, proven, and on which complaint: one dependency per role. Whether an agency holds
-# the complaint is the router's to decide, not the read model's: the read model may not yet
-# show a complaint just transferred to it. The router's "not held" verdict is answered as an
-# unknown tracking id is (Actions.submit).
+# Who acts, proven, and on which complaint: one dependency per role.
 def admins_complaint(
     tracking_id: TrackingIdPath, views: ComplaintViewsDep, _: NationalAdmin
 ) -> ComplaintView:
@@ -191,9 +190,20 @@ def admins_complaint(
 
 
 def agencys_complaint(
-    tracking_id: TrackingIdPath, views: ComplaintViewsDep, _: AgencyAdmin
+    tracking_id: TrackingIdPath, views: ComplaintViewsDep, store: ReadModelDep, agency: AgencyAdmin
 ) -> ComplaintView:
-    return _complaint(views, tracking_id)
+    """A complaint the read model shows the agency holding or copied on; any other is answered
+    at once as an unknown one, with no command sent. Waiting for the router's verdict on it
+    would answer 202 while the router is slow, where an unknown tracking id is 404 at once.
+
+    The router stays the authority on what it is sent (its "not held" verdict is answered as
+    an unknown tracking id is, Actions.submit). A read model that has not yet seen a transfer
+    to the agency answers 404 until it catches up: nothing is recorded, and a retry succeeds.
+    """
+    view = _complaint(views, tracking_id)
+    if not store.readable_by(agency, tracking_id):
+        raise unknown_complaint(tracking_id)
+    return view
 
 
 def reporters_complaint(

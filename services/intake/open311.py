@@ -602,6 +602,23 @@ def statuses(text: str | None) -> list[Status]:
     return [s for o in dict.fromkeys(comma_list(text)) for s in pintu_statuses(o)]
 
 
+# The filters GET Service Requests reads, each one value (several go comma-separated in it).
+REQUEST_FILTERS = ("service_request_id", "service_code", "start_date", "end_date", "status")
+
+
+def each_filter_once(request: Request) -> None:
+    """A filter sent twice is refused: which of its values was meant cannot be known, and
+    answering for one of them would hide that the other was dropped."""
+    sent = {name: len(request.query_params.getlist(name)) for name in REQUEST_FILTERS}
+    repeated = [
+        f"{name} was sent {times} times: send it once, several values comma-separated in it"
+        for name, times in sent.items()
+        if times > 1
+    ]
+    if repeated:
+        raise Open311Error(400, *repeated)
+
+
 # --- the routes -----------------------------------------------------------------------------
 
 
@@ -766,14 +783,21 @@ async def create_request(
 @router.get(
     "/requests.{fmt}",
     summary="GET Service Requests: newest first, at most 1000, rahasia never listed",
+    description="Each filter is sent at most once (400 for one sent twice); where it takes "
+    "several values, they go comma-separated in it. An end_date before start_date, or more "
+    "than 90 days after it, is 400. Every filter is checked, even where service_request_id "
+    "overrides it.",
     responses=documented("service_requests", [EXAMPLE_REQUEST], list[ServiceRequest]),
+    dependencies=[Depends(each_filter_once)],
 )
 def request_list(
     fmt: FormatParam,
     store: ReadModelDep,
     service_request_id: Annotated[
         str | None,
-        example(Query, EXAMPLE_TRACKING_ID, "tracking ids, comma-separated; overrides all"),
+        example(
+            Query, EXAMPLE_TRACKING_ID, "tracking ids, comma-separated; overrides the other filters"
+        ),
     ] = None,
     service_code: Annotated[
         str | None, example(Query, "jalan-daerah,jalan-provinsi", "comma-separated")
@@ -784,7 +808,7 @@ def request_list(
             Query,
             "2026-11-01T00:00:00+07:00",
             "the default: 90 days ago",
-            **empty_or({"format": "date-time"}),
+            **empty_or({"type": "string", "format": "date-time"}),
         ),
     ] = None,
     end_date: Annotated[
@@ -793,7 +817,7 @@ def request_list(
             Query,
             "2026-11-30T23:59:59+07:00",
             "at most 90 days after start",
-            **empty_or({"format": "date-time"}),
+            **empty_or({"type": "string", "format": "date-time"}),
         ),
     ] = None,
     status: Annotated[
@@ -805,16 +829,18 @@ def request_list(
         ),
     ] = None,
 ) -> Response:
+    # Each filter's shape is checked even where service_request_id overrides it: a malformed
+    # one is 400 either way, as the document's schema says.
+    start_at, end_at = w3_datetime("start_date", start_date), w3_datetime("end_date", end_date)
+    wanted = statuses(status)
     ids = comma_list(service_request_id)
     if ids:
         rows = store.public_requests(tracking_ids=ids[:MAX_REQUESTS], limit=MAX_REQUESTS)
     else:
-        start, end = window(
-            w3_datetime("start_date", start_date), w3_datetime("end_date", end_date)
-        )
+        start, end = window(start_at, end_at)
         rows = store.public_requests(
             categories=comma_list(service_code),
-            statuses=statuses(status),
+            statuses=wanted,
             filed_from=start,
             filed_to=end,
             limit=MAX_REQUESTS,

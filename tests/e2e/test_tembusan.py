@@ -53,3 +53,21 @@ async def test_the_copied_agency_receives_the_same_event_once_and_knows_it_is_a_
 
     told = json.loads(agency_endpoint.wait_for(copy_for_kemensos).body)
     assert (told["agency_id"], told["holder"]) == ("kemensos", "pemkot-bandung")
+
+
+def test_the_copied_agency_reads_the_complaint_but_acting_on_it_is_409(platform: Platform) -> None:
+    intake = httpx.Client(base_url=platform.intake_url, timeout=20)
+    filed = intake.post("/v1/complaints", json=SOCIAL_AID_IN_BANDUNG)
+    assert filed.status_code == 201, filed.text
+    tracking_id = filed.json()["tracking_id"]
+    copy = f"/v1/agencies/kemensos/complaints/{tracking_id}"
+    key = {"Authorization": "Bearer pintu-dev-agency-key"}
+    read = poll(lambda: intake.get(copy, headers=key), lambda r: r.status_code == 200)
+    assert read.json()["tembusan"] is True
+
+    # Not refused as unknown (the copy is its to read): the router says it does not hold it.
+    acted = intake.post(f"{copy}/acknowledge", json={"tier": "sederhana"}, headers=key)
+    assert acted.status_code == 409, acted.text
+    assert "tembusan" in acted.json()["detail"]
+    timeline = intake.get(f"/v1/complaints/{tracking_id}").json()["timeline"]
+    assert not any(item["event_type"].endswith("acknowledged") for item in timeline)

@@ -123,7 +123,7 @@ async def test_who_may_act_and_what_makes_sense_is_checked_before_anything_is_re
     short = intake.post(path, json={"reason": "bukan"}, headers=AGENCY_KEY)
     assert short.status_code == 422
     other = decline(intake, "kemen-pu", tracking_id)
-    # The router, the complaint's one writer, refuses; another agency learns nothing of it.
+    # Refused at once: the read model shows another holder, and that agency learns nothing.
     assert other.status_code == 404 and "pemkab-oku-timur" not in other.text
     as_agency = intake.post(
         f"/v1/admin/complaints/{tracking_id}/reassign",

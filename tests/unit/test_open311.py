@@ -449,6 +449,37 @@ async def test_a_wider_window_than_90_days_is_refused_in_the_requested_format(
     assert "90 days" in (ET.fromstring(answer.content).findtext("error/description") or "")
 
 
+async def test_a_filter_sent_twice_is_refused_as_the_document_says(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    twice = [("start_date", "2026-11-01T00:00:00Z"), ("start_date", "2026-11-02T00:00:00Z")]
+    answer = await client.get("/open311/v2/requests.json", params=twice)
+    assert answer.status_code == 400
+    assert answer.json() == [
+        {
+            "code": 400,
+            "description": "start_date was sent 2 times: send it once, several values "
+            "comma-separated in it",
+        }
+    ]
+    # The document admits one string, never a list a client would send repeated.
+    listing = app.openapi()["paths"]["/open311/v2/requests.{fmt}"]["get"]
+    assert "400 for one sent twice" in listing["description"]
+    for parameter in (p for p in listing["parameters"] if p["in"] == "query"):
+        schema = parameter["schema"]
+        branches = schema.get("anyOf", [schema])
+        assert all(b["type"] in ("string", "null") for b in branches), parameter["name"]
+
+
+async def test_a_malformed_filter_is_400_even_where_service_request_id_overrides_it(
+    client: httpx.AsyncClient,
+) -> None:
+    for malformed in ({"end_date": "kemarin"}, {"status": "null"}):
+        params = {"service_request_id": new_tracking_id(), **malformed}
+        answer = await client.get("/open311/v2/requests.json", params=params)
+        assert answer.status_code == 400, malformed
+
+
 async def test_a_spec_form_is_filed_through_the_one_filing_path(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
