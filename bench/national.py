@@ -25,8 +25,8 @@ At each size:
   one would) once its group has committed offsets at the log's end: its VmRSS, so its table
   of every open deadline, and how long it took to catch up with the step.
 - `pintu replay`'s own code (bench/replay.py) from offset 0 into a fresh SQLite file.
-- a fresh `pintu router`, alone in its group (so assigned all 12 partitions): once its group
-  is stable, one command (a decline from an agency that does not hold the complaint: refused,
+- a fresh `pintu router` (--repeat starts, the median), alone in its group (so assigned all
+  12 partitions): once its group is stable, one command (a decline from an agency that does not hold the complaint: refused,
   so the log and the state stay as built) to an open complaint of partition 0; the take-over
   time is from that command's acknowledgement to the log line "took over partition 0 from its
   state". Then one such command to every other partition, and its VmRSS once all are taken.
@@ -41,6 +41,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -131,8 +132,9 @@ class Point:
     complaints: int
     events: int
     open_complaints: int
-    takeover_seconds: float
-    router_rss_bytes: int
+    takeover_seconds: float  # the median of the router's starts
+    takeover_runs_seconds: list[float]
+    router_rss_bytes: int  # the median of the router's starts
     router_ready_seconds: float  # spawn to /readyz, for reference
     router_takeover_records: dict[str, float]  # pintu_router_takeover_records_total by source
     sla_rss_bytes: int
@@ -477,29 +479,40 @@ async def bench(args: argparse.Namespace, home: Path) -> list[Point]:
                     f"  replay: {replay_seconds:,.1f}s, {written.events / replay_seconds:,.0f} events/s"
                 )
 
-                say("  router: take-over")
-                took = await take_over(
-                    connection, env, logs, f"router-{n}", probes_of(written.snapshots), args.settle
-                )
+                say(f"  router: take-over, {args.repeat} starts")
                 expected = {p: len(s) for p, s in written.snapshots.items() if s}
-                if took.open_by_partition != expected or set(took.sources.values()) != {"state"}:
-                    raise RuntimeError(
-                        f"the router took over {took.sources} with {took.open_by_partition} "
-                        f"open complaints, not from its state with {expected}"
+                runs = []
+                for r in range(args.repeat):
+                    took = await take_over(
+                        connection,
+                        env,
+                        logs,
+                        f"router-{n}-{r}",
+                        probes_of(written.snapshots),
+                        args.settle,
                     )
-                say(
-                    f"  router: partition 0 taken in {took.seconds:.3f}s, "
-                    f"{took.rss_bytes / MIB:,.1f} MiB with all {len(expected)} partitions"
-                )
+                    if took.open_by_partition != expected or set(took.sources.values()) != {
+                        "state"
+                    }:
+                        raise RuntimeError(
+                            f"the router took over {took.sources} with {took.open_by_partition} "
+                            f"open complaints, not from its state with {expected}"
+                        )
+                    say(
+                        f"  router: partition 0 taken in {took.seconds:.3f}s, "
+                        f"{took.rss_bytes / MIB:,.1f} MiB with all {len(expected)} partitions"
+                    )
+                    runs.append(took)
                 points.append(
                     Point(
                         complaints=written.complaints,
                         events=written.events,
                         open_complaints=opened,
-                        takeover_seconds=took.seconds,
-                        router_rss_bytes=took.rss_bytes,
-                        router_ready_seconds=round(took.ready_seconds, 3),
-                        router_takeover_records=took.records,
+                        takeover_seconds=statistics.median(t.seconds for t in runs),
+                        takeover_runs_seconds=[round(t.seconds, 4) for t in runs],
+                        router_rss_bytes=int(statistics.median(t.rss_bytes for t in runs)),
+                        router_ready_seconds=round(runs[-1].ready_seconds, 3),
+                        router_takeover_records=runs[-1].records,
                         sla_rss_bytes=sla_rss,
                         sla_catch_up_seconds=round(caught - produced_at, 3),
                         replay_seconds=replay_seconds,
@@ -619,6 +632,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--timeout", type=float, default=6 * 3600.0, help="for the SLA to catch up with a size"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="router starts at each size, median (default 3)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
