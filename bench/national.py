@@ -183,7 +183,7 @@ class Written:
     snapshots: dict[int, dict[bytes, bytes]] | None = None
 
 
-def _by_complaint(events: list[DomainEvent]) -> dict[bytes, list[DomainEvent]]:
+def by_complaint(events: list[DomainEvent]) -> dict[bytes, list[DomainEvent]]:
     out: dict[bytes, list[DomainEvent]] = {}
     for event in events:
         out.setdefault(str(event.originator_id).encode(), []).append(event)
@@ -221,7 +221,7 @@ async def append_open(producer: AIOKafkaProducer, written: Written, count: int) 
         events, _ = mixed_histories(CHUNK, first=written.next_number)
         written.next_number += CHUNK
         histories = {}
-        for key, mine in _by_complaint(events).items():
+        for key, mine in by_complaint(events).items():
             if kept < count and not rebuild(mine).settled:
                 histories[key] = mine
                 kept += 1
@@ -243,7 +243,7 @@ async def append_closed(producer: AIOKafkaProducer, written: Written, count: int
         take = min(CHUNK, count - done)
         events, _ = mixed_histories(take, first=written.next_number, closed=True)
         written.next_number += take
-        produced = await _produce(producer, _by_complaint(events))
+        produced = await _produce(producer, by_complaint(events))
         written.events += len(events)
         written.complaints += len(produced)
         done += take
