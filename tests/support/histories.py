@@ -173,9 +173,9 @@ def _life(n: int, rng: random.Random, expected: Expected, closed: bool) -> Itera
 
 
 def _close(complaint: Complaint, now: _Time) -> None:
-    """Closed for good, the way most complaints end: what the holder has not finished it
-    resolves, and the reporter's reply window lapses (selesai); what cannot be resolved (not
-    routed yet, waiting for the reporter) the national admin archives (arsip). Draws nothing
+    """Closed for good, the way most complaints end: the holder resolves what it has not
+    finished and the reporter's reply window lapses (selesai); the national admin archives
+    what cannot be resolved (not routed yet, waiting for the reporter: arsip). Draws nothing
     from the random sequence, so the lives themselves are those of the open histories."""
     if complaint.settled:
         return
