@@ -38,11 +38,12 @@ lint: $(READY)  ## ruff, mypy and the layer rules (import-linter)
 unit: $(READY)  ## the fast tests only (no broker)
 	$(BIN)/pytest tests/unit
 
-bench: $(READY)  ## router throughput, SLA memory and lag, replay speed, vs bare baselines (ARGS= SLA_ARGS= SLA_CHECK_ARGS= REPLAY_ARGS=)
+bench: $(READY)  ## router throughput, SLA memory and lag, replay speed, national scale (ARGS= SLA_ARGS= SLA_CHECK_ARGS= REPLAY_ARGS= NATIONAL_ARGS=)
 	$(BIN)/python -m bench.router $(ARGS)
 	$(BIN)/python -m bench.sla $(SLA_ARGS)
 	$(BIN)/python -m bench.sla_check $(SLA_CHECK_ARGS)
 	$(BIN)/python -m bench.replay $(REPLAY_ARGS)
+	$(BIN)/python -m bench.national $(NATIONAL_ARGS)
 
 kafka: $(READY)  ## run only the development broker on 127.0.0.1:9092
 	$(BIN)/python -m dev kafka

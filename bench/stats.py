@@ -129,6 +129,12 @@ def table(
         ]
         line += [f"{ratio(summary, baseline):.2f}" for _, baseline in baselines]
         lines.append(line)
+    return grid(header, lines[1:])
+
+
+def grid(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Fixed-width columns under a header and a rule: the first left-aligned, the rest right."""
+    lines = [list(header), *(list(row) for row in rows)]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = []
     for line in lines:

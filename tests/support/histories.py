@@ -7,6 +7,7 @@ agency's scores must show, counted here from the aggregates and the life each wa
 not from the read model's code.
 """
 
+import contextlib
 import contextvars
 import random
 from collections import Counter, defaultdict
@@ -15,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from shared import clock
-from shared.domain.complaint import Channel, Complaint, ReportType, Status
-from shared.domain.deadlines import FIRST_FOLLOW_UP, STANDARD_POLICY, Tier
+from shared.domain.complaint import Channel, Complaint, InvalidTransition, ReportType, Status
+from shared.domain.deadlines import FIRST_FOLLOW_UP, REPLY_WINDOW, STANDARD_POLICY, Tier
 from shared.domain.model import DomainEvent
 from shared.domain.tracking import ALPHABET, LENGTH, is_tracking_id
 from shared.projections.projection import OPEN_STATUSES
@@ -50,20 +51,24 @@ class Expected:
 
 
 def mixed_histories(
-    count: int, seed: int = 7, first: int = 0
+    count: int, seed: int = 7, first: int = 0, closed: bool = False
 ) -> tuple[list[DomainEvent], Expected]:
     """`count` complaints' events in log order (each complaint's in its order), and the
-    figures they add up to; complaint numbers (in the tracking ids) from `first`. Runs in a
-    context of its own: the caller's clock is untouched."""
-    return contextvars.copy_context().run(_generate, count, seed, first)
+    figures they add up to; complaint numbers (in the tracking ids) from `first`. With
+    `closed`, each life is then brought to a close for good (`Complaint.settled`), as most of
+    a national log's history is. Runs in a context of its own: the caller's clock is
+    untouched."""
+    return contextvars.copy_context().run(_generate, count, seed, first, closed)
 
 
-def _generate(count: int, seed: int, first: int) -> tuple[list[DomainEvent], Expected]:
+def _generate(
+    count: int, seed: int, first: int, closed: bool
+) -> tuple[list[DomainEvent], Expected]:
     rng = random.Random(seed + first)
     expected = Expected()
     events: list[DomainEvent] = []
     for n in range(first, first + count):
-        for event in _life(n, rng, expected):
+        for event in _life(n, rng, expected, closed):
             events.append(event)
     expected.events = len(events)
     expected.complaints = count
@@ -91,7 +96,7 @@ def tracking_id_of(n: int) -> str:
     return next(body + c for c in ALPHABET if is_tracking_id(body + c))
 
 
-def _life(n: int, rng: random.Random, expected: Expected) -> Iterator[DomainEvent]:
+def _life(n: int, rng: random.Random, expected: Expected, closed: bool) -> Iterator[DomainEvent]:
     now = _Time(START + timedelta(minutes=7 * n))
     clock.use_clock(now)
     confidential = rng.random() < 0.1
@@ -110,6 +115,8 @@ def _life(n: int, rng: random.Random, expected: Expected) -> Iterator[DomainEven
     responded = False
     breached = False
     if rng.random() < 0.05:  # still waiting to be routed
+        if closed:
+            _close(complaint, now)
         yield from complaint.new_events()
         _count(complaint, expected, routed_at, None, breached)
         return
@@ -159,8 +166,35 @@ def _life(n: int, rng: random.Random, expected: Expected) -> Iterator[DomainEven
             if rng.random() < 0.6:
                 complaint.rate(rng.randint(1, 5), None)
     responded = first_response is not None
+    if closed:
+        _close(complaint, now)
     yield from complaint.new_events()
     _count(complaint, expected, routed_at, first_response if responded else None, breached)
+
+
+def _close(complaint: Complaint, now: _Time) -> None:
+    """Closed for good, the way most complaints end: the holder resolves what it has not
+    finished and the reporter's reply window lapses (selesai); the national admin archives
+    what cannot be resolved (not routed yet, waiting for the reporter: arsip). Draws nothing
+    from the random sequence, so the lives themselves are those of the open histories."""
+    if complaint.settled:
+        return
+    if complaint.status is not Status.DISPOSED_DONE and complaint.agency_id is not None:
+        with contextlib.suppress(InvalidTransition):
+            complaint.resolve(complaint.agency_id, MESSAGE, now.passes(24), STANDARD_POLICY)
+    window = complaint.deadlines.get(REPLY_WINDOW)
+    if complaint.status is Status.DISPOSED_DONE and window is not None:
+        now.at = window.due_at + timedelta(minutes=5)
+        complaint.deadline_passed(
+            REPLY_WINDOW,
+            window.due_at,
+            False,
+            at=now.at,
+            policy=STANDARD_POLICY,
+            parent_agency=PARENT,
+        )
+    if not complaint.settled:
+        complaint.archive("national-admin", "ditutup: tidak dapat ditindaklanjuti")
 
 
 def _copies(rng: random.Random, holder: str) -> tuple[str, ...]:

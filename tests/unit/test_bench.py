@@ -1,13 +1,18 @@
-"""The benchmarks' arithmetic, table and inputs (bench/stats.py, bench/sla.py); the benchmarks
-themselves are never tests."""
+"""The benchmarks' arithmetic, table, plots and inputs (bench/stats.py, bench/sla.py,
+bench/national.py); the benchmarks themselves are never tests."""
+
+from pathlib import Path
 
 import pytest
 
+from bench.national import PANELS, Point, by_complaint, figure, growth, plan, plot
 from bench.sla import deadline_records, status_bytes
-from bench.stats import GIB, Footprint, Summary, ratio, table
+from bench.stats import GIB, Footprint, Summary, grid, ratio, table
+from services.router.lifecycle import rebuild
 from services.sla.timers import OpenDeadlines, mirrored, opened
 from shared.contracts.cloudevents import decode
 from shared.domain.complaint import complaint_id_for
+from tests.support.histories import mixed_histories
 
 
 def test_rates_follow_the_runs_and_the_median_is_the_middle_run() -> None:
@@ -111,3 +116,83 @@ def test_each_benchmarked_complaint_opens_two_deadlines_in_the_sla_table() -> No
         complaint_id_for("BT000000007"),
         complaint_id_for("BT000000008"),
     }
+
+
+def test_the_national_plan_reaches_each_fraction_with_the_open_complaints_first() -> None:
+    steps = plan(1000, 50, [0.1, 0.5, 1.0])
+    assert [s.complaints for s in steps] == [100, 500, 1000]
+    assert [s.open_added for s in steps] == [50, 0, 0]
+    assert [s.closed_added for s in steps] == [50, 400, 500]
+    assert sum(s.open_added + s.closed_added for s in steps) == 1000
+
+
+@pytest.mark.parametrize(
+    ("complaints", "open_complaints", "fractions"),
+    [
+        (1000, 200, [0.1, 1.0]),  # 10% holds fewer than the open ones
+        (1000, 10, [0.5, 0.1]),  # not increasing
+        (1000, 10, [0.5, 0.5]),
+        (1000, 10, [0.0, 1.0]),
+        (1000, 10, [0.5, 1.5]),
+        (1000, 0, [1.0]),
+        (1000, 10, []),
+    ],
+)
+def test_a_national_plan_refuses_sizes_it_cannot_build(
+    complaints: int, open_complaints: int, fractions: list[float]
+) -> None:
+    with pytest.raises(ValueError):
+        plan(complaints, open_complaints, fractions)
+
+
+def point(complaints: int, takeover: float, rss: int) -> Point:
+    return Point(
+        complaints=complaints,
+        events=10 * complaints,
+        open_complaints=50,
+        takeover_seconds=takeover,
+        takeover_runs_seconds=[takeover],
+        router_rss_bytes=rss,
+        router_ready_seconds=1.0,
+        router_takeover_records={"state": 62.0},
+        sla_rss_bytes=2 * rss,
+        sla_catch_up_seconds=3.0,
+        replay_seconds=complaints / 1000,
+    )
+
+
+def test_growth_is_the_largest_size_over_the_smallest() -> None:
+    points = [point(100, 0.5, 100), point(500, 0.6, 110), point(1000, 0.55, 120)]
+    assert growth(points, "takeover_seconds") == pytest.approx(1.1)
+    assert growth(points, "router_rss_bytes") == pytest.approx(1.2)
+    assert growth(points, "replay_seconds") == pytest.approx(10.0)
+
+
+def test_the_national_plot_has_one_series_per_figure_over_every_size(tmp_path: Path) -> None:
+    points = [point(100, 0.5, 100 * 1024**2), point(1000, 0.55, 120 * 1024**2)]
+    drawn = figure(points)
+    assert [a.get_title() for a in drawn.axes] == [title for _, title, _, _ in PANELS]
+    for axes in drawn.axes:
+        (line,) = axes.get_lines()
+        assert list(line.get_xdata()) == [100, 1000]
+    assert list(drawn.axes[1].get_lines()[0].get_ydata()) == [100.0, 120.0]  # MiB
+    path = plot(points, tmp_path / "national.png")
+    assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_closed_histories_are_all_closed_for_good_and_open_ones_mostly_not() -> None:
+    closed, _ = mixed_histories(300, first=1000, closed=True)
+    opened, _ = mixed_histories(300, first=1000)
+    assert all(rebuild(events).settled for events in by_complaint(closed).values())
+    settled = sum(rebuild(events).settled for events in by_complaint(opened).values())
+    assert settled < 300 * 0.1  # only the archived among them
+    assert len(by_complaint(closed)) == len(by_complaint(opened)) == 300
+
+
+def test_the_grid_aligns_columns_under_the_header() -> None:
+    assert grid(["", "n"], [["a", "1"], ["bb", "100"]]).splitlines() == [
+        "      n",
+        "-------",
+        "a     1",
+        "bb  100",
+    ]
