@@ -40,10 +40,13 @@ def create_app(settings: Settings) -> faust.App:
     due = DueIndex()  # when to look at which complaint; rebuilt after every rebalance
     commands = Publisher(KafkaConnection.from_settings(settings), "sla")
 
+    def reindex_now() -> None:
+        due.rebuild({key: next_moment(value) for key, value in deadlines.items()})
+
     @deadlines.on_recover
     async def reindex() -> None:
         # The table now holds this worker's partitions and only those.
-        due.rebuild({key: next_moment(value) for key, value in deadlines.items()})
+        reindex_now()
         log.info("watching %d complaints with open deadlines", len(due))
 
     @app.agent(events)
@@ -62,6 +65,8 @@ def create_app(settings: Settings) -> faust.App:
                 due.remind(complaint_id, next_moment(changed))
             elif complaint_id in deadlines:
                 del deadlines[complaint_id]
+            if due.outgrown(len(deadlines)):
+                reindex_now()
             for deadline in deadlines_started(event):
                 with about_complaint(complaint_id):
                     metrics.DEADLINES_TRACKED.labels(stage=deadline.stage).inc()

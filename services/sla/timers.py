@@ -25,6 +25,7 @@ from shared.domain.complaint import Complaint, Deadline, deadlines_started
 # matches a question's due time to the instant), warned 0 or 1. "" when none is open.
 OpenDeadlines = str
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SLACK = 1024  # stale reminders never worth a rebuild of the index
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,12 @@ class DueIndex:
     def remind(self, complaint_id: str, at: datetime | None) -> None:
         if at is not None:
             heapq.heappush(self._heap, (_micros(at), complaint_id))
+
+    def outgrown(self, open_complaints: int) -> bool:
+        """Whether stale reminders (of deadlines met or closed since) are most of the index:
+        then it is rebuilt from the table, so it holds about what is still open. Rebuilding
+        once it doubles costs each reminder a constant share."""
+        return len(self._heap) > 2 * open_complaints + SLACK
 
     def rebuild(self, moments: dict[str, datetime | None]) -> None:
         """After a rebalance: the complaints this worker now holds, and only those."""

@@ -5,6 +5,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from services.sla.timers import (
+    SLACK,
     DueIndex,
     OpenClock,
     Question,
@@ -111,6 +112,17 @@ def test_the_index_gives_what_came_due_and_leaves_the_rest() -> None:
     assert len(index) == 1000
     index.rebuild({"only": DUE, "closed": None})
     assert index.due(DUE + timedelta(days=60)) == [("only", DUE)]
+
+
+def test_the_index_is_outgrown_once_stale_reminders_are_most_of_it() -> None:
+    index = DueIndex()
+    for n in range(2 * 10 + SLACK):
+        index.remind(f"complaint-{n % 10}", DUE + timedelta(minutes=n))  # 10 open, re-reminded
+    assert not index.outgrown(10)
+    index.remind("complaint-0", DUE)
+    assert index.outgrown(10)
+    index.rebuild({f"complaint-{n}": DUE for n in range(10)})
+    assert len(index) == 10 and not index.outgrown(10)
 
 
 def test_nothing_is_asked_before_the_warning_time() -> None:
