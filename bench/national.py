@@ -40,10 +40,8 @@ import asyncio
 import json
 import os
 import re
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Sequence
@@ -58,7 +56,16 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from bench.replay import timed_replay
-from bench.router import REPO, RESULTS, git_revision, kafka, say, spawn, wait_ready
+from bench.router import (
+    REPO,
+    RESULTS,
+    git_revision,
+    kafka,
+    run_in_scratch_home,
+    say,
+    spawn,
+    wait_ready,
+)
 from bench.sla import MIB, SLA_GROUP, caught_up, memory, settled_rss
 from bench.stats import grid, machine
 from dev.broker import free_port
@@ -642,18 +649,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan(args.complaints, args.open, args.fractions)
     except ValueError as error:
         parser.error(str(error))
-    home = Path(tempfile.mkdtemp(prefix="pintu-bench-national-"))
-    try:
-        points = asyncio.run(bench(args, home))
-    except (RuntimeError, TimeoutError) as error:
-        print(f"bench failed: {error}\n(logs in {home / 'logs'})", file=sys.stderr)
-        return 1
-    report(args, points)
-    if args.keep:
-        print(f"logs and data kept in {home}")
-    else:
-        shutil.rmtree(home, ignore_errors=True)
-    return 0
+    return run_in_scratch_home(
+        "pintu-bench-national-",
+        args.keep,
+        lambda home: bench(args, home),
+        lambda r: report(args, r),
+    )
 
 
 if __name__ == "__main__":

@@ -31,12 +31,12 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 import httpx
 from aiokafka import AIOKafkaProducer, TopicPartition
@@ -94,9 +94,34 @@ DESCRIPTION = (
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
+Measured = TypeVar("Measured")
+
+
 def landing_on(topic: str) -> Callable[["Filing"], str]:
     """Where every filing is expected: one topic for all."""
     return lambda _: topic
+
+
+def run_in_scratch_home(
+    prefix: str,
+    keep: bool,
+    measure: Callable[[Path], Coroutine[Any, Any, Measured]],
+    report: Callable[[Measured], object],
+) -> int:
+    """Measure with a temporary directory for the broker and the logs, report, and remove
+    the directory unless `keep`. The exit status: 1 when the bench itself failed."""
+    home = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        results = asyncio.run(measure(home))
+    except (RuntimeError, TimeoutError) as error:
+        print(f"bench failed: {error}\n(logs in {home / 'logs'})", file=sys.stderr)
+        return 1
+    report(results)
+    if keep:
+        print(f"logs and data kept in {home}")
+    else:
+        shutil.rmtree(home, ignore_errors=True)
+    return 0
 
 
 def say(message: str) -> None:
@@ -623,18 +648,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.complaints < 1 or args.repeat < 1 or args.warmup < 1:
         parser.error("--complaints, --repeat and --warmup must be positive")
-    home = Path(tempfile.mkdtemp(prefix="pintu-bench-"))
-    try:
-        results = asyncio.run(bench(args, home))
-    except (RuntimeError, TimeoutError) as error:
-        print(f"bench failed: {error}\n(logs in {home / 'logs'})", file=sys.stderr)
-        return 1
-    report(args, results)
-    if args.keep:
-        print(f"logs and data kept in {home}")
-    else:
-        shutil.rmtree(home, ignore_errors=True)
-    return 0
+    return run_in_scratch_home(
+        "pintu-bench-", args.keep, lambda home: bench(args, home), lambda r: report(args, r)
+    )
 
 
 if __name__ == "__main__":

@@ -27,10 +27,8 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -52,6 +50,7 @@ from bench.router import (
     git_revision,
     groups_with_members,
     kafka,
+    run_in_scratch_home,
     say,
     spawn,
     wait_ready,
@@ -486,18 +485,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.complaints < 1 or args.warmup < 1:
         parser.error("--complaints and --warmup must be positive")
-    home = Path(tempfile.mkdtemp(prefix="pintu-bench-sla-"))
-    try:
-        results = asyncio.run(bench(args, home))
-    except (RuntimeError, TimeoutError) as error:
-        print(f"bench failed: {error}\n(logs in {home / 'logs'})", file=sys.stderr)
-        return 1
-    report(args, results)
-    if args.keep:
-        print(f"logs and data kept in {home}")
-    else:
-        shutil.rmtree(home, ignore_errors=True)
-    return 0
+    return run_in_scratch_home(
+        "pintu-bench-sla-", args.keep, lambda home: bench(args, home), lambda r: report(args, r)
+    )
 
 
 if __name__ == "__main__":
