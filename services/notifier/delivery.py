@@ -11,15 +11,17 @@ before each try, so a pod in the middle of a batch stops at the next delivery.
 
 At least once on the wire: a crash after an endpoint accepted a delivery and before the
 outbox recorded it repeats that one delivery after the restart (at most one per endpoint
-task in flight). Webhooks carry the event id (Pintu-Event-Id), e-mails a Message-ID and
+task in flight). A stop is not a crash: the delivery in flight is finished and recorded
+first, and the rest of its batch given back. Webhooks carry the event id (Pintu-Event-Id), e-mails a Message-ID and
 texts a reference that stay the same on every try, for the receiver to deduplicate on.
 """
 
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import suppress
+from typing import Any
 
 from services.notifier.breakers import Breakers
 from services.notifier.outbox import Delivery, Outbox
@@ -117,15 +119,31 @@ class Deliverer:
                     # The first was admitted above; the others only while the circuit is
                     # closed, which another instance may have opened meanwhile.
                     if n > 0 and not await self._closed(endpoint):
-                        for rest in batch[n:]:
-                            await asyncio.to_thread(self._outbox.release, rest)
+                        await self._release(batch[n:])
                         break
-                    await self._try(delivery)
+                    await self._finish(self._try(delivery), batch[n + 1 :])
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("delivering to %s failed; trying again", endpoint)
                 await asyncio.sleep(2)
+
+    async def _finish(self, attempt: Coroutine[Any, Any, None], rest: list[Delivery]) -> None:
+        """Run one delivery to its recorded result even when the notifier is stopped meanwhile
+        (a rolling update), so a stop sends nothing twice; then give back the rest of the
+        batch at once rather than when its lease runs out. Only a crash leaves the window
+        docs/contract.md names."""
+        task = asyncio.ensure_future(attempt)
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            await task
+            await self._release(rest)
+            raise
+
+    async def _release(self, deliveries: list[Delivery]) -> None:
+        for delivery in deliveries:
+            await asyncio.to_thread(self._outbox.release, delivery)
 
     async def _closed(self, endpoint: str) -> bool:
         breaker = await asyncio.to_thread(self._breakers.breaker, endpoint)

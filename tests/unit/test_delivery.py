@@ -4,6 +4,7 @@ and leases, and one task per endpoint so a dead endpoint never holds up another.
 
 import asyncio
 import logging
+import time
 from contextlib import suppress
 from pathlib import Path
 
@@ -163,6 +164,38 @@ async def drain(deliverer: Deliverer, box: Outbox) -> None:
         task.cancel()
         with suppress(asyncio.CancelledError):
             await task
+
+
+async def test_a_stop_finishes_the_delivery_in_flight_and_gives_back_the_rest(
+    tmp_path: Path,
+) -> None:
+    box = outbox(tmp_path)
+    slow = "webhook http://slow"
+    for n in range(3):
+        box.add(delivery(f"e{n}", slow))
+    started, accepted = asyncio.Event(), asyncio.Event()
+    sent: list[str] = []
+
+    async def send(d: Delivery) -> Result:
+        started.set()
+        await accepted.wait()  # the endpoint takes its time; the stop comes meanwhile
+        sent.append(d.event_id)
+        return ACCEPTED
+
+    async def dead_letter(d: Delivery, why: str) -> None:
+        raise AssertionError(why)
+
+    task = asyncio.create_task(new_deliverer(box, tmp_path, send, dead_letter).run())
+    await started.wait()
+    task.cancel()
+    await asyncio.sleep(0.05)
+    assert not task.done()  # the stop waits for the endpoint's answer
+    accepted.set()
+    with suppress(asyncio.CancelledError):
+        await task
+    assert sent == ["e0"] and box.state("e0", "x", "webhook") == SENT
+    # The other two are free for another pod now, not when their lease runs out.
+    assert [d.event_id for d in box.claim(slow, 10, 5, time.time())] == ["e1", "e2"]
 
 
 async def test_three_failures_then_success_delivers_once(tmp_path: Path) -> None:
