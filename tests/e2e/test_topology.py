@@ -138,7 +138,9 @@ async def file_all(cluster: Cluster, filed: dict[str, str], disrupted: asyncio.E
         n = 0
         while n < COMPLAINTS or not disrupted.is_set():
             key = str(uuid.uuid4())
-            for attempt in range(30):
+            # A retry after its intake was killed mid-filing is 409 until that filing's
+            # lease on the key runs out (60 s): then it is taken over and answered.
+            for attempt in range(400):
                 base = cluster.intakes()[(n + attempt) % len(cluster.intakes())]
                 try:
                     answer = await http.post(
