@@ -231,14 +231,7 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         """Partition p's open complaints, from its log up to the committed offset: what the
         previous owner decided. The records after it are read and decided as they come."""
         partition = TopicPartition(topics.EVENTS, p)
-        until = {partition: await self._consumer.committed(partition) or 0}
-        complaints: dict[bytes, Held] = {}
-        records = 0
-        async for batch in read_to_end(self._connection, [partition], until=until):
-            for record in batch[partition]:
-                records += 1
-                with contextlib.suppress(PoisonMessage):  # no one's; dead-lettered when processed
-                    _fold(complaints, record)
+        complaints, records = await self._folded(p, await self._consumer.committed(partition) or 0)
         metrics.TAKEOVER_RECORDS.labels(source="log").inc(records)
         snapshots = {
             key: state.taken(held.complaint, held.link.hash)
@@ -258,17 +251,27 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
         this router has read (a read of the whole partition: rare, a late command for such a
         complaint)."""
         partition = TopicPartition(topics.EVENTS, p)
-        until = {partition: await self._consumer.position(partition)}
-        complaints: dict[bytes, Held] = {}
-        async for batch in read_to_end(self._connection, [partition], until=until):
-            for record in batch[partition]:
-                if record.key == key:
-                    with contextlib.suppress(PoisonMessage):
-                        _fold(complaints, record)
+        complaints, _ = await self._folded(p, await self._consumer.position(partition), key)
         metrics.RECALLS.inc()
         held = complaints.get(key)
         log.info("read back from the log: %s", "found" if held else "no such complaint")
         return state.taken(held.complaint, held.link.hash) if held else None
+
+    async def _folded(
+        self, p: int, until: int, only: bytes | None = None
+    ) -> tuple[dict[bytes, Held], int]:
+        """Log partition p before offset `until`, folded complaint by complaint (only the
+        complaint `only`, when given), and how many records were read."""
+        partition = TopicPartition(topics.EVENTS, p)
+        complaints: dict[bytes, Held] = {}
+        records = 0
+        async for batch in read_to_end(self._connection, [partition], until={partition: until}):
+            for record in batch[partition]:
+                records += 1
+                if only is None or record.key == only:
+                    with contextlib.suppress(PoisonMessage):  # no one's; dead-lettered later
+                        _fold(complaints, record)
+        return complaints, records
 
     async def _process(
         self, producer: AIOKafkaProducer, tp: TopicPartition, records: Sequence[Record]
