@@ -119,6 +119,10 @@ class Settings(BaseSettings):
 
     publish_timeout_seconds: float = 5.0
     max_body_bytes: int = 64 * 1024
+    # Files citizens attach (services/intake/uploads.py): the largest one accepted, and where
+    # they are kept; unset, under data_dir. Every intake replica must see the same directory.
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    uploads_dir: Path | None = None
     rate_limit_per_minute: int = 60  # filings per client address per intake process
     # The peers whose X-Forwarded-For names the client (comma-separated addresses or networks,
     # uvicorn's forwarded_allow_ips; "*" trusts every peer). The rate limit keys on the
@@ -184,6 +188,11 @@ class Settings(BaseSettings):
         """Reporter keys, idempotency keys, tracking ids (which the log cannot rebuild: back
         them up) and the read models (which it can)."""
         return self.database_url or f"sqlite:///{self.data_dir / 'pintu.sqlite3'}"
+
+    @property
+    def uploads_path(self) -> Path:
+        """The citizens' uploaded files, which the log cannot rebuild: back them up."""
+        return self.uploads_dir or self.data_dir / "uploads"
 
 
 @lru_cache

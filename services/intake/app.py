@@ -12,15 +12,17 @@ from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.intake import actions, complaints, open311, openapi, queries
+from services.intake import actions, complaints, open311, openapi, portal, queries
 from services.intake.filing import Filing, IdempotencyConflict, IdempotencyInProgress
 from services.intake.limits import BodyLimit, RateLimit, RateLimiter
 from services.intake.outcomes import Outcomes
+from services.intake.portal.form import MAX_FILES
 from services.intake.schemas import FieldError, Problem
 from services.intake.store import IntakeStore
+from services.intake.uploads import UploadStore
 from services.intake.views import ComplaintViews
 from shared.adapters.http import health_routes
 from shared.adapters.kafka.clients import KafkaConnection
@@ -85,17 +87,30 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.outcomes = outcomes
     app.state.directory = directory
     app.state.settings = settings
+    app.state.uploads = UploadStore(settings.uploads_path, settings.upload_max_bytes)
     app.include_router(health_routes(BrokerProbe(kafka)))
     app.include_router(complaints.router)
     app.include_router(open311.router)
     app.include_router(actions.router)
     app.include_router(queries.router)
+    for pages in portal.routers():
+        app.include_router(pages)
     openapi.install(app)
-    app.add_middleware(RateLimit, limiter=RateLimiter(settings.rate_limit_per_minute))
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RateLimit,
+        limiter=RateLimiter(settings.rate_limit_per_minute),
+        guarded=portal.private_link,
+    )
+    # The filing form carries its files: room for each at its limit, and the form around them.
+    with_files = MAX_FILES * settings.upload_max_bytes + settings.max_body_bytes
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger={"/lapor": with_files})
 
     @app.exception_handler(BrokerUnavailable)
-    async def broker_unavailable(_: Request, error: BrokerUnavailable) -> JSONResponse:
+    async def broker_unavailable(request: Request, error: BrokerUnavailable) -> Response:
+        if portal.is_page(request.url.path):
+            page = portal.error_page(request, 503)
+            page.headers["Retry-After"] = str(settings.retry_after_seconds)
+            return page
         return problem(
             503,
             "Service temporarily unavailable",
@@ -106,6 +121,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if portal.is_page(request.url.path):
+            return portal.error_page(request, error.status_code)
         if request.url.path.startswith(open311.PREFIX):
             return open311.http_error(request, error)
         return problem(
@@ -123,8 +140,17 @@ def create_app(settings: Settings) -> FastAPI:
     async def idempotency_in_progress(_: Request, error: IdempotencyInProgress) -> JSONResponse:
         return problem(409, "Filing in progress", str(error), headers={"Retry-After": "1"})
 
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> Response:
+        # The server logs it with its trace; the reader gets no trace, a page on the portal.
+        if portal.is_page(request.url.path):
+            return portal.error_page(request, 500)
+        return PlainTextResponse("Internal Server Error", status_code=500)
+
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        if portal.is_page(request.url.path):
+            return portal.error_page(request, 404)
         errors = [
             FieldError(
                 field=".".join(str(p) for p in e["loc"] if p != "body") or "body",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from services.intake.schemas import ComplaintReceipt, ComplaintSubmission
 from services.intake.store import IntakeStore
+from services.intake.uploads import StoredFile
 from shared import metrics
 from shared.adapters.kafka import topics
 from shared.adapters.kafka.publisher import Publisher, Record
@@ -43,17 +44,20 @@ class Filing:
         submission: ComplaintSubmission,
         idempotency_key: str | None,
         links: Sequence[Attachment] = (),
+        uploads: Sequence[StoredFile] = (),
     ) -> ComplaintReceipt:
         """Append ComplaintFiled; returns only once Kafka acknowledged it (acks=all) and
         intake recorded it, so the status URL answers at once on every replica.
 
-        `links`: files a door passes on as bare links (Open311's media_url), attached after
-        the submission's own."""
+        `links`: files a door passes on as bare links (Open311's media_url); `uploads`: files
+        it received into the upload store, served at /berkas/<tracking id>/<sha256>. Both are
+        attached after the submission's own."""
         # The database calls block (PostgreSQL is across the network): off the event loop.
         tracking_id = await asyncio.to_thread(self.store.new_tracking_id)
         reporter_token = secrets.token_urlsafe(24)
         if idempotency_key is not None:
-            body = hashlib.sha256(submission.model_dump_json().encode()).hexdigest()
+            sent = submission.model_dump_json() + "".join(f.sha256 for f in uploads)
+            body = hashlib.sha256(sent.encode()).hexdigest()
             claim = await asyncio.to_thread(
                 self.store.claim, idempotency_key, body, tracking_id, reporter_token
             )
@@ -90,7 +94,19 @@ class Filing:
             agency_hint=submission.agency_hint,
             anonymous=submission.anonymous,
             confidential=submission.confidential,
-            attachments=(*submission.attachments, *links),
+            attachments=(
+                *submission.attachments,
+                *links,
+                *(
+                    Attachment(
+                        url=f"{self.base_url}/berkas/{tracking_id}/{f.sha256}",
+                        media_type=f.media_type,
+                        size_bytes=f.size_bytes,
+                        sha256=f.sha256,
+                    )
+                    for f in uploads
+                ),
+            ),
             reporter=sealed,
             reporter_token_hash=token_hash(reporter_token),
         )

@@ -1,21 +1,28 @@
 """Guards at the door: body size, content type and a per-client rate limit."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from starlette.datastructures import Headers
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.intake import open311
+from services.intake import open311, portal
 from services.intake.schemas import Problem
 
 
 async def _problem(
     scope: Scope, send: Send, status: int, title: str, detail: str, headers: dict[str, str]
 ) -> None:
-    """A problem+json, or under /open311/ the spec's error list in the path's syntax."""
+    """A problem+json, under /open311/ the spec's error list in the path's syntax, and on
+    the portal's paths a page."""
     path: str = scope.get("path", "")
+    if portal.is_page(path):
+        page = portal.error_page(Request(scope), status)
+        page.headers.update(headers)
+        await page(scope, _nothing, send)
+        return
     if path.startswith(open311.PREFIX):
         accept = Headers(scope=scope).get("accept")
         body, content_type = open311.error_body(path, accept, status, detail)
@@ -31,12 +38,20 @@ async def _problem(
     await send({"type": "http.response.body", "body": body})
 
 
-class BodyLimit:
-    """413 for bodies over `max_bytes`, whether announced by Content-Length or streamed."""
+async def _nothing() -> Message:
+    return {"type": "http.disconnect"}
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+
+class BodyLimit:
+    """413 for bodies over `max_bytes` (over `larger[path]` on the paths given: a form with
+    uploads), whether announced by Content-Length or streamed."""
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,8 +59,9 @@ class BodyLimit:
             return
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
-        too_large = f"The request body is larger than {self.max_bytes // 1024} KiB."
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        max_bytes = self.larger.get(scope.get("path", ""), self.max_bytes)
+        too_large = f"The request body is larger than {max_bytes // 1024} KiB."
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
             await _problem(scope, send, 413, "Request too large", too_large, {})
             return
         received = 0
@@ -54,7 +70,7 @@ class BodyLimit:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
+            if received > max_bytes:
                 raise _TooLarge
             return message
 
@@ -94,14 +110,21 @@ class RateLimiter:
 
 
 class RateLimit:
-    """429 with Retry-After on writes (POST) beyond the client's rate."""
+    """429 with Retry-After on writes (POST) beyond the client's rate, and on reads of the
+    paths `guarded` matches (a secret in the path, such as the reporter's private link:
+    no one tries tokens faster than a person reads)."""
 
-    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
+    def __init__(
+        self, app: ASGIApp, limiter: RateLimiter, guarded: Callable[[str], bool] = lambda _: False
+    ) -> None:
         self.app = app
         self.limiter = limiter
+        self.guarded = guarded
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST":
+        if scope["type"] == "http" and (
+            scope["method"] == "POST" or self.guarded(scope.get("path", ""))
+        ):
             # request.client.host: the peer, or the client a trusted proxy names, as uvicorn's
             # ProxyHeadersMiddleware (PINTU_TRUSTED_PROXIES) resolved it before this runs. The
             # X-Forwarded-For header itself is never read here: anyone can send one.

@@ -660,6 +660,7 @@ EXAMPLE_REQUEST = service_request(
     PublicRequest(
         tracking_id=EXAMPLE_TRACKING_ID,
         complaint_id=EXAMPLE_TOKEN,
+        title="Jalan kabupaten rusak parah di Martapura",
         category="jalan-daerah",
         region_code="16.08",
         status=Status.DISPOSED_NOT_FOLLOWED_UP,

@@ -79,11 +79,12 @@ class NotHolder(InvalidTransition):
 
 
 class Attachment(BaseModel):
-    """A file the reporter attached, by reference: Pintu stores no file bodies.
+    """A file the reporter attached, by reference: the event carries its link, never its body.
 
-    Only the URL is always known. Pintu's own API describes the file whole; a door that
-    hands over a bare link (Open311's media_url) leaves its media type, size and sha256
-    unknown: None."""
+    Only the URL is always known. A file uploaded through the portal is in Pintu's upload
+    store and described whole, as are those Pintu's API is told about; a door that hands
+    over a bare link (Open311's media_url) leaves its media type, size and sha256 unknown:
+    None."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -77,6 +77,7 @@ class PublicRequest:
 
     tracking_id: str
     complaint_id: str
+    title: str
     category: str
     region_code: str
     status: Status
@@ -335,6 +336,7 @@ def _public_request(row: Mapping[Any, Any]) -> PublicRequest:
     return PublicRequest(
         tracking_id=row["tracking_id"],
         complaint_id=row["complaint_id"],
+        title=row["title"],
         category=row["category"],
         region_code=row["region_code"],
         status=Status(row["status"]),

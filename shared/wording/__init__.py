@@ -16,7 +16,7 @@ language reads Bahasa Indonesia (`spoken`). Times a person reads are in WIB, nam
 from shared.wording.catalog import DEFAULT_LANGUAGE, LANGUAGES, spoken, translations, untranslated
 from shared.wording.dates import due_date, format_wib
 from shared.wording.labels import stage_name, status_label
-from shared.wording.templates import environment, upper_first
+from shared.wording.templates import environment, html_environment, upper_first
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -24,6 +24,7 @@ __all__ = [
     "due_date",
     "environment",
     "format_wib",
+    "html_environment",
     "spoken",
     "stage_name",
     "status_label",

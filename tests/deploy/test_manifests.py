@@ -386,6 +386,25 @@ def test_pods_are_hardened_and_write_only_to_their_data_dir(docs: list[Doc]) -> 
             assert mounts.get(data_dir) in empty_dirs, f"{name}: no emptyDir at {data_dir}"
 
 
+def test_intake_keeps_uploads_on_one_claim_every_replica_mounts(
+    overlay: str, docs: list[Doc]
+) -> None:
+    deployment = named(docs, "Deployment", "pintu-intake")
+    (container,) = containers(deployment)
+    uploads_dir = env_of(container)["PINTU_UPLOADS_DIR"]["value"]
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    claim = volumes[mounts[uploads_dir]]["persistentVolumeClaim"]["claimName"]
+    access = named(docs, "PersistentVolumeClaim", claim)["spec"]["accessModes"]
+    # Replicas on several nodes need ReadWriteMany; the dev overlay's one node shares RWO.
+    assert access == (["ReadWriteOnce"] if overlay == "dev" else ["ReadWriteMany"])
+    # Only intake keeps uploads: no other process mounts the claim.
+    for other in of_kind(docs, "Deployment"):
+        if other is not deployment:
+            their_volumes = other["spec"]["template"]["spec"].get("volumes", [])
+            assert all("persistentVolumeClaim" not in v for v in their_volumes), other["metadata"]
+
+
 def test_every_reference_resolves(docs: list[Doc]) -> None:
     config_maps = {d["metadata"]["name"] for d in of_kind(docs, "ConfigMap")}
     kafka_users = {d["metadata"]["name"]: d for d in of_kind(docs, "KafkaUser")}

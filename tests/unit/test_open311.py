@@ -76,6 +76,7 @@ def a_request(**changes: object) -> PublicRequest:
     fields: dict[str, object] = {
         "tracking_id": "5XW2KTAPJW",
         "complaint_id": str(complaint_id_for("5XW2KTAPJW")),
+        "title": "Jalan berlubang",
         "category": "jalan-daerah",
         "region_code": "16.08",
         "status": Status.DISPOSED_NOT_FOLLOWED_UP,

@@ -1,0 +1,137 @@
+"""The page kit: the reader's language, templates in it, the headers of a public government
+site, and the CSRF check every form passes.
+
+A page's language is the one its reader chose (the `lang` link on every page, then kept in a
+cookie), else the browser's (`Accept-Language`), else Bahasa Indonesia.
+"""
+
+import hmac
+import secrets
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, PackageLoader
+from starlette.datastructures import FormData
+
+from shared.wording import DEFAULT_LANGUAGE, LANGUAGES, html_environment, translations
+
+LANGUAGE_COOKIE = "pintu_lang"
+CSRF_COOKIE = "pintu_csrf"
+CSRF_FIELD = "csrf_token"
+
+# No inline script or style anywhere: what runs and what styles is served from 'self'.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    # A private link (the reporter's) never leaves in a Referer.
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "geolocation=(self), camera=(), microphone=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def accepted_language(header: str | None) -> str | None:
+    """The first of Pintu's languages in an Accept-Language header, by its q-values."""
+    choices: list[tuple[float, int, str]] = []
+    for n, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES and quality > 0:
+            choices.append((-quality, n, primary))
+    return min(choices)[2] if choices else None
+
+
+def page_language(request: Request) -> str:
+    asked = request.query_params.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    kept = request.cookies.get(LANGUAGE_COOKIE)
+    if kept in LANGUAGES:
+        return kept
+    return accepted_language(request.headers.get("accept-language")) or DEFAULT_LANGUAGE
+
+
+@cache
+def _environment(language: str) -> Environment:
+    return html_environment(PackageLoader("services.intake.portal", "templates"), language)
+
+
+def csrf_token(request: Request) -> str:
+    """The reader's CSRF token: the one in their cookie, or a new one the response sets."""
+    token = request.cookies.get(CSRF_COOKIE)
+    if not token or len(token) > 64:
+        token = request.state.__dict__.setdefault("new_csrf", secrets.token_urlsafe(32))
+    return token
+
+
+def check_csrf(request: Request, form: FormData) -> None:
+    """A form is taken only with the token of the cookie it was served with (double submit:
+    another site can make a browser post, but cannot read the cookie to copy it)."""
+    sent = form.get(CSRF_FIELD)
+    kept = request.cookies.get(CSRF_COOKIE)
+    if not (isinstance(sent, str) and kept and hmac.compare_digest(sent, kept)):
+        raise HTTPException(403, "csrf")
+
+
+def gettext(language: str) -> Any:
+    return translations(language).gettext
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    status_code: int = 200,
+    language: str | None = None,
+) -> HTMLResponse:
+    """`template` in the reader's language, with the headers every page carries."""
+    lang = language or page_language(request)
+    page = _environment(lang).get_template(template)
+    body = page.render(
+        request=request,
+        path=request.url.path,
+        csrf_token=csrf_token(request),
+        csrf_field=CSRF_FIELD,
+        other_language="en" if lang == "id" else "id",
+        **(context or {}),
+    )
+    response = HTMLResponse(body, status_code=status_code)
+    finish(request, response, lang)
+    return response
+
+
+def finish(request: Request, response: Response, language: str | None = None) -> None:
+    """The headers and cookies of every portal response."""
+    response.headers.update(SECURITY_HEADERS)
+    response.headers.setdefault("Cache-Control", "no-store")
+    secure = request.url.scheme == "https"
+    new_csrf = request.state.__dict__.get("new_csrf")
+    if new_csrf:
+        response.set_cookie(
+            CSRF_COOKIE, new_csrf, httponly=True, secure=secure, samesite="strict", path="/"
+        )
+    if language and request.query_params.get("lang") == language:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            language,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            secure=secure,
+            samesite="lax",
+            path="/",
+        )

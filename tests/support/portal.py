@@ -1,0 +1,43 @@
+"""What the browser tests share: a photo that gives its place away, and the form filled in."""
+
+import io
+from pathlib import Path
+
+from PIL import Image
+from playwright.async_api import Page
+
+GPS_IFD = 0x8825
+
+
+def photo_with_gps(path: Path) -> Path:
+    """A JPEG whose EXIF says where it was taken (Martapura, OKU Timur)."""
+    image = Image.new("RGB", (64, 48), (200, 120, 40))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif.get_ifd(GPS_IFD).update({1: "S", 2: (4.0, 19.0, 25.0), 3: "E", 4: (104.0, 21.0, 21.0)})
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def has_gps(data: bytes) -> bool:
+    with Image.open(io.BytesIO(data)) as image:
+        return bool(image.getexif().get_ifd(GPS_IFD))
+
+
+async def fill_filing(page: Page, title: str, *, scripted: bool = True) -> None:
+    """The form filled as a citizen would: a road complaint in OKU Timur."""
+    await page.check("#report_type-pengaduan")
+    await page.fill("#title", title)
+    await page.fill(
+        "#description", "Jalan penghubung desa berlubang besar sejak Januari; dua motor jatuh."
+    )
+    await page.select_option("#category", "jalan-daerah")
+    await page.select_option("#province", "16")
+    if scripted:  # the script fills the next list
+        await page.wait_for_selector("#regency option[value='16.08']", state="attached")
+    else:  # one level at a time, with the button beside the list
+        await page.click("[data-level=province] button[value=region]")
+    await page.select_option("#regency", "16.08")
+    await page.fill("#address", "Jl. Lintas Desa Terukis")
