@@ -228,8 +228,8 @@ def _run(settings: Settings, stop: StopRequest) -> int:
                 return _stopping()
             children.append(_spawn(service, env))
         say(
-            f"intake on http://{settings.bind_host}:{settings.intake_port} (OpenAPI at /docs); "
-            "Ctrl-C stops everything"
+            f"portal on http://{settings.bind_host}:{settings.intake_port}/ (file, track, "
+            "statistics); API at /v1 (OpenAPI at /docs); Ctrl-C stops everything"
         )
         while not stop.requested:
             for service, child in zip(SERVICES, children, strict=True):
