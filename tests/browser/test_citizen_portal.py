@@ -2,6 +2,7 @@
 what is public; a form without its CSRF token records nothing."""
 
 import asyncio
+import csv
 import re
 import time
 from pathlib import Path
@@ -27,6 +28,21 @@ async def reload_until(page: Page, selector: str, text: str, timeout: float = 30
         await page.reload()
 
 
+def held(platform: Platform, agency: str) -> int:
+    """How many reports the public dashboard's league table says `agency` holds."""
+    sheet = httpx.get(f"{platform.intake_url}/statistik/peringkat-instansi.csv", timeout=10)
+    assert sheet.status_code == 200, sheet.text
+    rows = {row["agency_id"]: row for row in csv.DictReader(sheet.text.splitlines())}
+    return int(rows[agency]["held"]) if agency in rows else 0
+
+
+async def held_becomes(platform: Platform, agency: str, count: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while (now := held(platform, agency)) != count:
+        assert time.monotonic() < deadline, f"the dashboard says {agency} holds {now}, not {count}"
+        await asyncio.sleep(0.5)
+
+
 def uploads(platform: Platform) -> Path:
     return Path(platform.env["PINTU_DATA_DIR"]) / "uploads"
 
@@ -34,6 +50,7 @@ def uploads(platform: Platform) -> Path:
 async def test_a_citizen_files_with_a_photo_follows_the_answer_and_rates_it(
     platform: Platform, kafka: str, browser: Browser, tmp_path: Path
 ) -> None:
+    held_before = held(platform, OKU_TIMUR)
     context = await browser.new_context(base_url=platform.intake_url, locale="id-ID")
     page = await context.new_page()
     await page.goto("/lapor")
@@ -65,6 +82,7 @@ async def test_a_citizen_files_with_a_photo_follows_the_answer_and_rates_it(
     assert attachment["media_type"] == "image/jpeg" and len(attachment["sha256"]) == 64
     served = httpx.get(attachment["url"], headers=AGENCY)
     assert served.status_code == 200 and not has_gps(served.content)
+    await held_becomes(platform, OKU_TIMUR, held_before + 1)  # the public dashboard counts it
 
     # The agency answers through the API; the citizen reads it on the tracking page.
     api = httpx.Client(base_url=platform.intake_url, headers=AGENCY, timeout=30)
@@ -77,6 +95,8 @@ async def test_a_citizen_files_with_a_photo_follows_the_answer_and_rates_it(
     await reload_until(page, "#status", "Selesai")  # the read model trails by a moment
     await expect(page.locator(".timeline")).to_contain_text(answer)
 
+    await page.click("form[action$='/nilai'] button")  # no score chosen: the form back
+    await expect(page.locator("#score-error")).to_be_visible()
     await page.check("#score-5")
     await page.fill("#comment", "Cepat ditangani.")
     await page.click("form[action$='/nilai'] button")
@@ -93,6 +113,7 @@ async def test_a_citizen_files_with_a_photo_follows_the_answer_and_rates_it(
 async def test_a_rahasia_complaint_is_on_no_public_page_and_its_file_needs_the_token(
     platform: Platform, browser: Browser, tmp_path: Path
 ) -> None:
+    held_before = held(platform, OKU_TIMUR)
     context = await browser.new_context(base_url=platform.intake_url, locale="id-ID")
     page = await context.new_page()
     await page.goto("/lapor")
@@ -121,8 +142,12 @@ async def test_a_rahasia_complaint_is_on_no_public_page_and_its_file_needs_the_t
     sha256 = href.rsplit("/", 1)[1]
     assert anyone.get(href).status_code == 200  # with the token, in the private link
     assert anyone.get(f"/berkas/{tracking_id}/{sha256}").status_code == 404  # without it
-    statistics = anyone.get("/v1/complaints/" + tracking_id)
-    assert statistics.status_code == 404
+    status = anyone.get("/v1/complaints/" + tracking_id)
+    assert status.status_code == 404
+
+    # Once the read model holds it at its agency, the public dashboard still does not count it.
+    await reload_until(page, ".timeline", "Pemerintah Kabupaten Ogan Komering Ulu Timur")
+    assert held(platform, OKU_TIMUR) == held_before
     await context.close()
 
 

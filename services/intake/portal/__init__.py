@@ -11,7 +11,7 @@ from importlib.resources import files
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.intake.portal import filing, public, tracking
+from services.intake.portal import dashboard, filing, public, tracking
 from services.intake.portal.pages import finish, gettext, page_language, render
 
 # The paths that are pages (or their files): errors there are pages too, not problem+json.
@@ -43,7 +43,7 @@ def static_file(request: Request, name: str) -> Response:
 
 
 def routers() -> list[APIRouter]:
-    return [static, public.router, filing.router, tracking.router]
+    return [static, public.router, filing.router, tracking.router, dashboard.router]
 
 
 def private_link(path: str) -> bool:

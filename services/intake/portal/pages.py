@@ -74,9 +74,12 @@ def _environment(language: str) -> Environment:
 def csrf_token(request: Request) -> str:
     """The reader's CSRF token: the one in their cookie, or a new one the response sets."""
     token = request.cookies.get(CSRF_COOKIE)
-    if not token or len(token) > 64:
-        token = request.state.__dict__.setdefault("new_csrf", secrets.token_urlsafe(32))
-    return token
+    if token and len(token) <= 64:
+        return token
+    new: str | None = getattr(request.state, "new_csrf", None)
+    if new is None:
+        new = request.state.new_csrf = secrets.token_urlsafe(32)
+    return new
 
 
 def check_csrf(request: Request, form: FormData) -> None:
@@ -120,7 +123,7 @@ def finish(request: Request, response: Response, language: str | None = None) ->
     response.headers.update(SECURITY_HEADERS)
     response.headers.setdefault("Cache-Control", "no-store")
     secure = request.url.scheme == "https"
-    new_csrf = request.state.__dict__.get("new_csrf")
+    new_csrf = getattr(request.state, "new_csrf", None)
     if new_csrf:
         response.set_cookie(
             CSRF_COOKIE, new_csrf, httponly=True, secure=secure, samesite="strict", path="/"

@@ -6,6 +6,7 @@ A rahasia complaint is shown only through its private link; by its tracking id a
 answered exactly as a tracking id that does not exist.
 """
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -170,7 +171,7 @@ async def reporter_acts(request: Request, tracking_id: str, token: str, action: 
         raise HTTPException(404, "page")
     form = await request.form(max_files=0, max_fields=10)
     check_csrf(request, form)
-    view = _view(request, tracking_id, token)
+    view = await asyncio.to_thread(_view, request, tracking_id, token)  # SQL: off the loop
     lang = page_language(request)
     _ = gettext(lang)
     values = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
