@@ -1,5 +1,5 @@
-"""The public dashboard (Statistik): its figures over a known read model, its charts within
-the pages' Content-Security-Policy, its page and its CSV files."""
+"""The public dashboard (Statistik): its figures over a known read model on SQLite and
+PostgreSQL, its charts within the pages' Content-Security-Policy, its page and CSV files."""
 
 import contextvars
 import csv
@@ -32,6 +32,7 @@ from shared.projections.dashboard import (
     summary,
 )
 from shared.projections.inbox import Applied, InboxStore, position
+from tests.support.databases import fresh_database
 from tests.support.histories import tracking_id_of
 
 MARCH = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # 09:00 WIB
@@ -111,9 +112,12 @@ def _histories() -> list[DomainEvent]:
     return events
 
 
-@pytest.fixture
-def database(tmp_path: Path) -> Engine:
-    engine = open_database(f"sqlite:///{tmp_path / 'pintu.sqlite3'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+    if request.param == "sqlite":
+        engine = open_database(f"sqlite:///{tmp_path / 'pintu.sqlite3'}")
+    else:
+        engine = open_database(fresh_database(request.getfixturevalue("postgres")))
     events = contextvars.copy_context().run(_histories)  # the test's clock stays its own
     InboxStore(engine).apply_all(
         [
