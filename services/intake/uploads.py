@@ -41,6 +41,14 @@ class StoredFile:
     size_bytes: int
 
 
+@dataclass(frozen=True)
+class CheckedFile:
+    """A file that may be kept, as it would be: its bytes and how the complaint names them."""
+
+    data: bytes
+    file: StoredFile
+
+
 class UploadRefused(Exception):
     """An upload the store will not keep. The reason is a code: the pages word it for people."""
 
@@ -92,7 +100,8 @@ class UploadStore:
         self.root = root
         self.max_bytes = max_bytes
 
-    def put(self, data: bytes) -> StoredFile:
+    def check(self, data: bytes) -> "CheckedFile":
+        """The file as it would be kept, written nowhere; UploadRefused when it may not be."""
         if not data:
             raise UploadRefused("empty")
         if len(data) > self.max_bytes:
@@ -100,12 +109,21 @@ class UploadStore:
         media_type = media_type_of(data)
         if media_type is None:
             raise UploadRefused("type")
-        stored = without_metadata(data, media_type) if media_type in _IMAGE_FORMATS else data
-        sha256 = hashlib.sha256(stored).hexdigest()
-        path = self._path(sha256)
+        kept = without_metadata(data, media_type) if media_type in _IMAGE_FORMATS else data
+        file = StoredFile(
+            sha256=hashlib.sha256(kept).hexdigest(), media_type=media_type, size_bytes=len(kept)
+        )
+        return CheckedFile(kept, file)
+
+    def keep(self, checked: "CheckedFile") -> StoredFile:
+        path = self._path(checked.file.sha256)
         if not path.exists():
-            self._write(path, stored)
-        return StoredFile(sha256=sha256, media_type=media_type, size_bytes=len(stored))
+            self._write(path, checked.data)
+        return checked.file
+
+    def put(self, data: bytes) -> StoredFile:
+        """`check` and `keep` in one."""
+        return self.keep(self.check(data))
 
     def get(self, sha256: str) -> tuple[bytes, str] | None:
         """The file's content and media type; None for no such file or a malformed name."""

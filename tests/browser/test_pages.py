@@ -95,6 +95,8 @@ async def test_bad_input_gets_the_form_back_with_the_error_at_its_field_and_reco
     platform: Platform, kafka: str, browser: Browser, tmp_path: Path, case: str, field: str
 ) -> None:
     title = f"Laporan yang ditolak: {case}"
+    uploads = Path(platform.env["PINTU_DATA_DIR"]) / "uploads"
+    files_before = sorted(uploads.rglob("*"))
     context = await browser.new_context(base_url=platform.intake_url, locale="id-ID")
     page = await context.new_page()
     await page.goto("/lapor")
@@ -105,10 +107,11 @@ async def test_bad_input_gets_the_form_back_with_the_error_at_its_field_and_reco
     elif case == "no such region":
         await page.evaluate("document.getElementById('province').add(new Option('Atlantis', '99'))")
         await page.select_option("#province", "99")
-    elif case == "wrong file type":
+    elif case == "wrong file type":  # after a good photo, which is not kept either
         fake = tmp_path / "foto.jpg"
         fake.write_text("<html><script>alert(1)</script></html>")
-        await page.set_input_files("#files", str(fake))
+        good = photo_with_gps(tmp_path / "baik.jpg")
+        await page.set_input_files("#files", [str(good), str(fake)])
     else:
         big = tmp_path / "besar.jpg"
         photo_with_gps(big)
@@ -124,6 +127,7 @@ async def test_bad_input_gets_the_form_back_with_the_error_at_its_field_and_reco
     assert await page.locator("#tracking-id").count() == 0
     log = await settle(kafka, topics.EVENTS, seconds=2)
     assert not any(title.encode() in r.value for r in log)
+    assert sorted(uploads.rglob("*")) == files_before
     await context.close()
 
 

@@ -204,3 +204,10 @@ def test_get_of_a_stored_file_in_uppercase_hex_is_none(store: UploadStore) -> No
 
 def test_get_of_an_unknown_sha256_is_none(store: UploadStore) -> None:
     assert store.get(hashlib.sha256(b"never stored").hexdigest()) is None
+
+
+def test_a_checked_file_is_written_only_when_kept(store: UploadStore) -> None:
+    checked = store.check(PDF)
+    assert stored_files(store.root) == []
+    assert store.keep(checked) == checked.file
+    assert [p.name for p in stored_files(store.root)] == [checked.file.sha256]

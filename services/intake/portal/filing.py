@@ -138,14 +138,14 @@ async def file_from_form(request: Request) -> HTMLResponse:
 
 
 async def _store_files(request: Request, form: FilingForm, _: Any) -> list[StoredFile] | None:
-    """Each file checked by its content and stored; None with the form's error when one is
-    refused (then nothing is filed)."""
+    """Every file checked by its content, then all stored; None with the form's error when
+    one is refused (then none is stored and nothing is filed)."""
     store: UploadStore = request.app.state.uploads
-    stored = []
+    checked = []
     for upload in form.files:
         data = await upload.read()
         try:
-            stored.append(await asyncio.to_thread(store.put, data))
+            checked.append(await asyncio.to_thread(store.check, data))
         except UploadRefused as refused:
             name = upload.filename or _("the file")
             if refused.reason == "too_large":
@@ -162,7 +162,7 @@ async def _store_files(request: Request, form: FilingForm, _: Any) -> list[Store
                     "recording"
                 ) % {"file": name}
             return None
-    return stored
+    return [await asyncio.to_thread(store.keep, file) for file in checked]
 
 
 def qr_code(url: str, name: str) -> str:
