@@ -173,3 +173,50 @@ async def test_a_form_posted_without_its_csrf_token_is_refused_and_records_nothi
     assert forged.status_code == 403
     log = await settle(kafka, topics.EVENTS, seconds=3)
     assert not any(title.encode() in r.value for r in log)
+
+
+async def test_a_citizen_answers_the_agencys_question_and_reopens_the_answer(
+    platform: Platform, browser: Browser
+) -> None:
+    context = await browser.new_context(base_url=platform.intake_url, locale="id-ID")
+    page = await context.new_page()
+    await page.goto("/lapor")
+    await fill_filing(page, "Lampu jalan padam di Desa Terukis")
+    await page.fill("#email", "rina@example.id")
+    await page.click("button[value=file]")
+    tracking_id = (await page.locator("#tracking-id").inner_text()).strip()
+    private_link = await page.locator("#private-link").get_attribute("href")
+    assert private_link
+
+    api = httpx.Client(base_url=platform.intake_url, headers=AGENCY, timeout=30)
+    path = f"/v1/agencies/{OKU_TIMUR}/complaints/{tracking_id}"
+    question = "Di depan rumah nomor berapa lampu yang padam?"
+    for _attempt in range(60):  # the agency acts once the complaint has reached it
+        asked = api.post(f"{path}/request-information", json={"question": question})
+        if asked.status_code != 404:
+            break
+        await asyncio.sleep(0.5)
+    assert asked.status_code == 200, asked.text
+
+    await page.goto(private_link)
+    await reload_until(page, ".timeline", question)
+    answer = "Di depan rumah nomor 12, dekat masjid."
+    await page.fill("#message", answer)
+    await page.click("form[action$='/balas'] button")
+    await expect(page.locator(".notice")).to_contain_text("Sudah dicatat")
+    await reload_until(page, ".timeline", "Pelapor menanggapi")  # its words are not retold
+
+    done = "Lampu sudah diganti oleh Dinas Perhubungan."
+    assert api.post(f"{path}/resolve", json={"message": done}).status_code == 200
+    await reload_until(page, "#status", "Selesai")
+    await page.fill("#reason", "Padam")  # too short: the form back, nothing recorded
+    await page.click("form[action$='/buka-kembali'] button")
+    await expect(page.locator("#reason-error")).to_be_visible()
+    await expect(page.locator(".error-summary a[href='#reason']")).to_be_visible()
+    reason = "Lampu menyala sehari lalu padam lagi sejak kemarin malam."
+    await page.fill("#reason", reason)
+    await page.click("form[action$='/buka-kembali'] button")
+    await expect(page.locator(".notice")).to_contain_text("Sudah dicatat")
+    await reload_until(page, ".timeline", "Dibuka kembali atas permintaan pelapor")
+    assert await page.locator("form[action$='/buka-kembali']").count() == 0
+    await context.close()
