@@ -10,6 +10,7 @@ from starlette.types import Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services import cli
+from services.intake import portal
 from services.intake.limits import RateLimit, RateLimiter
 from shared.config import Settings
 
@@ -74,3 +75,22 @@ def test_serve_hands_uvicorn_the_trusted_proxies(
     assert cli.serve("intake", accepted, "0.0.0.0", 8000, Settings()) == 0
     assert seen["proxy_headers"] is True
     assert seen["forwarded_allow_ips"] == "10.0.0.0/8, 192.168.0.1"
+
+
+async def test_reads_of_a_private_link_are_limited_and_answered_with_a_page() -> None:
+    frozen = 1000.0
+    limited = RateLimit(
+        accepted, RateLimiter(per_minute=2, clock=lambda: frozen), guarded=portal.private_link
+    )
+    transport = httpx.ASGITransport(limited, client=(STRANGER, 40000))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+        for _ in range(5):  # reading a public page is never limited
+            assert (await client.get("/lacak/ZFCEPXKZ26")).status_code == 201
+        guessed = [
+            await client.get(f"/lacak/ZFCEPXKZ26/pelapor/guess{n}?lang=en") for n in range(3)
+        ]
+    assert [r.status_code for r in guessed] == [201, 201, 429]
+    refused = guessed[-1]
+    assert refused.headers["content-type"].startswith("text/html")
+    assert int(refused.headers["retry-after"]) >= 1
+    assert "Too many requests" in refused.text
