@@ -75,6 +75,11 @@ async def test_filing_and_tracking_work_with_javascript_off(
     await expect(page.locator(".warning")).to_be_visible()  # no contact: no updates
 
     await page.goto("/lacak")
+    for wrong, error in (("", "Masukkan nomor"), ("BUKAN-NOMOR", "Tidak ada laporan")):
+        await page.fill("#nomor", wrong)
+        await page.click("main button[type=submit]")
+        await expect(page.locator("#nomor-error")).to_contain_text(error)
+        await expect(page.locator(".error-summary a[href='#nomor']")).to_be_visible()
     await page.fill("#nomor", tracking_id.lower())
     await page.click("main button[type=submit]")
     await expect(page.locator("h1")).to_contain_text(tracking_id)

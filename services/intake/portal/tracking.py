@@ -141,9 +141,13 @@ def track_start(request: Request, nomor: str | None = None) -> Response:
     view = views.complaint(tracking_id) if is_tracking_id(tracking_id) else None
     if view is None or view.confidential:
         _ = gettext(page_language(request))
-        errors = {"nomor": _("There is no report with this tracking number that you may see")}
+        if not tracking_id:
+            errors = {"nomor": _("Enter the tracking number from your receipt")}
+        else:
+            errors = {"nomor": _("There is no report with this tracking number that you may see")}
+        status_code = 404 if tracking_id else 422
         return render(
-            request, "track_start.html", {"errors": errors, "nomor": nomor}, status_code=404
+            request, "track_start.html", {"errors": errors, "nomor": nomor}, status_code=status_code
         )
     response = RedirectResponse(f"/lacak/{tracking_id}", status_code=303)
     finish(request, response)
