@@ -154,6 +154,35 @@ def notifier_redeliver(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def invite_national_admin(settings: Settings, args: argparse.Namespace) -> int:
+    """The first national admin (or another): an invitation link to set a password and an
+    authenticator app in the browser, so no password passes through a shell."""
+    from email_validator import EmailNotValidError, validate_email
+
+    from services.intake.accounts import AccountError, Accounts
+    from shared.domain.officers import INVITATION_VALID, NATIONAL, Role
+
+    try:
+        email = validate_email(args.email, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        print(f"pintu: {args.email!r} is not an e-mail address: {error}", file=sys.stderr)
+        return 2
+    try:
+        officer, token = Accounts(open_database(settings.database)).invite(
+            email, args.name, Role.NATIONAL_ADMIN, NATIONAL
+        )
+    except AccountError:
+        print(f"pintu: {email} already has an account", file=sys.stderr)
+        return 2
+    print(
+        f"{officer.name} <{officer.email}> is invited as a national admin. Open this link, "
+        f"within {INVITATION_VALID.days} days, to choose a password and set up an "
+        f"authenticator app (it works once):\n"
+        f"  {settings.public_base_url}/petugas/undangan/{token}"
+    )
+    return 0
+
+
 COMMANDS: dict[str, tuple[Command, str]] = {
     "intake": (intake, "the HTTP front door (FastAPI)"),
     "router": (router, "the no-wrong-door router"),
@@ -165,6 +194,10 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "rebuild-read-models": (rebuild_read_models, "empty the read models to replay the log"),
     "replay": (replay, "auditors: rebuild the read models into a fresh store, compare, as of"),
     "audit": (audit, "check the log's chain of hashes; export one complaint's history"),
+    "invite-national-admin": (
+        invite_national_admin,
+        "the console's first national admin: prints the link to set up the account",
+    ),
     "notifier-redeliver": (
         notifier_redeliver,
         "send the notifier's dead letters (complaints.dlq.notifier) again, once each",
@@ -181,6 +214,9 @@ def _arguments(name: str, subparser: argparse.ArgumentParser) -> None:
         from services.audit.replay import add_arguments
 
         add_arguments(subparser)
+    if name == "invite-national-admin":
+        subparser.add_argument("--email", required=True, help="the admin's work address")
+        subparser.add_argument("--name", required=True, help="the admin's name, as shown")
     if name == "audit":
         from services.audit.command import arguments
 

@@ -9,13 +9,16 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from http import HTTPStatus
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.intake import actions, complaints, open311, openapi, portal, queries
+from services.intake import actions, complaints, console, open311, openapi, portal, queries
+from services.intake.accounts import Accounts
+from services.intake.console.session import SignInNeeded
 from services.intake.filing import Filing, IdempotencyConflict, IdempotencyInProgress
 from services.intake.limits import BodyLimit, RateLimit, RateLimiter
 from services.intake.outcomes import Outcomes
@@ -93,13 +96,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(open311.router)
     app.include_router(actions.router)
     app.include_router(queries.router)
-    for pages in portal.routers():
+    app.state.accounts = Accounts(database)
+    for pages in portal.routers() + console.routers():
         app.include_router(pages)
     openapi.install(app)
     app.add_middleware(
         RateLimit,
         limiter=RateLimiter(settings.rate_limit_per_minute),
-        guarded=portal.private_link,
+        guarded=lambda path: portal.private_link(path) or console.secret_link(path),
     )
     # The filing form carries its files: room for each at its limit, and the form around them.
     with_files = MAX_FILES * settings.upload_max_bytes + settings.max_body_bytes
@@ -117,6 +121,12 @@ def create_app(settings: Settings) -> FastAPI:
             "The complaint was NOT recorded because the event log is unreachable. "
             f"Please try again in {settings.retry_after_seconds} seconds.",
             headers={"Retry-After": str(settings.retry_after_seconds)},
+        )
+
+    @app.exception_handler(SignInNeeded)
+    async def sign_in_needed(request: Request, error: SignInNeeded) -> Response:
+        return RedirectResponse(
+            f"/petugas/masuk?{urlencode({'lanjut': error.after})}", status_code=303
         )
 
     @app.exception_handler(StarletteHTTPException)

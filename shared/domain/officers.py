@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
-NATIONAL = "national-admin"  # the directory's agency of the national admin
+from shared.domain.complaint import NATIONAL_TRIAGE
+
+NATIONAL = NATIONAL_TRIAGE  # the national admin's place in the directory
 
 # Five wrong passwords (or codes) in a row lock the sign-in for a while, whoever tries.
 MAX_FAILURES = 5

@@ -15,7 +15,16 @@ from services.intake.portal import dashboard, filing, public, tracking
 from services.intake.portal.pages import finish, gettext, page_language, render
 
 # The paths that are pages (or their files): errors there are pages too, not problem+json.
-PREFIXES = ("/lapor", "/lacak", "/laporan", "/statistik", "/berkas", "/wilayah", "/static")
+PREFIXES = (
+    "/lapor",
+    "/lacak",
+    "/laporan",
+    "/statistik",
+    "/berkas",
+    "/wilayah",
+    "/static",
+    "/petugas",  # the console (services/intake/console)
+)
 STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
 
 static = APIRouter(include_in_schema=False)

@@ -8,18 +8,23 @@ the page's script, when it runs, fills them as the citizen picks instead.
 import asyncio
 import secrets
 from datetime import datetime
-from html import escape
 from itertools import pairwise
 from typing import Any
 
-import segno
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from lokal import wilayah
 
 from services.intake.filing import Filing
 from services.intake.portal.form import MAX_FILES, REGION_FIELDS, FilingForm
-from services.intake.portal.pages import check_csrf, finish, gettext, page_language, render
+from services.intake.portal.pages import (
+    check_csrf,
+    finish,
+    gettext,
+    page_language,
+    qr_code,
+    render,
+)
 from services.intake.uploads import StoredFile, UploadRefused, UploadStore
 from shared import clock
 from shared.config import Settings
@@ -163,13 +168,6 @@ async def _store_files(request: Request, form: FilingForm, _: Any) -> list[Store
                 ) % {"file": name}
             return None
     return [await asyncio.to_thread(store.keep, file) for file in checked]
-
-
-def qr_code(url: str, name: str) -> str:
-    """`url` as an inline SVG QR code (attributes only: no inline style for the CSP to refuse),
-    named for screen readers."""
-    svg = segno.make(url, error="m").svg_inline(scale=4, dark="#0b0c0c", light="#ffffff")
-    return svg.replace("<svg ", f'<svg role="img" aria-label="{escape(name)}" ', 1)
 
 
 def next_steps(settings: Settings, lang: str) -> list[str]:

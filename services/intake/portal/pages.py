@@ -9,11 +9,13 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from functools import cache
+from html import escape
 from typing import Any
 
+import segno
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, PackageLoader
+from jinja2 import ChoiceLoader, Environment, PackageLoader
 from starlette.datastructures import FormData
 
 from shared.wording import DEFAULT_LANGUAGE, LANGUAGES, html_environment, translations
@@ -68,7 +70,13 @@ def page_language(request: Request) -> str:
 
 @cache
 def _environment(language: str) -> Environment:
-    return html_environment(PackageLoader("services.intake.portal", "templates"), language)
+    loader = ChoiceLoader(
+        [
+            PackageLoader("services.intake.portal", "templates"),
+            PackageLoader("services.intake.console", "templates"),
+        ]
+    )
+    return html_environment(loader, language)
 
 
 def csrf_token(request: Request) -> str:
@@ -86,6 +94,11 @@ def check_csrf(request: Request, form: FormData) -> None:
     """A form is taken only with the token of the cookie it was served with (double submit:
     another site can make a browser post, but cannot read the cookie to copy it)."""
     sent = form.get(CSRF_FIELD)
+    check_csrf_token(request, sent if isinstance(sent, str) else None)
+
+
+def check_csrf_token(request: Request, sent: str | None) -> None:
+    """`check_csrf` of a form's token field already read (a route's Form parameter)."""
     kept = request.cookies.get(CSRF_COOKIE)
     if not (isinstance(sent, str) and kept and hmac.compare_digest(sent, kept)):
         raise HTTPException(403, "csrf")
@@ -138,3 +151,10 @@ def finish(request: Request, response: Response, language: str | None = None) ->
             samesite="lax",
             path="/",
         )
+
+
+def qr_code(url: str, name: str) -> str:
+    """`url` as an inline SVG QR code (attributes only: no inline style for the CSP to refuse),
+    named for screen readers."""
+    svg = segno.make(url, error="m").svg_inline(scale=4, dark="#0b0c0c", light="#ffffff")
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{escape(name)}" ', 1)

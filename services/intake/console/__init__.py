@@ -1,0 +1,22 @@
+"""The console (Meja Petugas): the pages agency officers and the national admin work in,
+served by intake beside the portal, from the same page kit (docs/decisions/0014).
+
+Every page needs a signed-in officer (services/intake/accounts.py); what an officer may see
+or do is decided by their role and agency (shared/domain/officers.py), and a refusal reads
+as a page that is not there.
+"""
+
+from fastapi import APIRouter
+
+from services.intake.console import invitations, sign_in, team
+
+PREFIX = "/petugas"
+
+
+def routers() -> list[APIRouter]:
+    return [sign_in.router, invitations.router, team.router]
+
+
+def secret_link(path: str) -> bool:
+    """An invitation link (a secret in the path): its reads are rate-limited."""
+    return path.startswith(PREFIX + "/undangan/")
