@@ -229,7 +229,8 @@ def _run(settings: Settings, stop: StopRequest) -> int:
             children.append(_spawn(service, env))
         say(
             f"portal on http://{settings.bind_host}:{settings.intake_port}/ (file, track, "
-            "statistics); API at /v1 (OpenAPI at /docs); Ctrl-C stops everything"
+            "statistics); officers at /petugas; API at /v1 (OpenAPI at /docs); "
+            "Ctrl-C stops everything"
         )
         while not stop.requested:
             for service, child in zip(SERVICES, children, strict=True):
