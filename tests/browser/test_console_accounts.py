@@ -2,75 +2,25 @@
 from the command line, invitations down to a pejabat penghubung who signs in with a TOTP
 code, the lockout, and what a signed-out or other agency's officer cannot do."""
 
-import re
-import subprocess
-import sys
-import time
-from urllib.parse import urlsplit
-
 import httpx
-import pyotp
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, expect
 
+from tests.support.console import (
+    PASSWORD,
+    fresh,
+    invite,
+    invite_national_admin,
+    national_admin,
+    officer,
+    set_up,
+    sign_in,
+)
 from tests.support.platform import Platform
 
-PASSWORD = "kopi tubruk di pagi hari"
 OKU = "pemkab-oku-timur"
 BANDUNG = "pemkot-bandung"
-
-
-def invite_national_admin(platform: Platform, email: str) -> str:
-    """`pintu invite-national-admin`, as an operator runs it: the invitation's path."""
-    done = subprocess.run(
-        [sys.executable, "-m", "services.cli", "invite-national-admin", "--email", email,
-         "--name", "Admin Nasional"],
-        env=platform.env, capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
-    link = re.search(r"https?://\S+/petugas/undangan/\S+", done.stdout)
-    assert link, done.stdout
-    return urlsplit(link.group(0)).path
-
-
-async def set_up(page: Page, invitation: str, *, with_app: bool) -> str | None:
-    """Accept an invitation in the browser; the TOTP secret when an app was set up."""
-    await page.goto(invitation)
-    await page.fill("#password", PASSWORD)
-    await page.fill("#password_again", PASSWORD)
-    secret = None
-    if with_app:
-        secret = (await page.locator("#totp-key").inner_text()).replace(" ", "")
-        await page.fill("#code", pyotp.TOTP(secret).now())
-    await page.click("main button[type=submit]")
-    await expect(page).to_have_url(re.compile(r"/petugas/masuk\?diterima=1$"))
-    return secret
-
-
-async def sign_in(page: Page, email: str, secret: str | None) -> None:
-    await page.goto("/petugas/masuk")
-    await page.fill("#email", email)
-    await page.fill("#password", PASSWORD)
-    if secret:  # the next step's code: the one set up with is spent
-        await page.fill("#code", pyotp.TOTP(secret).at(time.time() + 30))
-    await page.click("main button[type=submit]")
-    await expect(page.locator("#role")).to_be_visible()  # the desk
-
-
-async def invite(page: Page, agency: str | None, name: str, email: str, role: str) -> str:
-    await page.goto("/petugas/tim" + (f"?instansi={agency}" if agency else ""))
-    await page.fill("#name", name)
-    await page.fill("#email", email)
-    await page.check(f"#role-{role}")
-    await page.click("form[action='/petugas/tim/undang'] button")
-    href = await page.locator("#invitation-link").get_attribute("href")
-    assert href
-    return urlsplit(href).path
-
-
-async def fresh(browser: Browser, platform: Platform) -> tuple[BrowserContext, Page]:
-    context = await browser.new_context(base_url=platform.intake_url, locale="id-ID")
-    return context, await context.new_page()
 
 
 async def test_from_the_first_national_admin_to_a_penghubung_signed_in_with_a_code(
@@ -111,11 +61,7 @@ async def test_from_the_first_national_admin_to_a_penghubung_signed_in_with_a_co
 
 
 async def test_five_wrong_passwords_lock_the_account(platform: Platform, browser: Browser) -> None:
-    national, page = await fresh(browser, platform)
-    secret = await set_up(
-        page, invite_national_admin(platform, "kunci@menpan.go.id"), with_app=True
-    )
-    await sign_in(page, "kunci@menpan.go.id", secret)
+    national, page = await national_admin(browser, platform, "kunci@menpan.go.id")
     link = await invite(page, BANDUNG, "Asep", "asep@bandung.go.id", "agency_admin")
     context, page = await fresh(browser, platform)
     await set_up(page, link, with_app=False)
@@ -136,15 +82,9 @@ async def test_five_wrong_passwords_lock_the_account(platform: Platform, browser
 async def test_another_agencys_admin_sees_no_team_but_its_own_and_a_signed_out_session_acts_not(
     platform: Platform, browser: Browser
 ) -> None:
-    national, page = await fresh(browser, platform)
-    secret = await set_up(
-        page, invite_national_admin(platform, "batas@menpan.go.id"), with_app=True
-    )
-    await sign_in(page, "batas@menpan.go.id", secret)
+    national, page = await national_admin(browser, platform, "batas@menpan.go.id")
     link = await invite(page, BANDUNG, "Ujang", "ujang@bandung.go.id", "agency_admin")
-    context, page = await fresh(browser, platform)
-    await set_up(page, link, with_app=False)
-    await sign_in(page, "ujang@bandung.go.id", None)
+    context, page = await officer(browser, platform, link, "ujang@bandung.go.id")
 
     pages = []
     for agency in (OKU, "tidak-ada"):  # another agency's team reads as one that is not there
@@ -199,7 +139,12 @@ async def test_every_console_page_has_no_serious_accessibility_violation(
     await check("sign-in with errors")
     secret = await set_up(page, invitation, with_app=True)
     await sign_in(page, email, secret)
-    for name, path in (("desk", "/petugas"), ("team", f"/petugas/tim?instansi={OKU}")):
+    for name, path in (
+        ("desk", "/petugas"),
+        ("inbox with errors", "/petugas/laporan?nomor=salah"),
+        ("inbox", "/petugas/laporan"),
+        ("team", f"/petugas/tim?instansi={OKU}"),
+    ):
         await page.goto(path)
         await check(name)
     await page.click("form[action='/petugas/tim/undang'] button")

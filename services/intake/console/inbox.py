@@ -1,0 +1,202 @@
+"""The inbox (Kotak Masuk): the complaints an officer's agency holds or was copied, the next
+deadline first, with filters, paging and the same rows as a CSV file.
+
+The national admin's inbox is every complaint. The read model answers it (it may trail the
+log by a moment, as the API's lists do).
+"""
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from lokal import wilayah
+
+from services.intake.console.session import OfficerDep
+from services.intake.portal.pages import finish, gettext, page_language, render
+from shared.domain.catalogue import categories, region_name
+from shared.domain.complaint import Status
+from shared.domain.officers import Officer, Role
+from shared.domain.tracking import is_tracking_id
+from shared.projections.inbox import ComplaintFilter, InboxEntry, InboxStore, Scope, Sort
+from shared.wording import format_wib, spoken, stage_name, status_label
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 25
+SORTS: dict[str, Sort] = {"deadline": "deadline_at", "newest": "-filed_at", "oldest": "filed_at"}
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The inbox's filters as the officer chose them; an unknown value is an error."""
+
+    status: str
+    overdue: bool
+    category: str
+    province: str
+    number: str
+    sort: str
+    page: int
+    errors: dict[str, str]
+
+    def query(self, **changed: Any) -> str:
+        pairs = {
+            "status": self.status,
+            "terlambat": "1" if self.overdue else "",
+            "kategori": self.category,
+            "provinsi": self.province,
+            "nomor": self.number,
+            "urut": self.sort if self.sort != "deadline" else "",
+            "halaman": str(self.page) if self.page > 1 else "",
+        } | {k: str(v) for k, v in changed.items()}
+        chosen = {k: v for k, v in pairs.items() if v}
+        return "?" + urlencode(chosen) if chosen else ""
+
+    def complaint_filter(self) -> ComplaintFilter:
+        return ComplaintFilter(
+            statuses=(Status(self.status),) if self.status else (),
+            tracking_id=self.number or None,
+            overdue=True if self.overdue else None,
+            category=self.category or None,
+            region_code=self.province or None,
+        )
+
+
+def provinces() -> dict[str, str]:
+    return {w.code: w.name for w in wilayah.list_wilayah()}
+
+
+def asked(request: Request, _: Any) -> Asked:
+    q = request.query_params
+    errors: dict[str, str] = {}
+    number = q.get("nomor", "").strip().upper().replace(" ", "").replace("-", "")
+    if number and not is_tracking_id(number):
+        errors["nomor"] = _("A tracking number has 10 letters and digits, like 5XW2KTAPJ2")
+        number = ""
+    status = q.get("status", "")
+    if status and status not in {s.value for s in Status}:
+        errors["status"], status = _("Choose a status from the list"), ""
+    category = q.get("kategori", "")
+    if category and category not in categories():
+        errors["kategori"], category = _("Choose a category from the list"), ""
+    province = q.get("provinsi", "")
+    if province and province not in provinces():
+        errors["provinsi"], province = _("Choose a province from the list"), ""
+    sort = q.get("urut", "deadline")
+    sort = sort if sort in SORTS else "deadline"
+    page = int(q["halaman"]) if q.get("halaman", "").isdigit() else 1
+    return Asked(
+        status, q.get("terlambat") == "1", category, province, number, sort, max(page, 1), errors
+    )
+
+
+def scope(who: Officer) -> Scope:
+    return Scope(None if who.role is Role.NATIONAL_ADMIN else who.agency_id)
+
+
+def _deadline(entry: InboxEntry, lang: str, _: Any) -> str:
+    if entry.deadline_at is None or entry.deadline_stage is None:
+        return "\N{EN DASH}"
+    when = format_wib(entry.deadline_at, lang)
+    stage = stage_name(entry.deadline_stage, lang)
+    days = entry.days_left or 0
+    if days < 0:
+        left = _("%(days)d working days overdue") % {"days": -days}
+    elif days == 0 and entry.overdue:
+        left = _("overdue")
+    else:
+        left = _("%(days)d working days left") % {"days": days}
+    return f"{stage}: {when} ({left})"
+
+
+def _rows(entries: list[InboxEntry], lang: str, _: Any) -> list[dict[str, Any]]:
+    names = {code: c.names[spoken(lang)] for code, c in categories().items()}
+    return [
+        {
+            "tracking_id": e.tracking_id,
+            "title": e.title,
+            "category": names.get(e.category, e.category),
+            "region": region_name(e.region_code) or e.region_code,
+            "status": status_label(e.status, lang),
+            "deadline": _deadline(e, lang, _),
+            "overdue": e.overdue,
+            "tembusan": e.tembusan,
+        }
+        for e in entries
+    ]
+
+
+@router.get("/petugas/laporan", response_class=HTMLResponse)
+def inbox(request: Request, who: OfficerDep) -> HTMLResponse:
+    lang = page_language(request)
+    _ = gettext(lang)
+    chosen = asked(request, _)
+    views: InboxStore = request.app.state.read_model
+    found = views.complaints(
+        scope(who), chosen.complaint_filter(), SORTS[chosen.sort], chosen.page, PAGE_SIZE
+    )
+    pages = max(1, math.ceil(found.total / PAGE_SIZE))
+    return render(
+        request,
+        "inbox.html",
+        {
+            "who": who,
+            "asked": chosen,
+            "errors": chosen.errors,
+            "rows": _rows(found.entries, lang, _),
+            "total": found.total,
+            "pages": pages,
+            "previous": chosen.query(halaman=chosen.page - 1) if chosen.page > 1 else None,
+            "next": chosen.query(halaman=chosen.page + 1) if chosen.page < pages else None,
+            "csv": "/petugas/laporan.csv" + chosen.query(),
+            "statuses": [(s.value, status_label(s, lang)) for s in Status],
+            "categories": sorted(
+                ((code, c.names[spoken(lang)]) for code, c in categories().items()),
+                key=lambda pair: pair[1],
+            ),
+            "provinces": sorted(provinces().items(), key=lambda pair: pair[1]),
+            "sorts": [
+                ("deadline", _("Next deadline first")),
+                ("newest", _("Newest first")),
+                ("oldest", _("Oldest first")),
+            ],
+        },
+        status_code=400 if chosen.errors else 200,
+    )
+
+
+@router.get("/petugas/laporan.csv")
+def inbox_csv(request: Request, who: OfficerDep) -> Response:
+    lang = page_language(request)
+    _ = gettext(lang)
+    chosen = asked(request, _)
+    if chosen.errors:
+        raise HTTPException(400, "filter")
+    views: InboxStore = request.app.state.read_model
+    found = views.complaints(
+        scope(who), chosen.complaint_filter(), SORTS[chosen.sort], chosen.page, PAGE_SIZE
+    )
+    buffer = io.StringIO()
+    sheet = csv.writer(buffer, lineterminator="\r\n")
+    sheet.writerow(
+        ["tracking_id", "title", "category", "region_code", "status", "deadline_stage",
+         "deadline_at", "working_days_left", "overdue", "tembusan"]
+    )  # fmt: skip
+    for e in found.entries:
+        sheet.writerow(
+            [e.tracking_id, e.title, e.category, e.region_code, e.status.value,
+             e.deadline_stage or "", e.deadline_at.isoformat() if e.deadline_at else "",
+             "" if e.days_left is None else e.days_left, str(e.overdue).lower(),
+             str(e.tembusan).lower()]
+        )  # fmt: skip
+    response = Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="kotak-masuk.csv"'},
+    )
+    finish(request, response)
+    return response

@@ -1,0 +1,75 @@
+"""The inbox in a real browser: an agency's officers find the complaints their agency holds,
+the next deadline first; another agency's officers never do; the national admin sees all."""
+
+import asyncio
+import csv
+import time
+
+import httpx
+from playwright.async_api import Browser, Page, expect
+
+from tests.support.console import invite, national_admin, officer
+from tests.support.platform import Platform
+
+OKU, BANDUNG = "pemkab-oku-timur", "pemkot-bandung"
+
+
+async def inbox_until(page: Page, query: str, text: str, timeout: float = 30) -> None:
+    """The inbox (the read model trails a filing by a moment) until it shows `text`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        await page.goto(f"/petugas/laporan{query}")
+        if text in await page.locator("main").inner_text():
+            return
+        assert time.monotonic() < deadline, f"the inbox never showed {text!r}"
+        await asyncio.sleep(0.5)
+
+
+async def test_an_agencys_officers_find_its_complaint_and_no_other_agency_does(
+    platform: Platform, browser: Browser
+) -> None:
+    national, page = await national_admin(browser, platform, "kotak@menpan.go.id")
+    oku_link = await invite(page, OKU, "Rudi", "rudi@okutimurkab.go.id", "agency_admin")
+    bandung_link = await invite(page, BANDUNG, "Nining", "nining@bandung.go.id", "agency_admin")
+    filed = httpx.post(
+        f"{platform.intake_url}/v1/complaints",
+        json={
+            "title": "Saluran air tersumbat di Martapura",
+            "description": "Saluran di depan pasar tersumbat sampah sejak seminggu; banjir tiap hujan.",
+            "category": "jalan-daerah",
+            "location": {"region_code": "16.08"},
+        },
+        timeout=30,
+    )
+    assert filed.status_code == 201, filed.text
+    tracking_id = filed.json()["tracking_id"]
+
+    oku, page = await officer(browser, platform, oku_link, "rudi@okutimurkab.go.id")
+    await inbox_until(page, "", tracking_id)
+    row = page.locator("tr", has_text=tracking_id)
+    await expect(row).to_contain_text("Saluran air tersumbat di Martapura")
+    await expect(row).to_contain_text("hari kerja lagi")  # the next deadline, in working days
+    await page.goto(f"/petugas/laporan?nomor={tracking_id.lower()}")
+    await expect(page.locator("#count")).to_have_text("Laporan ditemukan: 1")
+    await page.goto("/petugas/laporan?terlambat=1")  # not overdue: not among those
+    assert tracking_id not in await page.locator("main").inner_text()
+    await page.goto("/petugas/laporan?nomor=BUKAN")  # a malformed number, beside its field
+    await expect(page.locator("#nomor-error")).to_be_visible()
+    async with page.expect_download() as download:
+        await page.goto("/petugas/laporan")
+        await page.click("a[download]")
+    path = await (await download.value).path()
+    rows = list(csv.DictReader(path.read_text(encoding="utf-8").splitlines()))
+    assert tracking_id in {r["tracking_id"] for r in rows}
+
+    bandung, page = await officer(browser, platform, bandung_link, "nining@bandung.go.id")
+    await page.goto(f"/petugas/laporan?nomor={tracking_id}")
+    await expect(page.locator("#count")).to_have_text("Laporan ditemukan: 0")
+    await page.goto("/petugas/laporan")
+    assert tracking_id not in await page.locator("main").inner_text()
+
+    page = await national.new_page()  # the national admin's inbox is every complaint
+    await page.goto(f"/petugas/laporan?nomor={tracking_id}")
+    await expect(page.locator("#count")).to_have_text("Laporan ditemukan: 1")
+    for context in (national, oku, bandung):
+        await context.close()
