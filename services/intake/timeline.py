@@ -101,3 +101,18 @@ def _clocks(detail: Mapping[str, Any], lang: str) -> str:
         for d in detail.get("deadlines") or []
     ]
     return "; " + ", ".join(due) if due else ""
+
+
+def describe_for_officers(entry: TimelineEntry, lang: str, agencies: Mapping[str, Agency]) -> str:
+    """`describe` for the agencies' officers: the reporter is "the reporter", and what they
+    wrote to the agency is shown to it."""
+    detail = entry.detail
+    _ = translations(lang).gettext
+    match entry.event_type:
+        case "pintu.complaint.reporter_replied":
+            return _("The reporter replied: %(message)s") % {"message": detail.get("message", "")}
+        case "pintu.complaint.reopened":
+            return _("The reporter reopened it: %(reason)s") % {"reason": detail.get("reason", "")}
+        case "pintu.complaint.rated":
+            return _("The reporter rated the answer %(score)s/5") % {"score": detail.get("score")}
+    return describe(entry, lang, agencies)

@@ -4,7 +4,6 @@ code, the lockout, and what a signed-out or other agency's officer cannot do."""
 
 import httpx
 import pytest
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, expect
 
 from tests.support.console import (
@@ -14,6 +13,7 @@ from tests.support.console import (
     invite_national_admin,
     national_admin,
     officer,
+    serious_violations,
     set_up,
     sign_in,
 )
@@ -120,12 +120,7 @@ async def test_every_console_page_has_no_serious_accessibility_violation(
     found: dict[str, list[str]] = {}
 
     async def check(name: str) -> None:
-        results = await Axe().run(page)
-        serious = [
-            f"{v['id']} ({len(v['nodes'])})"
-            for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
+        serious = await serious_violations(page)
         if serious:
             found[name] = serious
 

@@ -84,3 +84,15 @@ async def officer(
     await set_up(page, invitation, with_app=False)
     await sign_in(page, email, None)
     return context, page
+
+
+async def serious_violations(page: Page) -> list[str]:
+    """axe-core's violations of impact serious or critical on the page as it is now."""
+    from axe_playwright_python.async_playwright import Axe
+
+    results = await Axe().run(page)
+    return [
+        f"{v['id']} ({len(v['nodes'])})"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

@@ -117,6 +117,17 @@ async def _file(request: Request, tracking_id: str, sha256: str, token: str | No
     )
     if not entitled:
         raise missing
+    return await file_response(request, view, sha256)
+
+
+def listed(view: ComplaintView, sha256: str) -> bool:
+    """Whether the file is one the complaint was filed with."""
+    return _listed(view, sha256)
+
+
+async def file_response(request: Request, view: ComplaintView, sha256: str) -> Response:
+    """The stored file, to one entitled to the complaint (the caller checked), as data."""
+    missing = HTTPException(404, "file")
     store: UploadStore = request.app.state.uploads
     found = await asyncio.to_thread(store.get, sha256)
     if found is None:

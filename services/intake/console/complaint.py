@@ -1,0 +1,214 @@
+"""One complaint at the desk: what was reported, its deadlines and timeline, and the
+agency's actions. Each action is the API's own command (`Actions.submit`) and ends in its
+verdict, told in the officer's words: done, not possible now (409, with the status it is
+in), or sent and not yet answered.
+
+An officer reads the complaints their agency holds or was copied; any other reads as one
+that does not exist. A copy (tembusan) is to read: its forms are not shown, and the router
+refuses its commands.
+"""
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from services.intake.access import unknown_complaint
+from services.intake.actions import Actions
+from services.intake.console.inbox import scope
+from services.intake.console.session import OfficerDep, record
+from services.intake.portal.pages import check_csrf_token, finish, gettext, page_language, render
+from services.intake.portal.public import file_response, listed
+from services.intake.timeline import describe_for_officers
+from shared.contracts.commands import (
+    Acknowledge,
+    Action,
+    Decline,
+    FollowUp,
+    RequestInformation,
+    Resolve,
+)
+from shared.domain.catalogue import categories, region_name
+from shared.domain.deadlines import Tier
+from shared.domain.officers import Officer, Role
+from shared.domain.tracking import is_tracking_id
+from shared.projections.inbox import ComplaintFilter, ComplaintView, InboxEntry, InboxStore
+from shared.projections.projection import OPEN_STATUSES
+from shared.wording import format_wib, spoken, status_label
+
+router = APIRouter(include_in_schema=False)
+Field = Annotated[str, Form()]
+# The path's word for each action, and the form field it reads.
+ACTIONS = {
+    "terima": "tier",
+    "tanya": "question",
+    "tindak-lanjut": "follow_up",
+    "selesai": "resolution",
+    "bukan-wewenang": "reason",
+}
+TEXT_MIN, TEXT_MAX = 10, 4000
+
+
+def _found(request: Request, who: Officer, tracking_id: str) -> tuple[InboxEntry, ComplaintView]:
+    """The complaint if the officer may read it; else the one 404 of an unknown one."""
+    store: InboxStore = request.app.state.read_model
+    if is_tracking_id(tracking_id):
+        seen = store.complaints(scope(who), ComplaintFilter(tracking_id=tracking_id))
+        view = store.complaint(tracking_id) if seen.entries else None
+        if view is not None:
+            return seen.entries[0], view
+    raise unknown_complaint(tracking_id)
+
+
+def _acts(who: Officer, entry: InboxEntry, view: ComplaintView) -> bool:
+    """Whether the agency's forms are shown: its officer, on a complaint it holds, open."""
+    return (
+        who.role is not Role.NATIONAL_ADMIN
+        and not entry.tembusan
+        and view.agency_id == who.agency_id
+        and view.status in OPEN_STATUSES
+    )
+
+
+def _page(
+    request: Request,
+    who: Officer,
+    entry: InboxEntry,
+    view: ComplaintView,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    lang = page_language(request)
+    _ = gettext(lang)
+    directory = request.app.state.directory.current
+    filed = next((e for e in view.timeline if e.event_type == "pintu.complaint.filed"), None)
+    detail = filed.detail if filed else {}
+    category = categories().get(entry.category)
+    holder = directory.agencies.get(view.agency_id or "")
+    return render(
+        request,
+        "complaint.html",
+        {
+            "who": who,
+            "entry": entry,
+            "view": view,
+            "status": status_label(view.status, lang),
+            "holder": holder.name if holder else None,
+            "category": category.names[spoken(lang)] if category else entry.category,
+            "region": region_name(entry.region_code) or entry.region_code,
+            "description": detail.get("description", ""),
+            "address": detail.get("address"),
+            "files": [a for a in detail.get("attachments") or [] if a.get("sha256")],
+            "anonymous": bool(detail.get("anonymous")),
+            "deadline": format_wib(entry.deadline_at, lang) if entry.deadline_at else None,
+            "timeline": [
+                (format_wib(e.at, lang), describe_for_officers(e, lang, directory.agencies))
+                for e in reversed(view.timeline)
+            ],
+            "acts": _acts(who, entry, view),
+            "tiers": [
+                (Tier.SIMPLE.value, _("Simple: 5 working days to complete")),
+                (Tier.STANDARD.value, _("Needs no field check: 14 working days")),
+                (Tier.FIELD_INSPECTION.value, _("Needs a field check: 60 days")),
+            ],
+            "errors": errors or {},
+            "values": values or {},
+            "notice": notice,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/petugas/laporan/{tracking_id}", response_class=HTMLResponse)
+def complaint(
+    request: Request, who: OfficerDep, tracking_id: str, selesai: str = ""
+) -> HTMLResponse:
+    entry, view = _found(request, who, tracking_id)
+    _ = gettext(page_language(request))
+    notice = _("Done. The timeline shows it.") if selesai in ACTIONS else None
+    return _page(request, who, entry, view, notice=notice)
+
+
+def _command(action: str, who: Officer, text: str, _: Any) -> tuple[Action | None, dict[str, str]]:
+    """The command the form asks for, or the error beside its field."""
+    field = ACTIONS[action]
+    if action == "terima":
+        if text not in {t.value for t in Tier}:
+            return None, {field: _("Choose how much work completing it takes")}
+        return Acknowledge(agency_id=who.agency_id, tier=Tier(text)), {}
+    if not TEXT_MIN <= len(text) <= TEXT_MAX:
+        return None, {field: _("Write between 10 and 4,000 characters")}
+    agency = who.agency_id
+    commands: dict[str, Action] = {
+        "tanya": RequestInformation(agency_id=agency, question=text),
+        "tindak-lanjut": FollowUp(agency_id=agency, message=text),
+        "selesai": Resolve(agency_id=agency, message=text),
+        "bukan-wewenang": Decline(agency_id=agency, reason=text),
+    }
+    return commands[action], {}
+
+
+@router.post("/petugas/laporan/{tracking_id}/{action}", response_class=HTMLResponse)
+async def act(request: Request, who: OfficerDep, tracking_id: str, action: str) -> Response:
+    if action not in ACTIONS or who.role is Role.NATIONAL_ADMIN:
+        raise HTTPException(404, "page")
+    form = await request.form(max_files=0, max_fields=10)
+    sent = form.get("csrf_token")
+    check_csrf_token(request, sent if isinstance(sent, str) else None)
+    entry, view = await _off_the_loop(request, who, tracking_id)
+    _ = gettext(page_language(request))
+    field = ACTIONS[action]
+    raw = form.get(field)
+    text = raw.strip() if isinstance(raw, str) else ""
+    command, errors = _command(action, who, text, _)
+    if command is None:
+        return _page(
+            request, who, entry, view, errors=errors, values={field: text}, status_code=422
+        )
+    acts = Actions(
+        request.app.state.filing,
+        request.app.state.outcomes,
+        request.app.state.settings,
+        request.app.state.read_model,
+        Response(),
+    )
+    try:
+        result = await acts.submit(view, command)
+    except HTTPException as refused:
+        record(
+            request, who, command.kind, tracking_id=view.tracking_id, verdict=refused.status_code
+        )
+        if refused.status_code != 409:
+            raise
+        entry, view = await _off_the_loop(request, who, tracking_id)
+        notice = _(
+            "Not done: the report is now \N{LEFT DOUBLE QUOTATION MARK}%(status)s\N{RIGHT DOUBLE QUOTATION MARK}, "
+            "where this cannot be done, or another officer acted on it first. Nothing was recorded."
+        ) % {"status": status_label(view.status, page_language(request))}
+        return _page(request, who, entry, view, notice=notice, status_code=409)
+    record(request, who, command.kind, tracking_id=view.tracking_id, verdict=result.outcome)
+    response = RedirectResponse(
+        f"/petugas/laporan/{view.tracking_id}?selesai={action}", status_code=303
+    )
+    finish(request, response)
+    return response
+
+
+async def _off_the_loop(
+    request: Request, who: Officer, tracking_id: str
+) -> tuple[InboxEntry, ComplaintView]:
+    return await asyncio.to_thread(_found, request, who, tracking_id)
+
+
+@router.get("/petugas/laporan/{tracking_id}/berkas/{sha256}")
+async def complaint_file(
+    request: Request, who: OfficerDep, tracking_id: str, sha256: str
+) -> Response:
+    _entry, view = await _off_the_loop(request, who, tracking_id)
+    if not listed(view, sha256):
+        raise HTTPException(404, "file")
+    return await file_response(request, view, sha256)

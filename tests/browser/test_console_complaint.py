@@ -1,0 +1,120 @@
+"""A complaint at the desk, in a real browser against the real platform: officers take it
+up (two at once: one wins, the other reads why not), ask the reporter, who answers, follow
+up and complete it; another agency's officer can neither read it nor act on it."""
+
+import asyncio
+import time
+
+import httpx
+from playwright.async_api import Browser, Page, expect
+
+from tests.support.console import invite, national_admin, officer, serious_violations
+from tests.support.platform import Platform
+
+OKU, BANDUNG = "pemkab-oku-timur", "pemkot-bandung"
+
+
+async def reload_until(page: Page, selector: str, text: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in await page.locator(selector).inner_text():
+        assert time.monotonic() < deadline, f"{selector} never showed {text!r}"
+        await asyncio.sleep(0.5)
+        await page.reload()
+
+
+async def test_officers_act_on_a_complaint_and_another_agency_cannot(
+    platform: Platform, browser: Browser
+) -> None:
+    national, page = await national_admin(browser, platform, "meja@menpan.go.id")
+    links = [
+        await invite(page, OKU, "Rina", "rina@okutimurkab.go.id", "agency_admin"),
+        await invite(page, OKU, "Bayu", "bayu@okutimurkab.go.id", "liaison"),
+        await invite(page, BANDUNG, "Euis", "euis@bandung.go.id", "agency_admin"),
+    ]
+    filed = httpx.post(
+        f"{platform.intake_url}/v1/complaints",
+        json={
+            "title": "Lampu penerangan jalan mati di Martapura",
+            "description": "Sepuluh lampu jalan di Jl. Merdeka mati sejak dua minggu.",
+            "category": "jalan-daerah",
+            "location": {"region_code": "16.08"},
+            "reporter": {"email": "warga@example.id"},
+        },
+        timeout=30,
+    )
+    assert filed.status_code == 201, filed.text
+    tracking_id, token = filed.json()["tracking_id"], filed.json()["reporter_token"]
+    path = f"/petugas/laporan/{tracking_id}"
+
+    rina_context, rina = await officer(browser, platform, links[0], "rina@okutimurkab.go.id")
+    bayu_context, bayu = await officer(browser, platform, links[1], "bayu@okutimurkab.go.id")
+    for desk in (rina, bayu):
+        await desk.goto("/petugas/laporan")
+        await reload_until(desk, "main", tracking_id)  # the read model trails by a moment
+        await desk.click(f"a[href='{path}']")
+        await expect(desk.locator("#title")).to_have_text(
+            "Lampu penerangan jalan mati di Martapura"
+        )
+        await desk.check("#tier-tanpa_peninjauan_lapangan")
+
+    # Both take it up at the same moment: one command wins, the other is told why not.
+    await asyncio.gather(*(desk.click("form[action$='/terima'] button") for desk in (rina, bayu)))
+    verdicts = sorted([await d.locator("#verdict").inner_text() for d in (rina, bayu)])
+    assert verdicts[0].startswith("Selesai"), verdicts
+    assert verdicts[1].startswith("Tidak dilakukan"), verdicts
+    assert "Tidak ada yang dicatat" in verdicts[1]
+
+    await rina.goto(path)
+    await rina.fill("#question", "Foto?")  # too short: beside its field
+    await rina.click("form[action$='/tanya'] button")
+    await expect(rina.locator("#question-error")).to_be_visible()
+    assert await serious_violations(rina) == []  # the page with its forms and an error
+    await rina.goto(f"{path}?lang=en")
+    assert await serious_violations(rina) == []
+    await rina.goto(f"{path}?lang=id")
+    question = "Mohon sebutkan nomor tiang lampu yang mati."
+    await rina.fill("#question", question)
+    await rina.click("form[action$='/tanya'] button")
+    await expect(rina.locator("#verdict")).to_contain_text("Selesai")
+    answered = httpx.post(
+        f"{platform.intake_url}/v1/complaints/{tracking_id}/reply",
+        json={"message": "Tiang nomor 12 sampai 21."},
+        headers={"X-Reporter-Token": token},
+        timeout=30,
+    )
+    assert answered.status_code == 200, answered.text
+    await reload_until(rina, ".timeline", "Pelapor menanggapi: Tiang nomor 12 sampai 21.")
+
+    follow_up = "Petugas PJU sudah menjadwalkan penggantian lampu minggu ini."
+    await rina.fill("#follow_up", follow_up)
+    await rina.click("form[action$='/tindak-lanjut'] button")
+    await reload_until(rina, ".timeline", follow_up)
+    await rina.fill("#resolution", "Sepuluh lampu sudah diganti dan menyala kembali.")
+    await rina.click("form[action$='/selesai'] button")
+    await reload_until(rina, "#status", "Selesai")
+    assert await rina.locator("form[action$='/terima']").count() == 0  # completed: no forms
+
+    # Another agency's officer: the page reads as an unknown one, and its forms do nothing.
+    euis_context, euis = await officer(browser, platform, links[2], "euis@bandung.go.id")
+    theirs = await euis.goto(path)
+    assert theirs is not None
+    theirs_page = (theirs.status, (await theirs.text()).replace(tracking_id, ""))
+    unknown = await euis.goto("/petugas/laporan/AAAAAAAAAA")
+    assert unknown is not None
+    assert theirs_page == (unknown.status, (await unknown.text()).replace("AAAAAAAAAA", ""))
+    assert theirs_page[0] == 404
+    cookies = {c["name"]: c["value"] for c in await euis_context.cookies()}
+    forged = httpx.post(
+        f"{platform.intake_url}{path}/tindak-lanjut",
+        data={
+            "follow_up": "Ini bukan laporan kami, tapi kami coba.",
+            "csrf_token": cookies["pintu_csrf"],
+        },
+        cookies=cookies,
+        timeout=30,
+    )
+    assert forged.status_code == 404
+    await rina.reload()
+    assert "Ini bukan laporan kami" not in await rina.locator(".timeline").inner_text()
+    for context in (national, rina_context, bayu_context, euis_context):
+        await context.close()
