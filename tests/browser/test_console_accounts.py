@@ -18,6 +18,7 @@ from tests.support.console import (
     sign_in,
 )
 from tests.support.platform import Platform
+from tests.support.portal import picture
 
 OKU = "pemkab-oku-timur"
 BANDUNG = "pemkot-bandung"
@@ -120,6 +121,8 @@ async def test_every_console_page_has_no_serious_accessibility_violation(
     found: dict[str, list[str]] = {}
 
     async def check(name: str) -> None:
+        if language == "id":
+            await picture(page, "console-" + name.replace(" ", "-"))
         serious = await serious_violations(page)
         if serious:
             found[name] = serious

@@ -10,6 +10,7 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.support.console import invite, national_admin, officer, serious_violations
 from tests.support.platform import Platform
+from tests.support.portal import picture
 
 OKU, BANDUNG = "pemkab-oku-timur", "pemkot-bandung"
 
@@ -51,6 +52,7 @@ async def test_officers_act_on_a_complaint_and_another_agency_cannot(
     for desk in (rina, bayu):
         await desk.goto("/petugas/laporan")
         await reload_until(desk, "main", tracking_id)  # the read model trails by a moment
+        await picture(desk, "console-inbox")
         await desk.click(f"a[href='{path}']")
         await expect(desk.locator("#title")).to_have_text(
             "Lampu penerangan jalan mati di Martapura"
@@ -72,6 +74,7 @@ async def test_officers_act_on_a_complaint_and_another_agency_cannot(
     await rina.goto(f"{path}?lang=en")
     assert await serious_violations(rina) == []
     await rina.goto(f"{path}?lang=id")
+    await picture(rina, "console-complaint")
     question = "Mohon sebutkan nomor tiang lampu yang mati."
     await rina.fill("#question", question)
     await rina.click("form[action$='/tanya'] button")

@@ -3,7 +3,6 @@ on slow 3G, written wholly in the reader's language; and every form refuses bad 
 the error next to its field, recording nothing."""
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from playwright.async_api import Browser, Page, expect
 from shared.adapters.kafka import topics
 from shared.wording.catalog import catalog
 from tests.support.platform import Platform
-from tests.support.portal import fill_filing, photo_with_gps
+from tests.support.portal import fill_filing, photo_with_gps, picture
 from tests.support.topics import settle
 
 FILING = {
@@ -31,8 +30,6 @@ PAGE_BUDGET_BYTES = 150 * 1024
 USABLE_WITHIN_SECONDS = 3.0
 # Chromium DevTools' "Slow 3G": 400 ms round trip, 500 kbit/s each way.
 SLOW_3G = {"latency": 400, "down": 500 * 1024 / 8, "up": 500 * 1024 / 8}
-# Where the README's pictures are taken to: PINTU_SCREENSHOTS=docs/screenshots pytest tests/browser
-SCREENSHOTS = Path(os.environ.get("PINTU_SCREENSHOTS", "/nonexistent"))
 
 
 @pytest.fixture(scope="module")
@@ -159,8 +156,8 @@ async def test_every_page_has_no_serious_accessibility_violation(
             where = f"{violation['id']} ({len(violation['nodes'])})"
             bucket = found if violation["impact"] in ("serious", "critical") else minor
             bucket.setdefault(name, []).append(where)
-        if language == "id" and name != "not-found" and SCREENSHOTS.is_dir():
-            await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        if language == "id" and name != "not-found":
+            await picture(page, name)
         await page.context.close()
     if minor:
         print(f"axe, minor and moderate ({language}): {json.dumps(minor)}")

@@ -1,12 +1,21 @@
 """What the browser tests share: a photo that gives its place away, and the form filled in."""
 
 import io
+import os
 from pathlib import Path
 
 from PIL import Image
 from playwright.async_api import Page
 
 GPS_IFD = 0x8825
+# Where the README's pictures are taken to: PINTU_SCREENSHOTS=docs/screenshots pytest tests/browser
+SCREENSHOTS = Path(os.environ.get("PINTU_SCREENSHOTS", "/nonexistent"))
+
+
+async def picture(page: Page, name: str) -> None:
+    """The page as the README shows it, when pictures are being taken."""
+    if SCREENSHOTS.is_dir():
+        await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def photo_with_gps(path: Path) -> Path:
