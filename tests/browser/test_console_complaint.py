@@ -121,3 +121,61 @@ async def test_officers_act_on_a_complaint_and_another_agency_cannot(
     assert "Ini bukan laporan kami" not in await rina.locator(".timeline").inner_text()
     for context in (national, rina_context, bayu_context, euis_context):
         await context.close()
+
+
+async def inbox_shows(page: Page, query: str, tracking_id: str, shown: bool = True) -> None:
+    """The inbox (it trails the log by a moment) until it does, or does not, list it."""
+    deadline = time.monotonic() + 30
+    while True:
+        await page.goto(f"/petugas/laporan{query}")
+        if (tracking_id in await page.locator("main").inner_text()) == shown:
+            return
+        assert time.monotonic() < deadline, f"{tracking_id} never {'came' if shown else 'left'}"
+        await asyncio.sleep(0.5)
+
+
+async def test_the_national_admin_reassigns_from_triage_and_a_decline_leaves_for_good(
+    platform: Platform, browser: Browser
+) -> None:
+    national, admin = await national_admin(browser, platform, "triase@menpan.go.id")
+    oku_link = await invite(admin, OKU, "Sari", "sari@okutimurkab.go.id", "agency_admin")
+    bandung_link = await invite(admin, BANDUNG, "Dadang", "dadang@bandung.go.id", "agency_admin")
+    filed = httpx.post(
+        f"{platform.intake_url}/v1/complaints",
+        json={
+            "title": "Pungutan di pos ronda",
+            "description": "Warga dimintai uang keamanan tiap malam tanpa dasar yang jelas.",
+            "category": "lainnya",  # no rule: the national admin's triage queue
+            "location": {"region_code": "16.08"},
+        },
+        timeout=30,
+    )
+    assert filed.status_code == 201, filed.text
+    tracking_id = filed.json()["tracking_id"]
+    path = f"/petugas/laporan/{tracking_id}"
+
+    async def reassign(to: str) -> None:
+        await inbox_shows(admin, "?antrean=triase", tracking_id)
+        await admin.goto(path)
+        await admin.select_option("#to_agency", to)
+        await admin.fill("#reassign_reason", "Wilayah dan urusannya milik instansi ini.")
+        await admin.click("form[action$='/alihkan'] button")
+        await expect(admin.locator("#verdict")).to_contain_text("Selesai")
+
+    await reassign(OKU)
+    oku_context, oku = await officer(browser, platform, oku_link, "sari@okutimurkab.go.id")
+    await inbox_shows(oku, "", tracking_id)
+    await oku.goto(path)
+    await oku.fill("#reason", "Keamanan lingkungan bukan urusan pemerintah kabupaten.")
+    await oku.click("form[action$='/bukan-wewenang'] button")
+    await inbox_shows(oku, "", tracking_id, shown=False)  # gone from the first's inbox
+
+    await reassign(BANDUNG)  # back in triage, and on to the next agency
+    bandung_context, bandung = await officer(
+        browser, platform, bandung_link, "dadang@bandung.go.id"
+    )
+    await inbox_shows(bandung, "", tracking_id)
+    await oku.goto(f"/petugas/laporan?nomor={tracking_id}")
+    await expect(oku.locator("#count")).to_have_text("Laporan ditemukan: 0")  # never again
+    for context in (national, oku_context, bandung_context):
+        await context.close()

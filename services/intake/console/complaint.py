@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.intake.access import unknown_complaint
-from services.intake.actions import Actions
+from services.intake.actions import NATIONAL_ADMIN, Actions
 from services.intake.console.inbox import scope
 from services.intake.console.session import OfficerDep, record
 from services.intake.portal.pages import check_csrf_token, finish, gettext, page_language, render
@@ -24,14 +24,20 @@ from services.intake.timeline import describe_for_officers
 from shared.contracts.commands import (
     Acknowledge,
     Action,
+    Archive,
     Decline,
     FollowUp,
+    Postpone,
+    Reassign,
     RequestInformation,
     Resolve,
+    Verify,
 )
 from shared.domain.catalogue import categories, region_name
+from shared.domain.complaint import Status
 from shared.domain.deadlines import Tier
 from shared.domain.officers import Officer, Role
+from shared.domain.routing import Directory
 from shared.domain.tracking import is_tracking_id
 from shared.projections.inbox import ComplaintFilter, ComplaintView, InboxEntry, InboxStore
 from shared.projections.projection import OPEN_STATUSES
@@ -46,6 +52,13 @@ ACTIONS = {
     "tindak-lanjut": "follow_up",
     "selesai": "resolution",
     "bukan-wewenang": "reason",
+}
+# The national admin's, likewise ("verifikasi" reads no field).
+ADMIN_ACTIONS = {
+    "verifikasi": "",
+    "alihkan": "reassign_reason",
+    "tunda": "postpone_reason",
+    "arsipkan": "archive_reason",
 }
 TEXT_MIN, TEXT_MAX = 10, 4000
 
@@ -69,6 +82,11 @@ def _acts(who: Officer, entry: InboxEntry, view: ComplaintView) -> bool:
         and view.agency_id == who.agency_id
         and view.status in OPEN_STATUSES
     )
+
+
+def _disposes(who: Officer, view: ComplaintView) -> bool:
+    """Whether the national admin's forms are shown: to a national admin, until archived."""
+    return who.role is Role.NATIONAL_ADMIN and view.status is not Status.ARCHIVED
 
 
 def _page(
@@ -110,6 +128,12 @@ def _page(
                 for e in reversed(view.timeline)
             ],
             "acts": _acts(who, entry, view),
+            "disposes": _disposes(who, view),
+            "verifiable": view.status is Status.UNVERIFIED,
+            "agencies": sorted(
+                ((a.id, a.name) for a in directory.agencies.values() if a.id != view.agency_id),
+                key=lambda pair: pair[1],
+            ),
             "tiers": [
                 (Tier.SIMPLE.value, _("Simple: 5 working days to complete")),
                 (Tier.STANDARD.value, _("Needs no field check: 14 working days")),
@@ -129,7 +153,7 @@ def complaint(
 ) -> HTMLResponse:
     entry, view = _found(request, who, tracking_id)
     _ = gettext(page_language(request))
-    notice = _("Done. The timeline shows it.") if selesai in ACTIONS else None
+    notice = _("Done. The timeline shows it.") if selesai in ACTIONS | ADMIN_ACTIONS else None
     return _page(request, who, entry, view, notice=notice)
 
 
@@ -152,23 +176,48 @@ def _command(action: str, who: Officer, text: str, _: Any) -> tuple[Action | Non
     return commands[action], {}
 
 
+def _admin_command(
+    action: str, text: str, to_agency: str, directory: Directory, _: Any
+) -> tuple[Action | None, dict[str, str]]:
+    if action == "verifikasi":
+        return Verify(admin=NATIONAL_ADMIN), {}
+    field = ADMIN_ACTIONS[action]
+    errors: dict[str, str] = {}
+    if action == "alihkan" and to_agency not in directory.agencies:
+        errors["to_agency"] = _("Choose the agency from the list")
+    if not TEXT_MIN <= len(text) <= TEXT_MAX:
+        errors[field] = _("Write between 10 and 4,000 characters")
+    if errors:
+        return None, errors
+    commands: dict[str, Action] = {
+        "alihkan": Reassign(agency_id=to_agency, admin=NATIONAL_ADMIN, reason=text),
+        "tunda": Postpone(admin=NATIONAL_ADMIN, reason=text),
+        "arsipkan": Archive(admin=NATIONAL_ADMIN, reason=text),
+    }
+    return commands[action], {}
+
+
 @router.post("/petugas/laporan/{tracking_id}/{action}", response_class=HTMLResponse)
 async def act(request: Request, who: OfficerDep, tracking_id: str, action: str) -> Response:
-    if action not in ACTIONS or who.role is Role.NATIONAL_ADMIN:
+    national = who.role is Role.NATIONAL_ADMIN
+    fields = ADMIN_ACTIONS if national else ACTIONS
+    if action not in fields:
         raise HTTPException(404, "page")
     form = await request.form(max_files=0, max_fields=10)
     sent = form.get("csrf_token")
     check_csrf_token(request, sent if isinstance(sent, str) else None)
     entry, view = await _off_the_loop(request, who, tracking_id)
     _ = gettext(page_language(request))
-    field = ACTIONS[action]
-    raw = form.get(field)
-    text = raw.strip() if isinstance(raw, str) else ""
-    command, errors = _command(action, who, text, _)
+    values = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    field = fields[action]
+    text = values.get(field, "")
+    if national:
+        directory: Directory = request.app.state.directory.current
+        command, errors = _admin_command(action, text, values.get("to_agency", ""), directory, _)
+    else:
+        command, errors = _command(action, who, text, _)
     if command is None:
-        return _page(
-            request, who, entry, view, errors=errors, values={field: text}, status_code=422
-        )
+        return _page(request, who, entry, view, errors=errors, values=values, status_code=422)
     acts = Actions(
         request.app.state.filing,
         request.app.state.outcomes,

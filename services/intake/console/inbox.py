@@ -19,7 +19,7 @@ from lokal import wilayah
 from services.intake.console.session import OfficerDep
 from services.intake.portal.pages import finish, gettext, page_language, render
 from shared.domain.catalogue import categories, region_name
-from shared.domain.complaint import Status
+from shared.domain.complaint import NATIONAL_TRIAGE, Status
 from shared.domain.officers import Officer, Role
 from shared.domain.tracking import is_tracking_id
 from shared.projections.inbox import ComplaintFilter, InboxEntry, InboxStore, Scope, Sort
@@ -41,6 +41,7 @@ class Asked:
     number: str
     sort: str
     page: int
+    triage: bool
     errors: dict[str, str]
 
     def query(self, **changed: Any) -> str:
@@ -51,6 +52,7 @@ class Asked:
             "provinsi": self.province,
             "nomor": self.number,
             "urut": self.sort if self.sort != "deadline" else "",
+            "antrean": "triase" if self.triage else "",
             "halaman": str(self.page) if self.page > 1 else "",
         } | {k: str(v) for k, v in changed.items()}
         chosen = {k: v for k, v in pairs.items() if v}
@@ -90,12 +92,24 @@ def asked(request: Request, _: Any) -> Asked:
     sort = sort if sort in SORTS else "deadline"
     page = int(q["halaman"]) if q.get("halaman", "").isdigit() else 1
     return Asked(
-        status, q.get("terlambat") == "1", category, province, number, sort, max(page, 1), errors
+        status=status,
+        overdue=q.get("terlambat") == "1",
+        category=category,
+        province=province,
+        number=number,
+        sort=sort,
+        page=max(page, 1),
+        triage=q.get("antrean") == "triase",
+        errors=errors,
     )
 
 
-def scope(who: Officer) -> Scope:
-    return Scope(None if who.role is Role.NATIONAL_ADMIN else who.agency_id)
+def scope(who: Officer, triage: bool = False) -> Scope:
+    """What the officer reads: the agency's, or for the national admin every complaint (or,
+    asked, the triage queue: no rule matched, or declined too often)."""
+    if who.role is not Role.NATIONAL_ADMIN:
+        return Scope(who.agency_id)
+    return Scope(NATIONAL_TRIAGE if triage else None)
 
 
 def _deadline(entry: InboxEntry, lang: str, _: Any) -> str:
@@ -137,7 +151,11 @@ def inbox(request: Request, who: OfficerDep) -> HTMLResponse:
     chosen = asked(request, _)
     views: InboxStore = request.app.state.read_model
     found = views.complaints(
-        scope(who), chosen.complaint_filter(), SORTS[chosen.sort], chosen.page, PAGE_SIZE
+        scope(who, chosen.triage),
+        chosen.complaint_filter(),
+        SORTS[chosen.sort],
+        chosen.page,
+        PAGE_SIZE,
     )
     pages = max(1, math.ceil(found.total / PAGE_SIZE))
     return render(
@@ -145,6 +163,7 @@ def inbox(request: Request, who: OfficerDep) -> HTMLResponse:
         "inbox.html",
         {
             "who": who,
+            "national": who.role is Role.NATIONAL_ADMIN,
             "asked": chosen,
             "errors": chosen.errors,
             "rows": _rows(found.entries, lang, _),
@@ -178,7 +197,11 @@ def inbox_csv(request: Request, who: OfficerDep) -> Response:
         raise HTTPException(400, "filter")
     views: InboxStore = request.app.state.read_model
     found = views.complaints(
-        scope(who), chosen.complaint_filter(), SORTS[chosen.sort], chosen.page, PAGE_SIZE
+        scope(who, chosen.triage),
+        chosen.complaint_filter(),
+        SORTS[chosen.sort],
+        chosen.page,
+        PAGE_SIZE,
     )
     buffer = io.StringIO()
     sheet = csv.writer(buffer, lineterminator="\r\n")
