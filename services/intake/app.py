@@ -23,6 +23,7 @@ from services.intake.filing import Filing, IdempotencyConflict, IdempotencyInPro
 from services.intake.limits import BodyLimit, RateLimit, RateLimiter
 from services.intake.outcomes import Outcomes
 from services.intake.portal.form import MAX_FILES
+from services.intake.responses import ResponseTemplates
 from services.intake.schemas import FieldError, Problem
 from services.intake.store import IntakeStore
 from services.intake.uploads import UploadStore
@@ -97,6 +98,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(actions.router)
     app.include_router(queries.router)
     app.state.accounts = Accounts(database)
+    app.state.responses = ResponseTemplates(database)
     for pages in portal.routers() + console.routers():
         app.include_router(pages)
     openapi.install(app)

@@ -1,6 +1,7 @@
 """A complaint at the desk, in a real browser against the real platform: officers take it
 up (two at once: one wins, the other reads why not), ask the reporter, who answers, follow
-up and complete it; another agency's officer can neither read it nor act on it."""
+up from the agency's template and complete it; another agency's officer can neither read
+it nor act on it; the national admin reassigns from triage."""
 
 import asyncio
 import time
@@ -88,10 +89,28 @@ async def test_officers_act_on_a_complaint_and_another_agency_cannot(
     assert answered.status_code == 200, answered.text
     await reload_until(rina, ".timeline", "Pelapor menanggapi: Tiang nomor 12 sampai 21.")
 
+    # The agency admin writes a template; the penghubung follows up with it.
     follow_up = "Petugas PJU sudah menjadwalkan penggantian lampu minggu ini."
-    await rina.fill("#follow_up", follow_up)
-    await rina.click("form[action$='/tindak-lanjut'] button")
-    await reload_until(rina, ".timeline", follow_up)
+    await rina.goto("/petugas/templat")
+    await rina.click("form[action='/petugas/templat/simpan'] button")  # empty: each error
+    for field in ("title", "action", "body"):
+        await expect(rina.locator(f"#{field}-error")).to_be_visible()
+    assert await serious_violations(rina) == []
+    await rina.fill("#title", "PJU dijadwalkan")
+    await rina.check("#action-follow_up")
+    await rina.select_option("#category", "jalan-daerah")
+    await rina.fill("#body", follow_up)
+    await rina.click("form[action='/petugas/templat/simpan'] button")
+    await expect(rina.locator("table.templates")).to_contain_text("PJU dijadwalkan")
+    await bayu.goto(path)
+    await bayu.select_option("#templat-follow_up", label="PJU dijadwalkan")
+    await bayu.click("form.pick button")
+    await expect(bayu.locator("#follow_up")).to_have_value(follow_up)
+    await bayu.fill("#follow_up", follow_up + " Mohon bersabar.")  # edited before it goes
+    await bayu.click("form[action$='/tindak-lanjut'] button")
+    await expect(bayu.locator("#verdict")).to_contain_text("Selesai")
+    await rina.goto(path)
+    await reload_until(rina, ".timeline", follow_up + " Mohon bersabar.")
     await rina.fill("#resolution", "Sepuluh lampu sudah diganti dan menyala kembali.")
     await rina.click("form[action$='/selesai'] button")
     await reload_until(rina, "#status", "Selesai")

@@ -8,13 +8,20 @@ as a page that is not there.
 
 from fastapi import APIRouter
 
-from services.intake.console import complaint, inbox, invitations, sign_in, team
+from services.intake.console import complaint, inbox, invitations, responses, sign_in, team
 
 PREFIX = "/petugas"
 
 
 def routers() -> list[APIRouter]:
-    return [sign_in.router, invitations.router, team.router, inbox.router, complaint.router]
+    return [
+        sign_in.router,
+        invitations.router,
+        team.router,
+        inbox.router,
+        complaint.router,
+        responses.router,
+    ]
 
 
 def secret_link(path: str) -> bool:

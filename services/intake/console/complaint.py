@@ -128,6 +128,11 @@ def _page(
                 for e in reversed(view.timeline)
             ],
             "acts": _acts(who, entry, view),
+            "templates": (
+                request.app.state.responses.for_complaint(who.agency_id, entry.category)
+                if _acts(who, entry, view)
+                else {}
+            ),
             "disposes": _disposes(who, view),
             "verifiable": view.status is Status.UNVERIFIED,
             "agencies": sorted(
@@ -149,12 +154,18 @@ def _page(
 
 @router.get("/petugas/laporan/{tracking_id}", response_class=HTMLResponse)
 def complaint(
-    request: Request, who: OfficerDep, tracking_id: str, selesai: str = ""
+    request: Request, who: OfficerDep, tracking_id: str, selesai: str = "", templat: str = ""
 ) -> HTMLResponse:
+    """The complaint; with `templat`, one of the agency's templates in its action's field."""
     entry, view = _found(request, who, tracking_id)
     _ = gettext(page_language(request))
     notice = _("Done. The timeline shows it.") if selesai in ACTIONS | ADMIN_ACTIONS else None
-    return _page(request, who, entry, view, notice=notice)
+    picked = next(
+        (t for t in request.app.state.responses.of(who.agency_id) if t.template_id == templat),
+        None,
+    )
+    values = {picked.action: picked.body} if picked else {}
+    return _page(request, who, entry, view, notice=notice, values=values)
 
 
 def _command(action: str, who: Officer, text: str, _: Any) -> tuple[Action | None, dict[str, str]]:

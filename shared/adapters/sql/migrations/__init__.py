@@ -1,6 +1,6 @@
 """Migrations of the tables the log cannot rebuild: reporters' keys, intake's idempotency
 keys and tracking ids, the notifier's outbox, complaint rows and circuit breakers, the
-console's officers (Alembic, versions/).
+console's officers and the agencies' response templates (Alembic, versions/).
 
 `upgrade` brings a database to this release's head, one revision at a time, under a lock so
 that replicas starting together (and `pintu migrate`, the Kubernetes Job) take turns: on
