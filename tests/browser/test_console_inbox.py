@@ -73,3 +73,49 @@ async def test_an_agencys_officers_find_its_complaint_and_no_other_agency_does(
     await expect(page.locator("#count")).to_have_text("Laporan ditemukan: 1")
     for context in (national, oku, bandung):
         await context.close()
+
+
+async def test_several_reports_are_taken_up_at_once_each_with_its_own_verdict(
+    platform: Platform, browser: Browser
+) -> None:
+    national, page = await national_admin(browser, platform, "banyak@menpan.go.id")
+    link = await invite(page, OKU, "Wati", "wati@okutimurkab.go.id", "agency_admin")
+    filed = [
+        httpx.post(
+            f"{platform.intake_url}/v1/complaints",
+            json={
+                "title": f"Jembatan gantung rusak, laporan {n}",
+                "description": "Papan jembatan gantung banyak yang lepas; anak sekolah melintas.",
+                "category": "jalan-daerah",
+                "location": {"region_code": "16.08"},
+            },
+            timeout=30,
+        ).json()["tracking_id"]
+        for n in (1, 2)
+    ]
+    oku, page = await officer(browser, platform, link, "wati@okutimurkab.go.id")
+    for tracking_id in filed:
+        await inbox_until(page, "", tracking_id)
+    await page.click("form[action='/petugas/laporan/terima'] button")  # nothing chosen
+    await expect(page.locator("#pilihan-error")).to_be_visible()
+    await expect(page.locator("#tier-error")).to_be_visible()
+    for tracking_id in filed:
+        await page.check(f"#pilih-{tracking_id}")
+    # Meanwhile the first is taken up through the API: its own command is then refused.
+    taken = httpx.post(
+        f"{platform.intake_url}/v1/agencies/{OKU}/complaints/{filed[0]}/acknowledge",
+        json={"tier": "sederhana"},
+        headers={"Authorization": "Bearer pintu-dev-agency-key"},
+        timeout=30,
+    )
+    assert taken.status_code == 200, taken.text
+    await page.check("#tier-tanpa_peninjauan_lapangan")
+    await page.click("form[action='/petugas/laporan/terima'] button")
+    outcomes = {
+        tracking_id: await page.locator("tr", has_text=tracking_id).inner_text()
+        for tracking_id in filed
+    }
+    assert "Tidak dilakukan" in outcomes[filed[0]], outcomes
+    assert "Diproses" in outcomes[filed[1]], outcomes
+    await national.close()
+    await oku.close()

@@ -9,14 +9,14 @@ refuses its commands.
 """
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.intake.access import unknown_complaint
 from services.intake.actions import NATIONAL_ADMIN, Actions
-from services.intake.console.inbox import scope
+from services.intake.console.inbox import inbox_page, scope, tiers
 from services.intake.console.session import OfficerDep, record
 from services.intake.portal.pages import check_csrf_token, finish, gettext, page_language, render
 from services.intake.portal.public import file_response, listed
@@ -61,6 +61,7 @@ ADMIN_ACTIONS = {
     "arsipkan": "archive_reason",
 }
 TEXT_MIN, TEXT_MAX = 10, 4000
+BULK_MAX = 50  # complaints taken up at once: a page of the inbox and some
 
 
 def _found(request: Request, who: Officer, tracking_id: str) -> tuple[InboxEntry, ComplaintView]:
@@ -139,11 +140,7 @@ def _page(
                 ((a.id, a.name) for a in directory.agencies.values() if a.id != view.agency_id),
                 key=lambda pair: pair[1],
             ),
-            "tiers": [
-                (Tier.SIMPLE.value, _("Simple: 5 working days to complete")),
-                (Tier.STANDARD.value, _("Needs no field check: 14 working days")),
-                (Tier.FIELD_INSPECTION.value, _("Needs a field check: 60 days")),
-            ],
+            "tiers": tiers(_),
             "errors": errors or {},
             "values": values or {},
             "notice": notice,
@@ -229,6 +226,23 @@ async def act(request: Request, who: OfficerDep, tracking_id: str, action: str) 
         command, errors = _command(action, who, text, _)
     if command is None:
         return _page(request, who, entry, view, errors=errors, values=values, status_code=422)
+    verdict = await send(request, who, view, command)
+    if verdict == "refused":
+        entry, view = await _off_the_loop(request, who, tracking_id)
+        return _page(request, who, entry, view, notice=refusal(view, _, request), status_code=409)
+    response = RedirectResponse(
+        f"/petugas/laporan/{view.tracking_id}?selesai={action}", status_code=303
+    )
+    finish(request, response)
+    return response
+
+
+Verdict = Literal["done", "pending", "refused"]
+
+
+async def send(request: Request, who: Officer, view: ComplaintView, command: Action) -> Verdict:
+    """The command, through the API's own path, and its verdict; recorded with who sent it.
+    A 409 is "refused"; any other refusal (the 404 of a complaint not held) is raised."""
     acts = Actions(
         request.app.state.filing,
         request.app.state.outcomes,
@@ -239,23 +253,62 @@ async def act(request: Request, who: OfficerDep, tracking_id: str, action: str) 
     try:
         result = await acts.submit(view, command)
     except HTTPException as refused:
-        record(
-            request, who, command.kind, tracking_id=view.tracking_id, verdict=refused.status_code
-        )
+        verdict = refused.status_code
+        record(request, who, command.kind, tracking_id=view.tracking_id, verdict=verdict)
         if refused.status_code != 409:
             raise
-        entry, view = await _off_the_loop(request, who, tracking_id)
-        notice = _(
+        return "refused"
+    record(request, who, command.kind, tracking_id=view.tracking_id, verdict=result.outcome)
+    return "done" if result.outcome == "accepted" else "pending"
+
+
+def refusal(view: ComplaintView, _: Any, request: Request) -> str:
+    """A 409 in the officer's words, with the status the report is in now."""
+    return str(
+        _(
             "Not done: the report is now \N{LEFT DOUBLE QUOTATION MARK}%(status)s\N{RIGHT DOUBLE QUOTATION MARK}, "
             "where this cannot be done, or another officer acted on it first. Nothing was recorded."
-        ) % {"status": status_label(view.status, page_language(request))}
-        return _page(request, who, entry, view, notice=notice, status_code=409)
-    record(request, who, command.kind, tracking_id=view.tracking_id, verdict=result.outcome)
-    response = RedirectResponse(
-        f"/petugas/laporan/{view.tracking_id}?selesai={action}", status_code=303
+        )
+        % {"status": status_label(view.status, page_language(request))}
     )
-    finish(request, response)
-    return response
+
+
+@router.post("/petugas/laporan/terima", response_class=HTMLResponse)
+async def take_up_several(request: Request, who: OfficerDep) -> HTMLResponse:
+    """Take several complaints up with one tier: each its own command, its own verdict."""
+    if who.role is Role.NATIONAL_ADMIN:
+        raise HTTPException(404, "page")
+    form = await request.form(max_files=0, max_fields=BULK_MAX + 5)
+    sent = form.get("csrf_token")
+    check_csrf_token(request, sent if isinstance(sent, str) else None)
+    lang = page_language(request)
+    _ = gettext(lang)
+    chosen = list(dict.fromkeys(n for n in form.getlist("nomor") if isinstance(n, str)))
+    tier = form.get("tier")
+    errors: dict[str, str] = {}
+    if not chosen:
+        errors["pilihan"] = _("Choose at least one report")
+    if tier not in {t.value for t in Tier}:
+        errors["tier"] = _("Choose how much work completing it takes")
+    if errors:  # the inbox again, the errors beside the table and the tiers
+        return await asyncio.to_thread(inbox_page, request, who, errors)
+    results = []
+    for tracking_id in chosen[:BULK_MAX]:
+        try:
+            _entry, view = await _off_the_loop(request, who, tracking_id)
+            command = Acknowledge(agency_id=who.agency_id, tier=Tier(str(tier)))
+            verdict = await send(request, who, view, command)
+        except HTTPException:
+            results.append((tracking_id, _("Not found among your agency's reports")))
+            continue
+        if verdict == "refused":
+            _entry, view = await _off_the_loop(request, who, tracking_id)
+            results.append((tracking_id, refusal(view, _, request)))
+        elif verdict == "pending":
+            results.append((tracking_id, _("Sent; the timeline shows the outcome shortly")))
+        else:
+            results.append((tracking_id, _("Taken up")))
+    return render(request, "several.html", {"who": who, "results": results})
 
 
 async def _off_the_loop(

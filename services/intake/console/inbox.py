@@ -20,6 +20,7 @@ from services.intake.console.session import OfficerDep
 from services.intake.portal.pages import finish, gettext, page_language, render
 from shared.domain.catalogue import categories, region_name
 from shared.domain.complaint import NATIONAL_TRIAGE, Status
+from shared.domain.deadlines import Tier
 from shared.domain.officers import Officer, Role
 from shared.domain.tracking import is_tracking_id
 from shared.projections.inbox import ComplaintFilter, InboxEntry, InboxStore, Scope, Sort
@@ -104,6 +105,15 @@ def asked(request: Request, _: Any) -> Asked:
     )
 
 
+def tiers(_: Any) -> list[tuple[str, str]]:
+    """The tiers an officer takes a complaint up with, as (value, words)."""
+    return [
+        (Tier.SIMPLE.value, _("Simple: 5 working days to complete")),
+        (Tier.STANDARD.value, _("Needs no field check: 14 working days")),
+        (Tier.FIELD_INSPECTION.value, _("Needs a field check: 60 days")),
+    ]
+
+
 def scope(who: Officer, triage: bool = False) -> Scope:
     """What the officer reads: the agency's, or for the national admin every complaint (or,
     asked, the triage queue: no rule matched, or declined too often)."""
@@ -139,6 +149,7 @@ def _rows(entries: list[InboxEntry], lang: str, _: Any) -> list[dict[str, Any]]:
             "deadline": _deadline(e, lang, _),
             "overdue": e.overdue,
             "tembusan": e.tembusan,
+            "new": not e.tembusan and e.status is Status.DISPOSED_NOT_FOLLOWED_UP,
         }
         for e in entries
     ]
@@ -146,6 +157,13 @@ def _rows(entries: list[InboxEntry], lang: str, _: Any) -> list[dict[str, Any]]:
 
 @router.get("/petugas/laporan", response_class=HTMLResponse)
 def inbox(request: Request, who: OfficerDep) -> HTMLResponse:
+    return inbox_page(request, who)
+
+
+def inbox_page(
+    request: Request, who: Officer, refused: dict[str, str] | None = None
+) -> HTMLResponse:
+    """The inbox as its query asks; `refused`: a form of it sent back, with its errors."""
     lang = page_language(request)
     _ = gettext(lang)
     chosen = asked(request, _)
@@ -164,8 +182,10 @@ def inbox(request: Request, who: OfficerDep) -> HTMLResponse:
         {
             "who": who,
             "national": who.role is Role.NATIONAL_ADMIN,
+            "can_take_up": who.role is not Role.NATIONAL_ADMIN,
+            "tiers": tiers(_),
             "asked": chosen,
-            "errors": chosen.errors,
+            "errors": chosen.errors | (refused or {}),
             "rows": _rows(found.entries, lang, _),
             "total": found.total,
             "pages": pages,
@@ -184,7 +204,7 @@ def inbox(request: Request, who: OfficerDep) -> HTMLResponse:
                 ("oldest", _("Oldest first")),
             ],
         },
-        status_code=400 if chosen.errors else 200,
+        status_code=422 if refused else 400 if chosen.errors else 200,
     )
 
 
