@@ -141,6 +141,7 @@ async def test_every_console_page_has_no_serious_accessibility_violation(
         ("desk", "/petugas"),
         ("inbox with errors", "/petugas/laporan?nomor=salah"),
         ("inbox", "/petugas/laporan"),
+        ("scores", "/petugas/skor"),
         ("team", f"/petugas/tim?instansi={OKU}"),
     ):
         await page.goto(path)

@@ -115,6 +115,13 @@ async def test_officers_act_on_a_complaint_and_another_agency_cannot(
     await rina.click("form[action$='/selesai'] button")
     await reload_until(rina, "#status", "Selesai")
     assert await rina.locator("form[action$='/terima']").count() == 0  # completed: no forms
+    await rina.goto("/petugas/skor")  # the agency's scores count it as followed up
+    held = rina.locator("table.figures tr", has_text="Laporan dipegang")
+    followed = rina.locator("table.figures tr", has_text="Ditindaklanjuti")
+    assert int((await held.locator("td").inner_text()).replace(".", "")) >= 1
+    assert (await followed.locator("td").inner_text()) != "\N{EN DASH}"
+    await expect(rina.locator("#share-chart-title")).to_be_attached()
+    assert await serious_violations(rina) == []
 
     # Another agency's officer: the page reads as an unknown one, and its forms do nothing.
     euis_context, euis = await officer(browser, platform, links[2], "euis@bandung.go.id")
@@ -136,7 +143,7 @@ async def test_officers_act_on_a_complaint_and_another_agency_cannot(
         timeout=30,
     )
     assert forged.status_code == 404
-    await rina.reload()
+    await rina.goto(path)
     assert "Ini bukan laporan kami" not in await rina.locator(".timeline").inner_text()
     for context in (national, rina_context, bayu_context, euis_context):
         await context.close()

@@ -8,7 +8,15 @@ as a page that is not there.
 
 from fastapi import APIRouter
 
-from services.intake.console import complaint, inbox, invitations, responses, sign_in, team
+from services.intake.console import (
+    complaint,
+    inbox,
+    invitations,
+    responses,
+    scores,
+    sign_in,
+    team,
+)
 
 PREFIX = "/petugas"
 
@@ -21,6 +29,7 @@ def routers() -> list[APIRouter]:
         inbox.router,
         complaint.router,
         responses.router,
+        scores.router,
     ]
 
 
