@@ -3,11 +3,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from shared.adapters.kafka.topics import provision
+from shared.adapters.sql.database import open_database
 from shared.domain.routing import default_directory
 from tests.support.brokers import connection, test_broker
-from tests.support.databases import test_postgres
+from tests.support.databases import fresh_database, test_postgres
 from tests.support.platform import Platform, running_platform
 from tests.support.receivers import MailReceiver, WebhookReceiver, mail_receiver, webhook_receiver
 
@@ -33,6 +35,14 @@ def postgres() -> Iterator[str]:
     """URL of a real PostgreSQL database, empty at the start of the session."""
     with test_postgres() as url:
         yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def either_database(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+    """A fresh platform database: a test that takes it runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return open_database(f"sqlite:///{tmp_path / 'pintu.sqlite3'}")
+    return open_database(fresh_database(request.getfixturevalue("postgres")))
 
 
 @pytest.fixture(scope="session")

@@ -293,6 +293,12 @@ class Actions:
 ActionsDep = Annotated[Actions, Depends()]
 
 
+def actions_of(request: Request) -> Actions:
+    """The API's one path for commands, for a page's form (which has no `ActionsDep`)."""
+    state = request.app.state
+    return Actions(state.filing, state.outcomes, state.settings, state.read_model, Response())
+
+
 # -- the national admin (KemenPANRB) -----------------------------------------------------
 
 ADMIN = "/v1/admin/complaints/{tracking_id}"

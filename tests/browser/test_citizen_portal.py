@@ -8,24 +8,16 @@ import time
 from pathlib import Path
 
 import httpx
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
 from shared.adapters.kafka import topics
 from shared.contracts.cloudevents import CloudEvent
 from tests.support.platform import Platform
-from tests.support.portal import fill_filing, has_gps, photo_with_gps
+from tests.support.portal import fill_filing, has_gps, photo_with_gps, reload_until
 from tests.support.topics import read_until, settle
 
 AGENCY = {"Authorization": "Bearer pintu-dev-agency-key"}
 OKU_TIMUR = "pemkab-oku-timur"
-
-
-async def reload_until(page: Page, selector: str, text: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while text not in await page.locator(selector).inner_text():
-        assert time.monotonic() < deadline, f"{selector} never showed {text!r}"
-        await asyncio.sleep(0.5)
-        await page.reload()
 
 
 def held(platform: Platform, agency: str) -> int:

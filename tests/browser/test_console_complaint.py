@@ -4,24 +4,21 @@ up from the agency's template and complete it; another agency's officer can neit
 it nor act on it; the national admin reassigns from triage."""
 
 import asyncio
-import time
 
 import httpx
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
-from tests.support.console import invite, national_admin, officer, serious_violations
+from tests.support.console import (
+    inbox_shows,
+    invite,
+    national_admin,
+    officer,
+    serious_violations,
+)
 from tests.support.platform import Platform
-from tests.support.portal import picture
+from tests.support.portal import picture, reload_until
 
 OKU, BANDUNG = "pemkab-oku-timur", "pemkot-bandung"
-
-
-async def reload_until(page: Page, selector: str, text: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while text not in await page.locator(selector).inner_text():
-        assert time.monotonic() < deadline, f"{selector} never showed {text!r}"
-        await asyncio.sleep(0.5)
-        await page.reload()
 
 
 async def test_officers_act_on_a_complaint_and_another_agency_cannot(
@@ -147,17 +144,6 @@ async def test_officers_act_on_a_complaint_and_another_agency_cannot(
     assert "Ini bukan laporan kami" not in await rina.locator(".timeline").inner_text()
     for context in (national, rina_context, bayu_context, euis_context):
         await context.close()
-
-
-async def inbox_shows(page: Page, query: str, tracking_id: str, shown: bool = True) -> None:
-    """The inbox (it trails the log by a moment) until it does, or does not, list it."""
-    deadline = time.monotonic() + 30
-    while True:
-        await page.goto(f"/petugas/laporan{query}")
-        if (tracking_id in await page.locator("main").inner_text()) == shown:
-            return
-        assert time.monotonic() < deadline, f"{tracking_id} never {'came' if shown else 'left'}"
-        await asyncio.sleep(0.5)
 
 
 async def test_the_national_admin_reassigns_from_triage_and_a_decline_leaves_for_good(

@@ -1,28 +1,15 @@
 """The inbox in a real browser: an agency's officers find the complaints their agency holds,
 the next deadline first; another agency's officers never do; the national admin sees all."""
 
-import asyncio
 import csv
-import time
 
 import httpx
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
-from tests.support.console import invite, national_admin, officer
+from tests.support.console import inbox_shows, invite, national_admin, officer
 from tests.support.platform import Platform
 
 OKU, BANDUNG = "pemkab-oku-timur", "pemkot-bandung"
-
-
-async def inbox_until(page: Page, query: str, text: str, timeout: float = 30) -> None:
-    """The inbox (the read model trails a filing by a moment) until it shows `text`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        await page.goto(f"/petugas/laporan{query}")
-        if text in await page.locator("main").inner_text():
-            return
-        assert time.monotonic() < deadline, f"the inbox never showed {text!r}"
-        await asyncio.sleep(0.5)
 
 
 async def test_an_agencys_officers_find_its_complaint_and_no_other_agency_does(
@@ -45,7 +32,7 @@ async def test_an_agencys_officers_find_its_complaint_and_no_other_agency_does(
     tracking_id = filed.json()["tracking_id"]
 
     oku, page = await officer(browser, platform, oku_link, "rudi@okutimurkab.go.id")
-    await inbox_until(page, "", tracking_id)
+    await inbox_shows(page, "", tracking_id)
     row = page.locator("tr", has_text=tracking_id)
     await expect(row).to_contain_text("Saluran air tersumbat di Martapura")
     await expect(row).to_contain_text("hari kerja lagi")  # the next deadline, in working days
@@ -95,7 +82,7 @@ async def test_several_reports_are_taken_up_at_once_each_with_its_own_verdict(
     ]
     oku, page = await officer(browser, platform, link, "wati@okutimurkab.go.id")
     for tracking_id in filed:
-        await inbox_until(page, "", tracking_id)
+        await inbox_shows(page, "", tracking_id)
     await page.click("form[action='/petugas/laporan/terima'] button")  # nothing chosen
     await expect(page.locator("#pilihan-error")).to_be_visible()
     await expect(page.locator("#tier-error")).to_be_visible()

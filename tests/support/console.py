@@ -1,5 +1,6 @@
 """What the console's browser tests share: accounts set up as officers would, in Chromium."""
 
+import asyncio
 import re
 import subprocess
 import sys
@@ -96,3 +97,14 @@ async def serious_violations(page: Page) -> list[str]:
         for v in results.response["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+async def inbox_shows(page: Page, query: str, tracking_id: str, shown: bool = True) -> None:
+    """The inbox (it trails the log by a moment) until it does, or does not, list it."""
+    deadline = time.monotonic() + 30
+    while True:
+        await page.goto(f"/petugas/laporan{query}")
+        if (tracking_id in await page.locator("main").inner_text()) == shown:
+            return
+        assert time.monotonic() < deadline, f"{tracking_id} never {'came' if shown else 'left'}"
+        await asyncio.sleep(0.5)

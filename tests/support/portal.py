@@ -1,7 +1,9 @@
 """What the browser tests share: a photo that gives its place away, and the form filled in."""
 
+import asyncio
 import io
 import os
+import time
 from pathlib import Path
 
 from PIL import Image
@@ -50,3 +52,12 @@ async def fill_filing(page: Page, title: str, *, scripted: bool = True) -> None:
         await page.click("[data-level=province] button[value=region]")
     await page.select_option("#regency", "16.08")
     await page.fill("#address", "Jl. Lintas Desa Terukis")
+
+
+async def reload_until(page: Page, selector: str, text: str, timeout: float = 30) -> None:
+    """Reload until `selector` shows `text`: the read model trails the log by a moment."""
+    deadline = time.monotonic() + timeout
+    while text not in await page.locator(selector).inner_text():
+        assert time.monotonic() < deadline, f"{selector} never showed {text!r}"
+        await asyncio.sleep(0.5)
+        await page.reload()

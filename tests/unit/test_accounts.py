@@ -2,7 +2,6 @@
 lockout, sessions, and who may invite whom."""
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pyotp
 import pytest
@@ -14,7 +13,6 @@ from services.intake.accounts import (
     Refusal,
     new_totp_secret,
 )
-from shared.adapters.sql.database import open_database
 from shared.domain.officers import (
     LOCKOUT,
     MAX_FAILURES,
@@ -25,7 +23,6 @@ from shared.domain.officers import (
     may_invite,
     may_remove,
 )
-from tests.support.databases import fresh_database
 
 PASSWORD = "kopi tubruk di pagi hari"
 OKU = "pemkab-oku-timur"
@@ -39,11 +36,9 @@ class Clock:
         return self.at
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
-    if request.param == "sqlite":
-        return open_database(f"sqlite:///{tmp_path / 'pintu.sqlite3'}")
-    return open_database(fresh_database(request.getfixturevalue("postgres")))
+@pytest.fixture
+def database(either_database: Engine) -> Engine:
+    return either_database
 
 
 @pytest.fixture

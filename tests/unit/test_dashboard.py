@@ -7,7 +7,6 @@ import io
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -18,7 +17,6 @@ from sqlalchemy import Engine
 from services.intake.portal import dashboard as page
 from services.intake.portal.charts import Bar, columns, horizontal_bars
 from shared import clock
-from shared.adapters.sql.database import open_database
 from shared.contracts.cloudevents import TYPE_NAMES
 from shared.domain.complaint import Channel, Complaint, ReportType
 from shared.domain.deadlines import STANDARD_POLICY
@@ -32,7 +30,6 @@ from shared.projections.dashboard import (
     summary,
 )
 from shared.projections.inbox import Applied, InboxStore, position
-from tests.support.databases import fresh_database
 from tests.support.histories import tracking_id_of
 
 MARCH = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # 09:00 WIB
@@ -112,12 +109,9 @@ def _histories() -> list[DomainEvent]:
     return events
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
-    if request.param == "sqlite":
-        engine = open_database(f"sqlite:///{tmp_path / 'pintu.sqlite3'}")
-    else:
-        engine = open_database(fresh_database(request.getfixturevalue("postgres")))
+@pytest.fixture
+def database(either_database: Engine) -> Engine:
+    engine = either_database
     events = contextvars.copy_context().run(_histories)  # the test's clock stays its own
     InboxStore(engine).apply_all(
         [

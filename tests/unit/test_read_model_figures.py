@@ -1,25 +1,20 @@
 """The agency scores and public statistics, after thousands of mixed lifecycle events, on
 SQLite and PostgreSQL: each figure against what the histories add up to."""
 
-from pathlib import Path
 from statistics import median, quantiles
 
 import pytest
 from sqlalchemy import Engine
 
-from shared.adapters.sql.database import open_database
 from shared.contracts.cloudevents import TYPE_NAMES
 from shared.projections.inbox import Applied, InboxStore, Scope, position
 from shared.projections.statistics import public_statistics, scores
-from tests.support.databases import fresh_database
 from tests.support.histories import AGENCIES, Expected, mixed_histories
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
-    if request.param == "sqlite":
-        return open_database(f"sqlite:///{tmp_path / 'pintu.sqlite3'}")
-    return open_database(fresh_database(request.getfixturevalue("postgres")))
+@pytest.fixture
+def database(either_database: Engine) -> Engine:
+    return either_database
 
 
 def project_all(store: InboxStore, count: int) -> Expected:

@@ -1,24 +1,18 @@
 """An agency's response templates on SQLite and PostgreSQL: offered by action and category,
 and only ever the agency's own to change."""
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import Engine
 
 from services.intake.responses import ResponseTemplates
-from shared.adapters.sql.database import open_database
-from tests.support.databases import fresh_database
 
 OKU, BANDUNG = "pemkab-oku-timur", "pemkot-bandung"
 BODY = "Tim kami sudah memperbaiki jalan yang Anda laporkan."
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
-    if request.param == "sqlite":
-        return open_database(f"sqlite:///{tmp_path / 'pintu.sqlite3'}")
-    return open_database(fresh_database(request.getfixturevalue("postgres")))
+@pytest.fixture
+def database(either_database: Engine) -> Engine:
+    return either_database
 
 
 @pytest.fixture

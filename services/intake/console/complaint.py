@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.intake.access import unknown_complaint
-from services.intake.actions import NATIONAL_ADMIN, Actions
+from services.intake.actions import NATIONAL_ADMIN, actions_of
 from services.intake.console.inbox import inbox_page, scope, tiers
 from services.intake.console.session import OfficerDep, record
 from services.intake.portal.pages import check_csrf_token, finish, gettext, page_language, render
@@ -243,13 +243,7 @@ Verdict = Literal["done", "pending", "refused"]
 async def send(request: Request, who: Officer, view: ComplaintView, command: Action) -> Verdict:
     """The command, through the API's own path, and its verdict; recorded with who sent it.
     A 409 is "refused"; any other refusal (the 404 of a complaint not held) is raised."""
-    acts = Actions(
-        request.app.state.filing,
-        request.app.state.outcomes,
-        request.app.state.settings,
-        request.app.state.read_model,
-        Response(),
-    )
+    acts = actions_of(request)
     try:
         result = await acts.submit(view, command)
     except HTTPException as refused:

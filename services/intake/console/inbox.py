@@ -23,7 +23,7 @@ from shared.domain.complaint import NATIONAL_TRIAGE, Status
 from shared.domain.deadlines import Tier
 from shared.domain.officers import Officer, Role
 from shared.domain.tracking import is_tracking_id
-from shared.projections.inbox import ComplaintFilter, InboxEntry, InboxStore, Scope, Sort
+from shared.projections.inbox import ComplaintFilter, InboxEntry, InboxStore, Page, Scope, Sort
 from shared.wording import format_wib, spoken, stage_name, status_label
 
 router = APIRouter(include_in_schema=False)
@@ -155,6 +155,18 @@ def _rows(entries: list[InboxEntry], lang: str, _: Any) -> list[dict[str, Any]]:
     ]
 
 
+def shown(request: Request, who: Officer, chosen: Asked) -> Page:
+    """The page of complaints the officer asked for, of those they may read."""
+    views: InboxStore = request.app.state.read_model
+    return views.complaints(
+        scope(who, chosen.triage),
+        chosen.complaint_filter(),
+        SORTS[chosen.sort],
+        chosen.page,
+        PAGE_SIZE,
+    )
+
+
 @router.get("/petugas/laporan", response_class=HTMLResponse)
 def inbox(request: Request, who: OfficerDep) -> HTMLResponse:
     return inbox_page(request, who)
@@ -167,14 +179,7 @@ def inbox_page(
     lang = page_language(request)
     _ = gettext(lang)
     chosen = asked(request, _)
-    views: InboxStore = request.app.state.read_model
-    found = views.complaints(
-        scope(who, chosen.triage),
-        chosen.complaint_filter(),
-        SORTS[chosen.sort],
-        chosen.page,
-        PAGE_SIZE,
-    )
+    found = shown(request, who, chosen)
     pages = max(1, math.ceil(found.total / PAGE_SIZE))
     return render(
         request,
@@ -215,14 +220,7 @@ def inbox_csv(request: Request, who: OfficerDep) -> Response:
     chosen = asked(request, _)
     if chosen.errors:
         raise HTTPException(400, "filter")
-    views: InboxStore = request.app.state.read_model
-    found = views.complaints(
-        scope(who, chosen.triage),
-        chosen.complaint_filter(),
-        SORTS[chosen.sort],
-        chosen.page,
-        PAGE_SIZE,
-    )
+    found = shown(request, who, chosen)
     buffer = io.StringIO()
     sheet = csv.writer(buffer, lineterminator="\r\n")
     sheet.writerow(

@@ -15,7 +15,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from services.intake.access import unknown_complaint
-from services.intake.actions import Actions
+from services.intake.actions import actions_of
 from services.intake.complaints import proves_reporter
 from services.intake.portal.pages import check_csrf, finish, gettext, page_language, render
 from services.intake.timeline import describe
@@ -198,13 +198,7 @@ async def reporter_acts(request: Request, tracking_id: str, token: str, action: 
             command = Reply(message=text) if action == "balas" else Reopen(reason=text)
     if command is None:
         return _page(request, view, token, errors=errors, values=values, status_code=422)
-    acts = Actions(
-        request.app.state.filing,
-        request.app.state.outcomes,
-        request.app.state.settings,
-        request.app.state.read_model,
-        Response(),
-    )
+    acts = actions_of(request)
     try:
         await acts.submit(view, command)
     except HTTPException as refused:
