@@ -272,11 +272,17 @@ class InboxStore(TrackingRecorder):
             ).one_or_none()
             if row is None:
                 return None
+            # The two reads need not see one snapshot (SQLite's driver, PostgreSQL's read
+            # committed): the timeline is cut at the row's version, so it never runs ahead
+            # of the status beside it when the projection commits in between.
             timeline = [
                 TimelineEntry(t.sequence, t.event_type, utc(t.at), json.loads(t.detail))
                 for t in c.execute(
                     select(TIMELINE)
-                    .where(TIMELINE.c.complaint_id == row.complaint_id)
+                    .where(
+                        TIMELINE.c.complaint_id == row.complaint_id,
+                        TIMELINE.c.sequence <= row.version,
+                    )
                     .order_by(TIMELINE.c.sequence)
                 )
             ]

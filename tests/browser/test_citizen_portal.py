@@ -13,7 +13,7 @@ from playwright.async_api import Browser, expect
 from shared.adapters.kafka import topics
 from shared.contracts.cloudevents import CloudEvent
 from tests.support.platform import Platform
-from tests.support.portal import fill_filing, has_gps, photo_with_gps, reload_until
+from tests.support.portal import agency_acts, fill_filing, has_gps, photo_with_gps, reload_until
 from tests.support.topics import read_until, settle
 
 AGENCY = {"Authorization": "Bearer pintu-dev-agency-key"}
@@ -81,7 +81,7 @@ async def test_a_citizen_files_with_a_photo_follows_the_answer_and_rates_it(
     path = f"/v1/agencies/{OKU_TIMUR}/complaints/{tracking_id}"
     answer = "Tim PUPR sudah menambal lubang di Jl. Lintas Desa Terukis."
     for step, body in (("follow-up", {"message": answer}), ("resolve", {"message": answer})):
-        done = api.post(f"{path}/{step}", json=body)
+        done = await agency_acts(api, f"{path}/{step}", body)
         assert done.status_code == 200, done.text
     await page.goto(private_link)
     await reload_until(page, "#status", "Selesai")  # the read model trails by a moment
@@ -183,11 +183,7 @@ async def test_a_citizen_answers_the_agencys_question_and_reopens_the_answer(
     api = httpx.Client(base_url=platform.intake_url, headers=AGENCY, timeout=30)
     path = f"/v1/agencies/{OKU_TIMUR}/complaints/{tracking_id}"
     question = "Di depan rumah nomor berapa lampu yang padam?"
-    for _attempt in range(60):  # the agency acts once the complaint has reached it
-        asked = api.post(f"{path}/request-information", json={"question": question})
-        if asked.status_code != 404:
-            break
-        await asyncio.sleep(0.5)
+    asked = await agency_acts(api, f"{path}/request-information", {"question": question})
     assert asked.status_code == 200, asked.text
 
     await page.goto(private_link)

@@ -103,6 +103,12 @@ class Simulation:
         tracking_id, complaint_id, token = self.file()
         answer = self.admin(tracking_id, "verify")
         assert answer.status_code == 200, answer.text
+        # The agency's actions are answered from the read model's view of who holds it: wait
+        # for the routing to reach it, as a client answered 404 meanwhile would retry.
+        deadline = time.monotonic() + 30
+        while self.http.get(f"/v1/complaints/{tracking_id}").json().get("agency_id") is None:
+            assert time.monotonic() < deadline, f"{tracking_id} never showed its agency"
+            time.sleep(0.2)
         return tracking_id, complaint_id, token
 
     def events(self, complaint_id: str) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ import os
 import time
 from pathlib import Path
 
+import httpx
 from PIL import Image
 from playwright.async_api import Page
 
@@ -61,3 +62,13 @@ async def reload_until(page: Page, selector: str, text: str, timeout: float = 30
         assert time.monotonic() < deadline, f"{selector} never showed {text!r}"
         await asyncio.sleep(0.5)
         await page.reload()
+
+
+async def agency_acts(api: httpx.Client, path: str, body: dict[str, str]) -> httpx.Response:
+    """An agency's action through the API, once the read model shows the agency holding the
+    complaint: until then the API answers 404 and records nothing, and a client retries."""
+    deadline = time.monotonic() + 30
+    while (answer := api.post(path, json=body)).status_code == 404:
+        assert time.monotonic() < deadline, answer.text
+        await asyncio.sleep(0.5)
+    return answer
