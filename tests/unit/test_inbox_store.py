@@ -11,6 +11,7 @@ from shared.contracts.cloudevents import TYPE_NAMES
 from shared.domain.complaint import Channel, Complaint, ReportType, Status
 from shared.domain.deadlines import FIRST_FOLLOW_UP
 from shared.projections.inbox import InboxStore, position
+from shared.projections.tables import TIMELINE
 from tests.support.databases import fresh_database
 
 
@@ -180,3 +181,24 @@ def test_read_models_of_an_older_shape_rebuild_themselves(database: Engine) -> N
     assert store.ensure_schema() is True
     assert store.complaint("QWERTY2345") is None
     assert store.ensure_schema() is False  # once
+
+
+def test_a_complaints_timeline_never_runs_ahead_of_its_status(database: Engine) -> None:
+    """The row and its timeline are read one after the other: a projection committing in
+    between (here, a timeline row written ahead of its complaint row) is not shown half."""
+    store = InboxStore(database)
+    filed, routed = events()
+    store.apply(filed, TYPE_NAMES[type(filed)], position("complaints.events", 3, 0))
+    with database.begin() as c:
+        c.execute(
+            TIMELINE.insert().values(
+                complaint_id=str(routed.originator_id),
+                sequence=routed.originator_version,
+                event_type=TYPE_NAMES[type(routed)],
+                at=routed.timestamp,
+                detail="{}",
+            )
+        )
+    view = store.complaint("QWERTY2345")
+    assert view is not None and view.status is Status.UNVERIFIED
+    assert [t.sequence for t in view.timeline] == [1]
