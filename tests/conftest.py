@@ -65,6 +65,12 @@ def platform(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Platform]:
     home: Path = tmp_path_factory.mktemp("platform")
-    settings = {"PINTU_SMTP_PORT": str(reporters_mailbox.port), **QUICK_DELIVERY}
+    settings = {
+        "PINTU_SMTP_PORT": str(reporters_mailbox.port),
+        # Every test here is one client, 127.0.0.1, at test speed: the limit per client is
+        # held by tests of its own (tests/unit/test_rate_limit.py, integration/test_intake.py).
+        "PINTU_RATE_LIMIT_PER_MINUTE": "100000",
+        **QUICK_DELIVERY,
+    }
     with running_platform(kafka, home, agency_endpoint.url, WEBHOOK_SECRET, settings) as running:
         yield running
