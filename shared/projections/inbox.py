@@ -70,6 +70,15 @@ class ComplaintView:
     deadline_at: datetime | None
     timeline: list[TimelineEntry]
 
+    def filing(self) -> dict[str, Any]:
+        """What the filing said (its timeline entry's detail); {} before it is projected."""
+        filed = next((e for e in self.timeline if e.event_type == "pintu.complaint.filed"), None)
+        return filed.detail if filed else {}
+
+    def attachments(self) -> list[dict[str, Any]]:
+        """The files the complaint was filed with."""
+        return list(self.filing().get("attachments") or [])
+
 
 @dataclass(frozen=True)
 class PublicRequest:

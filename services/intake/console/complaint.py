@@ -104,8 +104,7 @@ def _page(
     lang = page_language(request)
     _ = gettext(lang)
     directory = request.app.state.directory.current
-    filed = next((e for e in view.timeline if e.event_type == "pintu.complaint.filed"), None)
-    detail = filed.detail if filed else {}
+    detail = view.filing()
     category = categories().get(entry.category)
     holder = directory.agencies.get(view.agency_id or "")
     return render(
@@ -121,7 +120,7 @@ def _page(
             "region": region_name(entry.region_code) or entry.region_code,
             "description": detail.get("description", ""),
             "address": detail.get("address"),
-            "files": [a for a in detail.get("attachments") or [] if a.get("sha256")],
+            "files": [a for a in view.attachments() if a.get("sha256")],
             "anonymous": bool(detail.get("anonymous")),
             "deadline": format_wib(entry.deadline_at, lang) if entry.deadline_at else None,
             "timeline": [

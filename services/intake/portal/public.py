@@ -75,9 +75,7 @@ def public_complaint(request: Request, tracking_id: str) -> HTMLResponse:
 
 
 def _listed(view: ComplaintView, sha256: str) -> bool:
-    filed = next((e for e in view.timeline if e.event_type == "pintu.complaint.filed"), None)
-    attachments = (filed.detail.get("attachments") or []) if filed else []
-    return any(a.get("sha256") == sha256 for a in attachments)
+    return any(a.get("sha256") == sha256 for a in view.attachments())
 
 
 def _by_key(request: Request, view: ComplaintView) -> bool:

@@ -102,8 +102,7 @@ def _page(
     directory: Directory = request.app.state.directory.current
     holder = directory.agencies.get(view.agency_id or "")
     rated = any(e.event_type == "pintu.complaint.rated" for e in view.timeline)
-    filed = next((e for e in view.timeline if e.event_type == "pintu.complaint.filed"), None)
-    files = [a for a in (filed.detail.get("attachments") or [])] if filed else []
+    files = view.attachments()
     return render(
         request,
         "track.html",
