@@ -239,8 +239,9 @@ class Owner(ConsumerRebalanceListener):  # type: ignore[misc]
             if not held.complaint.settled
         }
         log.info(
-            "took over partition %d from its log: %d complaints, %d open",
+            "took over partition %d from its log: %d records, %d complaints, %d open",
             p,
+            records,
             len(complaints),
             len(snapshots),
         )
