@@ -30,13 +30,13 @@ from services.intake.access import (
 )
 from services.intake.complaints import DirectoryDep, FilingDep, ReadModelDep, proves_reporter
 from services.intake.outcomes import Outcomes
+from services.intake.rules import Refusal, RulesDocument, RulesRefused, put_in_force
 from services.intake.schemas import Problem
 from services.intake.views import ComplaintViewsDep
 from shared import clock
 from shared.adapters.kafka import topics
 from shared.adapters.kafka.clients import KafkaConnection
 from shared.adapters.kafka.publisher import Record
-from shared.adapters.kafka.routing_feed import publish, read_published
 from shared.contracts.commands import (
     Acknowledge,
     Action,
@@ -54,7 +54,6 @@ from shared.contracts.commands import (
     Verify,
     encode_command,
 )
-from shared.contracts.routing import RoutingPublished
 from shared.domain.deadlines import Tier
 from shared.domain.tracking import is_tracking_id
 from shared.projections.inbox import ComplaintFilter, ComplaintView, Scope
@@ -439,23 +438,6 @@ async def rate(body: RatingRequest, view: ReportersComplaint, act: ActionsDep) -
 # -- routing rules ----------------------------------------------------------------------
 
 
-class RulesDocument(BaseModel):
-    """A new version of the routing rules, in shared/data/routing_rules.json's shape."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    version: StrictInt = Field(ge=1, description="must be higher than the version in force")
-    rules: list[dict[str, object]] = Field(
-        min_length=1,
-        examples=[
-            [
-                {"id": "jalan-daerah", "category": "jalan-daerah", "government": "regency_or_city"},
-                {"id": "jalan-nasional", "category": "jalan-nasional", "agency": "kemen-pu"},
-            ]
-        ],
-    )
-
-
 class RulesPublished(BaseModel):
     directory_version: int
     rules_version: int
@@ -482,28 +464,14 @@ async def publish_rules(
     filing: FilingDep,
     _: NationalAdmin,
 ) -> RulesPublished:
+    codes = {Refusal.NOTHING_IN_FORCE: 503, Refusal.NOT_NEWER: 409, Refusal.DOES_NOT_LOAD: 422}
     kafka = KafkaConnection.from_settings(config)
-    feed = await read_published(kafka)
-    if not feed.published:
-        raise HTTPException(503, "No routing is in force yet: start the router once first.")
-    in_force = feed.published[-1]
-    if body.version <= in_force.versions[1]:
-        raise HTTPException(
-            409, f"Rules v{body.version} are not newer than v{in_force.versions[1]} in force."
-        )
-    published = RoutingPublished(
-        published_at=clock.now(),
-        published_by="national-admin",
-        agencies=in_force.agencies,
-        rules=body.model_dump(),
-    )
     try:
-        published.directory()
-    except (ValueError, TypeError, KeyError) as error:
-        raise HTTPException(422, f"These rules do not load: {error}") from error
-    await publish(kafka, published, filing.base_url)
+        published = await put_in_force(kafka, body, "national-admin", filing.base_url)
+    except RulesRefused as refused:
+        raise HTTPException(codes[refused.why], refused.detail) from refused
     return RulesPublished(
-        directory_version=in_force.versions[0],
+        directory_version=published.versions[0],
         rules_version=body.version,
         detail="Published: the router applies these rules to complaints routed from now on.",
     )

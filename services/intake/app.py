@@ -109,7 +109,13 @@ def create_app(settings: Settings) -> FastAPI:
     )
     # The filing form carries its files: room for each at its limit, and the form around them.
     with_files = MAX_FILES * settings.upload_max_bytes + settings.max_body_bytes
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, larger={"/lapor": with_files})
+    # A rules file, and the preview's form sending it back to publish (URL-encoded: up to 3x).
+    rules_pages = {path: 3 * console.RULES_MAX_BYTES for path in console.RULES_POSTS}
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={"/lapor": with_files, **rules_pages},
+    )
 
     @app.exception_handler(BrokerUnavailable)
     async def broker_unavailable(request: Request, error: BrokerUnavailable) -> Response:

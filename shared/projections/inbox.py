@@ -22,7 +22,9 @@ from shared.adapters.sql.database import create_tables
 from shared.contracts.cloudevents import PoisonMessage, event_of, parse
 from shared.domain.calendar import working_days_between
 from shared.domain.complaint import Complaint, Status
+from shared.domain.identity import SealedIdentity
 from shared.domain.model import DomainEvent
+from shared.domain.rules_change import Facts
 from shared.projections.projection import OPEN_STATUSES, Touched, apply, load, save, utc
 from shared.projections.tables import (
     COMPLAINTS,
@@ -69,6 +71,8 @@ class ComplaintView:
     reporter_token_hash: str | None
     deadline_at: datetime | None
     timeline: list[TimelineEntry]
+    anonymous: bool = False
+    reporter: SealedIdentity | None = None  # who reported, sealed; None when anonim
 
     def filing(self) -> dict[str, Any]:
         """What the filing said (its timeline entry's detail); {} before it is projected."""
@@ -269,6 +273,42 @@ class InboxStore(TrackingRecorder):
             entries = [_inbox_entry(row, moment, scope) for row in c.execute(query)]
         return Page(entries=entries, total=total, page=page, page_size=page_size)
 
+    def routing_facts(self, since: datetime) -> dict[Facts, int]:
+        """How many complaints filed since `since` had each set of routing facts."""
+        c_ = COMPLAINTS.c
+        query = (
+            select(c_.category, c_.region_code, c_.agency_hint, func.count())
+            .where(c_.filed_at >= since)
+            .group_by(c_.category, c_.region_code, c_.agency_hint)
+        )
+        with self.database.connect() as c:
+            return {Facts(*row[:3]): int(row[3]) for row in c.execute(query)}
+
+    def with_facts(
+        self, facts: Facts, since: datetime, limit: int | None = None
+    ) -> list[tuple[str, str]]:
+        """(tracking id, title) of complaints filed since `since` with these facts, newest
+        first."""
+        c_ = COMPLAINTS.c
+        hint = (
+            c_.agency_hint.is_(None)
+            if facts.agency_hint is None
+            else (c_.agency_hint == facts.agency_hint)
+        )
+        query = (
+            select(c_.tracking_id, c_.title)
+            .where(
+                c_.filed_at >= since,
+                c_.category == facts.category,
+                c_.region_code == facts.region_code,
+                hint,
+            )
+            .order_by(c_.filed_at.desc(), c_.tracking_id)
+            .limit(limit)
+        )
+        with self.database.connect() as c:
+            return [(row.tracking_id, row.title) for row in c.execute(query)]
+
     def readable_by(self, agency_id: str, tracking_id: str) -> bool:
         """Whether the agency holds the complaint or got a copy of it."""
         found = self.complaints(Scope(agency_id), ComplaintFilter(tracking_id=tracking_id))
@@ -344,6 +384,8 @@ def _complaint_view(row: Mapping[Any, Any], timeline: list[TimelineEntry]) -> Co
         reporter_token_hash=row["reporter_token_hash"],
         deadline_at=_optional_utc(row["deadline_at"]),
         timeline=timeline,
+        anonymous=bool(row["anonymous"]),
+        reporter=SealedIdentity.model_validate_json(row["reporter"]) if row["reporter"] else None,
     )
 
 

@@ -188,6 +188,7 @@ def _filed(event: Complaint.Filed, complaint_id: str, at: datetime) -> Row:
         "description": event.description,
         "category": event.category,
         "region_code": event.region_code,
+        "agency_hint": event.agency_hint,
         "address": event.address,
         "latitude": event.latitude,
         "longitude": event.longitude,
@@ -204,6 +205,8 @@ def _filed(event: Complaint.Filed, complaint_id: str, at: datetime) -> Row:
         "overdue": False,
         "rating": None,
         "reporter_token_hash": event.reporter_token_hash,
+        "anonymous": event.anonymous,
+        "reporter": event.reporter.model_dump_json() if event.reporter else None,
         "version": event.originator_version,
     }
 

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 
 # Bumped when a table changes shape: the projection worker then rebuilds from offset 0.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 METADATA = MetaData()
 # eventsourcing's tracking records: (application_name, notification_id) = the Kafka stream
@@ -46,6 +46,7 @@ COMPLAINTS = Table(
     Column("description", Text),
     Column("category", String(80), nullable=False),
     Column("region_code", String(13), nullable=False),
+    Column("agency_hint", String(120)),  # the reporter's guess at the agency: routing reads it
     Column("address", Text),
     Column("latitude", Float),
     Column("longitude", Float),
@@ -63,6 +64,10 @@ COMPLAINTS = Table(
     Column("overdue", Boolean, nullable=False, default=False),
     Column("rating", Integer),
     Column("reporter_token_hash", String(64)),
+    Column("anonymous", Boolean, nullable=False, default=False),
+    # Who reported, sealed as on the log (a SealedIdentity's JSON): only the reporter keys
+    # open it, and once its key is shredded nothing can.
+    Column("reporter", Text),
     Column("version", Integer, nullable=False),  # the last event applied: a duplicate is older
     Index("complaints_by_agency", "agency_id", "filed_at"),
 )

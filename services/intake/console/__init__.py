@@ -13,12 +13,15 @@ from services.intake.console import (
     inbox,
     invitations,
     responses,
+    rules,
     scores,
     sign_in,
     team,
 )
 
 PREFIX = "/petugas"
+RULES_MAX_BYTES = rules.MAX_BYTES
+RULES_POSTS = ("/petugas/aturan/pratinjau", "/petugas/aturan/terbitkan")
 
 
 def routers() -> list[APIRouter]:
@@ -29,6 +32,7 @@ def routers() -> list[APIRouter]:
         inbox.router,
         complaint.router,
         responses.router,
+        rules.router,
         scores.router,
     ]
 
