@@ -73,3 +73,17 @@ def may_see_team(actor: Officer, agency_id: str) -> bool:
 def normal_email(email: str) -> str:
     """The form an address is kept and looked up in."""
     return email.strip().lower()
+
+
+def may_see_reporter(actor: Officer, holds: bool, anonymous: bool, confidential: bool) -> bool:
+    """Who reported, shown only to whom must know: never where the report is anonim (hidden
+    from every officer); to the national admin; to the officers of the agency holding it (not
+    to one with a copy); and where it is rahasia, of those only to the agency's admins, since
+    such a report is often about the very work unit its liaison serves in."""
+    if anonymous:
+        return False
+    if actor.role is Role.NATIONAL_ADMIN:
+        return True
+    if not holds:
+        return False
+    return actor.role is Role.AGENCY_ADMIN or not confidential

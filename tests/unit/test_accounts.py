@@ -22,6 +22,7 @@ from shared.domain.officers import (
     Role,
     may_invite,
     may_remove,
+    may_see_reporter,
 )
 
 PASSWORD = "kopi tubruk di pagi hari"
@@ -196,3 +197,26 @@ def test_who_may_invite_and_remove_whom() -> None:
     assert not may_invite(penghubung, Role.LIAISON, OKU)
     assert may_remove(admin, penghubung) and not may_remove(admin, admin)
     assert not may_remove(penghubung, admin)
+
+
+@pytest.mark.parametrize(
+    ("role", "holds", "anonymous", "confidential", "sees"),
+    [
+        (Role.LIAISON, True, False, False, True),
+        (Role.AGENCY_ADMIN, True, False, False, True),
+        (Role.NATIONAL_ADMIN, False, False, False, True),
+        (Role.LIAISON, True, False, True, False),  # rahasia: not the unit's liaison
+        (Role.AGENCY_ADMIN, True, False, True, True),
+        (Role.NATIONAL_ADMIN, False, False, True, True),
+        (Role.AGENCY_ADMIN, False, False, False, False),  # a copy (tembusan): never
+        (Role.LIAISON, False, False, False, False),
+        (Role.LIAISON, True, True, False, False),  # anonim: no one
+        (Role.AGENCY_ADMIN, True, True, True, False),
+        (Role.NATIONAL_ADMIN, False, True, False, False),
+    ],
+)
+def test_who_may_see_who_reported(
+    role: Role, holds: bool, anonymous: bool, confidential: bool, sees: bool
+) -> None:
+    actor = Officer("o", "o@oku.go.id", "O", role, NATIONAL if role is Role.NATIONAL_ADMIN else OKU)
+    assert may_see_reporter(actor, holds, anonymous, confidential) is sees

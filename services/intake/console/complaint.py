@@ -21,6 +21,7 @@ from services.intake.console.session import OfficerDep, record
 from services.intake.portal.pages import check_csrf_token, finish, gettext, page_language, render
 from services.intake.portal.public import file_response, listed
 from services.intake.timeline import describe_for_officers
+from shared.adapters.sql.reporter_keys import unseal
 from shared.contracts.commands import (
     Acknowledge,
     Action,
@@ -36,7 +37,8 @@ from shared.contracts.commands import (
 from shared.domain.catalogue import categories, region_name
 from shared.domain.complaint import Status
 from shared.domain.deadlines import Tier
-from shared.domain.officers import Officer, Role
+from shared.domain.identity import ReporterIdentity
+from shared.domain.officers import Officer, Role, may_see_reporter
 from shared.domain.routing import Directory
 from shared.domain.tracking import is_tracking_id
 from shared.projections.inbox import ComplaintFilter, ComplaintView, InboxEntry, InboxStore
@@ -61,6 +63,9 @@ ADMIN_ACTIONS = {
     "arsipkan": "archive_reason",
 }
 TEXT_MIN, TEXT_MAX = 10, 4000
+# Why a page shows no reporter: anonim, rahasia and not the officer's to see, another
+# agency's (a copy), no contact given, or the identity erased (its key shredded).
+Hidden = Literal["anonymous", "confidential", "holder_only", "no_contact", "erased"]
 BULK_MAX = 50  # complaints taken up at once: a page of the inbox and some
 
 
@@ -73,6 +78,24 @@ def _found(request: Request, who: Officer, tracking_id: str) -> tuple[InboxEntry
         if view is not None:
             return seen.entries[0], view
     raise unknown_complaint(tracking_id)
+
+
+def _reporter(
+    request: Request, who: Officer, entry: InboxEntry, view: ComplaintView
+) -> ReporterIdentity | Hidden:
+    """Who reported, where the officer may see it (each reading recorded), else why not."""
+    holds = view.agency_id == who.agency_id and not entry.tembusan
+    if view.anonymous:
+        return "anonymous"
+    if not may_see_reporter(who, holds, view.anonymous, view.confidential):
+        return "confidential" if view.confidential else "holder_only"
+    if view.reporter is None:
+        return "no_contact"
+    identity = unseal(view.reporter, request.app.state.filing.keys)
+    if identity is None:
+        return "erased"
+    record(request, who, "see_reporter", tracking_id=view.tracking_id)
+    return identity
 
 
 def _acts(who: Officer, entry: InboxEntry, view: ComplaintView) -> bool:
@@ -121,7 +144,7 @@ def _page(
             "description": detail.get("description", ""),
             "address": detail.get("address"),
             "files": [a for a in view.attachments() if a.get("sha256")],
-            "anonymous": bool(detail.get("anonymous")),
+            "reporter": _reporter(request, who, entry, view),
             "deadline": format_wib(entry.deadline_at, lang) if entry.deadline_at else None,
             "timeline": [
                 (format_wib(e.at, lang), describe_for_officers(e, lang, directory.agencies))
