@@ -15,7 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, MetaData
 
-from services.intake import accounts, responses, store
+from services.intake import accounts, assignments, responses, store
 from services.notifier import breakers, outbox, reports
 from shared.adapters.sql import migrations, reporter_keys
 from shared.adapters.sql.database import open_database
@@ -30,6 +30,7 @@ MIGRATED = (
     breakers.METADATA,
     accounts.METADATA,
     responses.METADATA,
+    assignments.METADATA,
 )
 
 RUFF = str(Path(sys.executable).parent / "ruff")

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.intake import actions, complaints, console, open311, openapi, portal, queries
 from services.intake.accounts import Accounts
+from services.intake.assignments import Assignments
 from services.intake.console.session import SignInNeeded
 from services.intake.filing import Filing, IdempotencyConflict, IdempotencyInProgress
 from services.intake.limits import BodyLimit, RateLimit, RateLimiter
@@ -99,6 +100,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(queries.router)
     app.state.accounts = Accounts(database)
     app.state.responses = ResponseTemplates(database)
+    app.state.assignments = Assignments(database)
     for pages in portal.routers() + console.routers():
         app.include_router(pages)
     openapi.install(app)

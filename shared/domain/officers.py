@@ -87,3 +87,14 @@ def may_see_reporter(actor: Officer, holds: bool, anonymous: bool, confidential:
     if not holds:
         return False
     return actor.role is Role.AGENCY_ADMIN or not confidential
+
+
+def may_assign(actor: Officer, officer: Officer) -> bool:
+    """An agency's officers share out its complaints among themselves: any of them may
+    assign one to any officer of the same agency (the national admin's are not an agency's
+    to share)."""
+    return (
+        actor.role is not Role.NATIONAL_ADMIN
+        and officer.role is not Role.NATIONAL_ADMIN
+        and actor.agency_id == officer.agency_id
+    )

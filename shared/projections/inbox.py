@@ -14,7 +14,18 @@ from typing import Any, Literal, get_args
 
 from aiokafka.structs import ConsumerRecord
 from eventsourcing.persistence import Tracking, TrackingRecorder
-from sqlalchemy import Connection, Engine, Row, Select, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    Select,
+    and_,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 
 from shared import clock
@@ -457,18 +468,37 @@ SORTS: tuple[Sort, ...] = get_args(Sort)
 
 @dataclass(frozen=True)
 class Scope:
-    """Who reads: an agency (its own complaints and its copies) or, None, the national admin."""
+    """Who reads: an agency (its own complaints and its copies) or, None, the national admin.
+    A liaison limited to a unit reads the agency's of its categories and regions only, and
+    any of the agency's assigned to them."""
 
     agency_id: str | None
+    categories: tuple[str, ...] = ()  # () is every category
+    regions: tuple[str, ...] = ()  # region-code prefixes; () is every region
+    assigned: tuple[str, ...] = ()  # tracking ids, read whatever the unit
 
     def narrow(self, query: Select[Any]) -> Select[Any]:
         if self.agency_id is None:
             return query
+        c_ = COMPLAINTS.c
         copied = exists().where(
-            (COPIES.c.complaint_id == COMPLAINTS.c.complaint_id)
-            & (COPIES.c.agency_id == self.agency_id)
+            (COPIES.c.complaint_id == c_.complaint_id) & (COPIES.c.agency_id == self.agency_id)
         )
-        return query.where(or_(COMPLAINTS.c.agency_id == self.agency_id, copied))
+        query = query.where(or_(c_.agency_id == self.agency_id, copied))
+        unit: list[ColumnElement[bool]] = []
+        if self.categories:
+            unit.append(c_.category.in_(self.categories))
+        if self.regions:
+            unit.append(or_(*(_within(prefix) for prefix in self.regions)))
+        if not unit:
+            return query
+        return query.where(or_(and_(*unit), c_.tracking_id.in_(self.assigned)))
+
+
+def _within(prefix: str) -> ColumnElement[bool]:
+    """A region code in the region `prefix` ("16" holds "16.08" and "16.08.01")."""
+    code = COMPLAINTS.c.region_code
+    return or_(code == prefix, code.startswith(prefix + ".", autoescape=True))
 
 
 @dataclass(frozen=True)
@@ -483,6 +513,8 @@ class ComplaintFilter:
     region_code: str | None = None  # a province "16" matches its kabupaten "16.08"
     filed_from: datetime | None = None
     filed_to: datetime | None = None
+    words: tuple[str, ...] = ()  # each in the title or the chronology, any case
+    tracking_ids: tuple[str, ...] | None = None  # None: any; () matches none
 
     def narrow(self, query: Select[Any]) -> Select[Any]:
         c_ = COMPLAINTS.c
@@ -497,8 +529,14 @@ class ComplaintFilter:
         if self.category:
             query = query.where(c_.category == self.category)
         if self.region_code:
-            code = self.region_code
-            query = query.where(or_(c_.region_code == code, c_.region_code.like(f"{code}.%")))
+            query = query.where(_within(self.region_code))
+        for word in self.words:
+            query = query.where(
+                or_(c_.title.icontains(word, autoescape=True),
+                    c_.description.icontains(word, autoescape=True))
+            )  # fmt: skip
+        if self.tracking_ids is not None:
+            query = query.where(c_.tracking_id.in_(self.tracking_ids))
         if self.filed_from is not None:
             query = query.where(c_.filed_at >= utc(self.filed_from))
         if self.filed_to is not None:

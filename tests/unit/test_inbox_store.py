@@ -10,7 +10,7 @@ from shared.adapters.sql.database import DatabaseSchemaError, create_tables, ope
 from shared.contracts.cloudevents import TYPE_NAMES
 from shared.domain.complaint import Channel, Complaint, ReportType, Status
 from shared.domain.deadlines import FIRST_FOLLOW_UP
-from shared.projections.inbox import InboxStore, position
+from shared.projections.inbox import ComplaintFilter, InboxStore, Scope, position
 from shared.projections.tables import TIMELINE
 from tests.support.databases import fresh_database
 
@@ -202,3 +202,66 @@ def test_a_complaints_timeline_never_runs_ahead_of_its_status(database: Engine) 
     view = store.complaint("QWERTY2345")
     assert view is not None and view.status is Status.UNVERIFIED
     assert [t.sequence for t in view.timeline] == [1]
+
+
+def routed_complaints(store: InboxStore) -> None:
+    """Four complaints of one agency: two categories, two regions; the words differ."""
+    facts = [
+        ("AAAAAAAAA1", "jalan-daerah", "16.08", "Jalan berlubang", "Lubang besar di 100% ruas"),
+        ("AAAAAAAAA2", "jalan-daerah", "16.71", "Jembatan retak", "Retak sejak banjir"),
+        ("AAAAAAAAA3", "kependudukan", "16.08", "KTP tak kunjung jadi", "Sudah tiga bulan"),
+        ("AAAAAAAAA4", "kependudukan", "16.08.01", "Akta lahir", "Jalan ke kantor capil jauh"),
+    ]
+    offset = 0
+    for tracking_id, category, region, title, description in facts:
+        complaint = Complaint(
+            tracking_id=tracking_id,
+            report_type=ReportType.COMPLAINT,
+            title=title,
+            description=description,
+            category=category,
+            region_code=region,
+            channel=Channel.WEB,
+        )
+        complaint.route("pemkab-oku-timur", "rule@v1", "rule")
+        for event in complaint.new_events():
+            store.apply(event, TYPE_NAMES[type(event)], position("complaints.events", 0, offset))
+            offset += 1
+
+
+def shown(store: InboxStore, scope: Scope, filters: ComplaintFilter | None = None) -> set[str]:
+    return {e.tracking_id for e in store.complaints(scope, filters).entries}
+
+
+def test_a_liaisons_unit_narrows_the_agencys_complaints_and_assignments_widen_it(
+    database: Engine,
+) -> None:
+    store = InboxStore(database)
+    routed_complaints(store)
+    oku = "pemkab-oku-timur"
+    assert len(shown(store, Scope(oku))) == 4
+    assert shown(store, Scope(oku, categories=("kependudukan",))) == {"AAAAAAAAA3", "AAAAAAAAA4"}
+    assert shown(store, Scope(oku, regions=("16.08",))) == {
+        "AAAAAAAAA1",
+        "AAAAAAAAA3",
+        "AAAAAAAAA4",
+    }
+    assert shown(store, Scope(oku, ("jalan-daerah",), ("16.08",))) == {"AAAAAAAAA1"}
+    assert shown(store, Scope(oku, ("jalan-daerah",), ("16.08",), ("AAAAAAAAA4",))) == {
+        "AAAAAAAAA1",
+        "AAAAAAAAA4",
+    }
+    # Assigned or not, another agency's complaint is never read.
+    assert shown(store, Scope("pemkot-bandung", ("jalan-daerah",), (), ("AAAAAAAAA1",))) == set()
+
+
+def test_words_are_found_in_the_title_or_the_chronology_in_any_case(database: Engine) -> None:
+    store = InboxStore(database)
+    routed_complaints(store)
+    oku = Scope("pemkab-oku-timur")
+    assert shown(store, oku, ComplaintFilter(words=("jalan",))) == {"AAAAAAAAA1", "AAAAAAAAA4"}
+    assert shown(store, oku, ComplaintFilter(words=("RETAK", "banjir"))) == {"AAAAAAAAA2"}
+    assert shown(store, oku, ComplaintFilter(words=("retak", "ktp"))) == set()
+    assert shown(store, oku, ComplaintFilter(words=("100%",))) == {"AAAAAAAAA1"}
+    assert shown(store, oku, ComplaintFilter(words=("%",))) == {"AAAAAAAAA1"}  # not a wildcard
+    assert shown(store, oku, ComplaintFilter(tracking_ids=())) == set()

@@ -9,6 +9,7 @@ as a page that is not there.
 from fastapi import APIRouter
 
 from services.intake.console import (
+    assigning,
     complaint,
     inbox,
     invitations,
@@ -30,6 +31,7 @@ def routers() -> list[APIRouter]:
         invitations.router,
         team.router,
         inbox.router,
+        assigning.router,  # before the complaint's actions: its path is one of theirs
         complaint.router,
         responses.router,
         rules.router,

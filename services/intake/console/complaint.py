@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.intake.access import unknown_complaint
 from services.intake.actions import NATIONAL_ADMIN, actions_of
-from services.intake.console.inbox import inbox_page, scope, tiers
+from services.intake.console.inbox import assignees, colleagues, inbox_page, scope, tiers
 from services.intake.console.session import OfficerDep, record
 from services.intake.portal.pages import check_csrf_token, finish, gettext, page_language, render
 from services.intake.portal.public import file_response, listed
@@ -73,7 +73,7 @@ def _found(request: Request, who: Officer, tracking_id: str) -> tuple[InboxEntry
     """The complaint if the officer may read it; else the one 404 of an unknown one."""
     store: InboxStore = request.app.state.read_model
     if is_tracking_id(tracking_id):
-        seen = store.complaints(scope(who), ComplaintFilter(tracking_id=tracking_id))
+        seen = store.complaints(scope(request, who), ComplaintFilter(tracking_id=tracking_id))
         view = store.complaint(tracking_id) if seen.entries else None
         if view is not None:
             return seen.entries[0], view
@@ -113,7 +113,7 @@ def _disposes(who: Officer, view: ComplaintView) -> bool:
     return who.role is Role.NATIONAL_ADMIN and view.status is not Status.ARCHIVED
 
 
-def _page(
+def complaint_page(
     request: Request,
     who: Officer,
     entry: InboxEntry,
@@ -163,6 +163,10 @@ def _page(
                 key=lambda pair: pair[1],
             ),
             "tiers": tiers(_),
+            "colleagues": sorted(colleagues(request, who).items(), key=lambda pair: pair[1])
+            if _acts(who, entry, view)
+            else [],
+            "assignee": assignees(request, who, [entry], _).get(entry.tracking_id),
             "errors": errors or {},
             "values": values or {},
             "notice": notice,
@@ -179,12 +183,14 @@ def complaint(
     entry, view = _found(request, who, tracking_id)
     _ = gettext(page_language(request))
     notice = _("Done. The timeline shows it.") if selesai in ACTIONS | ADMIN_ACTIONS else None
+    if selesai == "tugaskan":
+        notice = _("Assigned.")
     picked = next(
         (t for t in request.app.state.responses.of(who.agency_id) if t.template_id == templat),
         None,
     )
     values = {picked.action: picked.body} if picked else {}
-    return _page(request, who, entry, view, notice=notice, values=values)
+    return complaint_page(request, who, entry, view, notice=notice, values=values)
 
 
 def _command(action: str, who: Officer, text: str, _: Any) -> tuple[Action | None, dict[str, str]]:
@@ -236,7 +242,7 @@ async def act(request: Request, who: OfficerDep, tracking_id: str, action: str) 
     form = await request.form(max_files=0, max_fields=10)
     sent = form.get("csrf_token")
     check_csrf_token(request, sent if isinstance(sent, str) else None)
-    entry, view = await _off_the_loop(request, who, tracking_id)
+    entry, view = await found_off_the_loop(request, who, tracking_id)
     _ = gettext(page_language(request))
     values = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     field = fields[action]
@@ -247,11 +253,15 @@ async def act(request: Request, who: OfficerDep, tracking_id: str, action: str) 
     else:
         command, errors = _command(action, who, text, _)
     if command is None:
-        return _page(request, who, entry, view, errors=errors, values=values, status_code=422)
+        return complaint_page(
+            request, who, entry, view, errors=errors, values=values, status_code=422
+        )
     verdict = await send(request, who, view, command)
     if verdict == "refused":
-        entry, view = await _off_the_loop(request, who, tracking_id)
-        return _page(request, who, entry, view, notice=refusal(view, _, request), status_code=409)
+        entry, view = await found_off_the_loop(request, who, tracking_id)
+        return complaint_page(
+            request, who, entry, view, notice=refusal(view, _, request), status_code=409
+        )
     response = RedirectResponse(
         f"/petugas/laporan/{view.tracking_id}?selesai={action}", status_code=303
     )
@@ -311,14 +321,14 @@ async def take_up_several(request: Request, who: OfficerDep) -> HTMLResponse:
     results = []
     for tracking_id in chosen[:BULK_MAX]:
         try:
-            _entry, view = await _off_the_loop(request, who, tracking_id)
+            _entry, view = await found_off_the_loop(request, who, tracking_id)
             command = Acknowledge(agency_id=who.agency_id, tier=Tier(str(tier)))
             verdict = await send(request, who, view, command)
         except HTTPException:
             results.append((tracking_id, _("Not found among your agency's reports")))
             continue
         if verdict == "refused":
-            _entry, view = await _off_the_loop(request, who, tracking_id)
+            _entry, view = await found_off_the_loop(request, who, tracking_id)
             results.append((tracking_id, refusal(view, _, request)))
         elif verdict == "pending":
             results.append((tracking_id, _("Sent; the timeline shows the outcome shortly")))
@@ -327,7 +337,7 @@ async def take_up_several(request: Request, who: OfficerDep) -> HTMLResponse:
     return render(request, "several.html", {"who": who, "results": results})
 
 
-async def _off_the_loop(
+async def found_off_the_loop(
     request: Request, who: Officer, tracking_id: str
 ) -> tuple[InboxEntry, ComplaintView]:
     return await asyncio.to_thread(_found, request, who, tracking_id)
@@ -337,7 +347,7 @@ async def _off_the_loop(
 async def complaint_file(
     request: Request, who: OfficerDep, tracking_id: str, sha256: str
 ) -> Response:
-    _entry, view = await _off_the_loop(request, who, tracking_id)
+    _entry, view = await found_off_the_loop(request, who, tracking_id)
     if not listed(view, sha256):
         raise HTTPException(404, "file")
     return await file_response(request, view, sha256)

@@ -16,18 +16,21 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from lokal import wilayah
 
+from services.intake.assignments import Assignments
 from services.intake.console.session import OfficerDep
 from services.intake.portal.pages import finish, gettext, page_language, render
 from shared.domain.catalogue import categories, region_name
 from shared.domain.complaint import NATIONAL_TRIAGE, Status
 from shared.domain.deadlines import Tier
-from shared.domain.officers import Officer, Role
+from shared.domain.officers import Officer, Role, may_assign
 from shared.domain.tracking import is_tracking_id
 from shared.projections.inbox import ComplaintFilter, InboxEntry, InboxStore, Page, Scope, Sort
+from shared.projections.projection import OPEN_STATUSES
 from shared.wording import format_wib, spoken, stage_name, status_label
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 25
+WORDS_MAX = 100
 SORTS: dict[str, Sort] = {"deadline": "deadline_at", "newest": "-filed_at", "oldest": "filed_at"}
 
 
@@ -40,6 +43,8 @@ class Asked:
     category: str
     province: str
     number: str
+    words: str
+    mine: bool  # only those assigned to the officer
     sort: str
     page: int
     triage: bool
@@ -52,6 +57,8 @@ class Asked:
             "kategori": self.category,
             "provinsi": self.province,
             "nomor": self.number,
+            "kata": self.words,
+            "ditugaskan": "saya" if self.mine else "",
             "urut": self.sort if self.sort != "deadline" else "",
             "antrean": "triase" if self.triage else "",
             "halaman": str(self.page) if self.page > 1 else "",
@@ -59,13 +66,16 @@ class Asked:
         chosen = {k: v for k, v in pairs.items() if v}
         return "?" + urlencode(chosen) if chosen else ""
 
-    def complaint_filter(self) -> ComplaintFilter:
+    def complaint_filter(self, assigned: tuple[str, ...] | None = None) -> ComplaintFilter:
+        """`assigned`: the officer's assigned tracking ids, where only those are asked for."""
         return ComplaintFilter(
             statuses=(Status(self.status),) if self.status else (),
             tracking_id=self.number or None,
             overdue=True if self.overdue else None,
             category=self.category or None,
             region_code=self.province or None,
+            words=tuple(self.words.split()),
+            tracking_ids=assigned if self.mine else None,
         )
 
 
@@ -89,6 +99,10 @@ def asked(request: Request, _: Any) -> Asked:
     province = q.get("provinsi", "")
     if province and province not in provinces():
         errors["provinsi"], province = _("Choose a province from the list"), ""
+    words = " ".join(q.get("kata", "").split())
+    if len(words) > WORDS_MAX or len(words.split()) > 8:
+        errors["kata"] = _("Search with at most 8 words and %(n)d characters") % {"n": WORDS_MAX}
+        words = ""
     sort = q.get("urut", "deadline")
     sort = sort if sort in SORTS else "deadline"
     page = int(q["halaman"]) if q.get("halaman", "").isdigit() else 1
@@ -98,6 +112,8 @@ def asked(request: Request, _: Any) -> Asked:
         category=category,
         province=province,
         number=number,
+        words=words,
+        mine=q.get("ditugaskan") == "saya",
         sort=sort,
         page=max(page, 1),
         triage=q.get("antrean") == "triase",
@@ -114,12 +130,20 @@ def tiers(_: Any) -> list[tuple[str, str]]:
     ]
 
 
-def scope(who: Officer, triage: bool = False) -> Scope:
-    """What the officer reads: the agency's, or for the national admin every complaint (or,
-    asked, the triage queue: no rule matched, or declined too often)."""
-    if who.role is not Role.NATIONAL_ADMIN:
-        return Scope(who.agency_id)
-    return Scope(NATIONAL_TRIAGE if triage else None)
+def scope(request: Request, who: Officer, triage: bool = False) -> Scope:
+    """What the officer reads: the agency's (a liaison of a unit: its categories and regions,
+    and what is assigned to them), or for the national admin every complaint (or, asked, the
+    triage queue: no rule matched, or declined too often)."""
+    if who.role is Role.NATIONAL_ADMIN:
+        return Scope(NATIONAL_TRIAGE if triage else None)
+    if who.role is Role.LIAISON and (who.categories or who.regions):
+        assigned = assignments(request).to(who.officer_id, who.agency_id)
+        return Scope(who.agency_id, who.categories, who.regions, assigned)
+    return Scope(who.agency_id)
+
+
+def assignments(request: Request) -> Assignments:
+    return request.app.state.assignments  # type: ignore[no-any-return]
 
 
 def _deadline(entry: InboxEntry, lang: str, _: Any) -> str:
@@ -137,7 +161,9 @@ def _deadline(entry: InboxEntry, lang: str, _: Any) -> str:
     return f"{stage}: {when} ({left})"
 
 
-def _rows(entries: list[InboxEntry], lang: str, _: Any) -> list[dict[str, Any]]:
+def _rows(
+    entries: list[InboxEntry], assignees: dict[str, str], lang: str, _: Any
+) -> list[dict[str, Any]]:
     names = {code: c.names[spoken(lang)] for code, c in categories().items()}
     return [
         {
@@ -150,6 +176,8 @@ def _rows(entries: list[InboxEntry], lang: str, _: Any) -> list[dict[str, Any]]:
             "overdue": e.overdue,
             "tembusan": e.tembusan,
             "new": not e.tembusan and e.status is Status.DISPOSED_NOT_FOLLOWED_UP,
+            "choosable": not e.tembusan and e.status in OPEN_STATUSES,
+            "assignee": assignees.get(e.tracking_id),
         }
         for e in entries
     ]
@@ -158,13 +186,32 @@ def _rows(entries: list[InboxEntry], lang: str, _: Any) -> list[dict[str, Any]]:
 def shown(request: Request, who: Officer, chosen: Asked) -> Page:
     """The page of complaints the officer asked for, of those they may read."""
     views: InboxStore = request.app.state.read_model
+    mine = assignments(request).to(who.officer_id, who.agency_id) if chosen.mine else None
     return views.complaints(
-        scope(who, chosen.triage),
-        chosen.complaint_filter(),
+        scope(request, who, chosen.triage),
+        chosen.complaint_filter(mine),
         SORTS[chosen.sort],
         chosen.page,
         PAGE_SIZE,
     )
+
+
+def assignees(request: Request, who: Officer, entries: list[InboxEntry], _: Any) -> dict[str, str]:
+    """The name of the officer each of these complaints is assigned to, where it is."""
+    if who.role is Role.NATIONAL_ADMIN:
+        return {}
+    held = assignments(request).of(who.agency_id, [e.tracking_id for e in entries])
+    team = colleagues(request, who)
+    gone = _("an officer no longer in the team")
+    return {tracking_id: team.get(officer_id, gone) for tracking_id, officer_id in held.items()}
+
+
+def colleagues(request: Request, who: Officer) -> dict[str, str]:
+    """The agency's officers (set up, not only invited) by id: their names, for assigning."""
+    if who.role is Role.NATIONAL_ADMIN:
+        return {}
+    team = request.app.state.accounts.team(who.agency_id)
+    return {o.officer_id: o.name for o, pending in team if not pending and may_assign(who, o)}
 
 
 @router.get("/petugas/laporan", response_class=HTMLResponse)
@@ -191,7 +238,8 @@ def inbox_page(
             "tiers": tiers(_),
             "asked": chosen,
             "errors": chosen.errors | (refused or {}),
-            "rows": _rows(found.entries, lang, _),
+            "rows": _rows(found.entries, assignees(request, who, found.entries, _), lang, _),
+            "colleagues": sorted(colleagues(request, who).items(), key=lambda pair: pair[1]),
             "total": found.total,
             "pages": pages,
             "previous": chosen.query(halaman=chosen.page - 1) if chosen.page > 1 else None,
@@ -225,14 +273,15 @@ def inbox_csv(request: Request, who: OfficerDep) -> Response:
     sheet = csv.writer(buffer, lineterminator="\r\n")
     sheet.writerow(
         ["tracking_id", "title", "category", "region_code", "status", "deadline_stage",
-         "deadline_at", "working_days_left", "overdue", "tembusan"]
+         "deadline_at", "working_days_left", "overdue", "tembusan", "assigned_to"]
     )  # fmt: skip
+    assigned = assignees(request, who, found.entries, _)
     for e in found.entries:
         sheet.writerow(
             [e.tracking_id, e.title, e.category, e.region_code, e.status.value,
              e.deadline_stage or "", e.deadline_at.isoformat() if e.deadline_at else "",
              "" if e.days_left is None else e.days_left, str(e.overdue).lower(),
-             str(e.tembusan).lower()]
+             str(e.tembusan).lower(), assigned.get(e.tracking_id, "")]
         )  # fmt: skip
     response = Response(
         buffer.getvalue(),

@@ -18,6 +18,7 @@ from services.intake.portal.pages import (
     render,
 )
 from shared.config import Settings
+from shared.domain.catalogue import categories, region_name
 from shared.domain.officers import (
     INVITATION_VALID,
     NATIONAL,
@@ -28,6 +29,7 @@ from shared.domain.officers import (
     may_see_team,
 )
 from shared.domain.routing import Directory
+from shared.wording import spoken
 
 router = APIRouter(include_in_schema=False)
 Field = Annotated[str, Form()]
@@ -46,6 +48,14 @@ def _roles(who: Officer, agency_id: str, _: Any) -> list[tuple[str, str]]:
     return [(r.value, role_name(r, _)) for r in Role if may_invite(who, r, agency_id)]
 
 
+def _unit(officer: Officer, lang: str) -> str:
+    """A liaison's unit in words: its categories and regions; "" for the whole agency."""
+    names = {code: c.names[spoken(lang)] for code, c in categories().items()}
+    parts = [names.get(code, code) for code in officer.categories]
+    parts += [region_name(code) or code for code in officer.regions]
+    return "; ".join(parts)
+
+
 def _page(
     request: Request,
     who: Officer,
@@ -56,7 +66,8 @@ def _page(
     invited: tuple[Officer, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    _ = gettext(page_language(request))
+    lang = page_language(request)
+    _ = gettext(lang)
     directory: Directory = request.app.state.directory.current
     settings: Settings = request.app.state.settings
     agency = directory.agencies.get(agency_id)
@@ -73,8 +84,13 @@ def _page(
             "agency_id": agency_id,
             "agency": agency.name if agency else agency_id,
             "members": [
-                (m, role_name(m.role, _), pending, may_remove(who, m)) for m, pending in members
+                (m, role_name(m.role, _), pending, may_remove(who, m), _unit(m, lang))
+                for m, pending in members
             ],
+            "categories": sorted(
+                ((code, c.names[spoken(lang)]) for code, c in categories().items()),
+                key=lambda pair: pair[1],
+            ),
             "roles": _roles(who, agency_id, _),
             "agencies": agencies if who.role is Role.NATIONAL_ADMIN else [],
             "errors": errors or {},
@@ -102,12 +118,16 @@ def invite(
     email: Field = "",
     name: Field = "",
     role: Field = "",
+    unit_categories: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies it)
+    unit_regions: Field = "",
     csrf_token: Field = "",
 ) -> Response:
     check_csrf_token(request, csrf_token)
     agency_id = _agency_asked(who, agency_id, request.app.state.directory.current)
     _ = gettext(page_language(request))
-    values = {"email": email, "name": name, "role": role}
+    values = {"email": email, "name": name, "role": role, "unit_regions": unit_regions}
+    chosen_categories = tuple(dict.fromkeys(unit_categories))
+    regions = tuple(dict.fromkeys(unit_regions.replace(",", " ").split()))
     errors: dict[str, str] = {}
     address = ""
     try:
@@ -118,10 +138,24 @@ def invite(
         errors["name"] = _("Enter the officer's name")
     if role not in {value for value, _name in _roles(who, agency_id, _)}:
         errors["role"] = _("Choose a role from the list")
+    if any(code not in categories() for code in chosen_categories):
+        errors["unit_categories"] = _("Choose categories from the list")
+    if len(regions) > 20 or any(region_name(code) is None for code in regions):
+        errors["unit_regions"] = _(
+            "Give up to 20 region codes of Kemendagri, like 16.08 or 16.08.01, separated by commas"
+        )
+    if role != Role.LIAISON.value and (chosen_categories or regions):
+        errors["unit_categories"] = _("Only a liaison (pejabat penghubung) serves a unit")
     if not errors:
         try:
             officer, token = accounts(request).invite(
-                address, name, Role(role), agency_id, invited_by=who
+                address,
+                name,
+                Role(role),
+                agency_id,
+                invited_by=who,
+                categories=chosen_categories,
+                regions=regions,
             )
         except AccountError:
             errors["email"] = _("This address already has an account")
@@ -135,7 +169,8 @@ def invite(
                 agency_id=agency_id,
             )
             return _page(request, who, agency_id, invited=(officer, token))
-    return _page(request, who, agency_id, errors=errors, values=values, status_code=422)
+    values_chosen = {**values, "unit_categories": " ".join(chosen_categories)}
+    return _page(request, who, agency_id, errors=errors, values=values_chosen, status_code=422)
 
 
 @router.post("/petugas/tim/hapus")
