@@ -392,6 +392,12 @@ class Accounts:
             removed = c.execute(delete(OFFICERS).where(OFFICERS.c.officer_id == officer_id))
         return removed.rowcount == 1
 
+    def team_sizes(self) -> dict[str, int]:
+        """How many officers (invited ones included) each agency has."""
+        query = select(OFFICERS.c.agency_id, func.count()).group_by(OFFICERS.c.agency_id)
+        with self._db.connect() as c:
+            return {row[0]: int(row[1]) for row in c.execute(query)}
+
     def count(self, role: Role | None = None) -> int:
         query = select(func.count()).select_from(OFFICERS)
         if role is not None:

@@ -2,6 +2,8 @@
 from the command line, invitations down to a pejabat penghubung who signs in with a TOTP
 code, the lockout, and what a signed-out or other agency's officer cannot do."""
 
+import json
+
 import httpx
 import pytest
 from playwright.async_api import Browser, expect
@@ -142,11 +144,24 @@ async def test_every_console_page_has_no_serious_accessibility_violation(
         ("inbox with errors", "/petugas/laporan?nomor=salah"),
         ("inbox", "/petugas/laporan"),
         ("scores", "/petugas/skor"),
+        ("agencies", "/petugas/instansi?provinsi=16"),
+        ("agencies with errors", "/petugas/instansi?tingkat=salah"),
+        ("rules", "/petugas/aturan"),
         ("team", f"/petugas/tim?instansi={OKU}"),
     ):
         await page.goto(path)
         await check(name)
+    await page.click("details summary")  # a liaison's unit, open
     await page.click("form[action='/petugas/tim/undang'] button")
     await check("team with errors")
+    await page.goto("/petugas/aturan")
+    await page.click("form[action='/petugas/aturan/pratinjau'] button")  # no file chosen
+    await check("rules with errors")
+    rules = await (await page.request.get("/petugas/aturan.json")).json()
+    newer = {**rules, "version": 10_000}  # previewed, never published
+    newer["rules"] = [r for r in newer["rules"] if r["id"] != "narkoba"]
+    await page.set_input_files("#berkas", files=[{"name": "aturan.json", "mimeType": "application/json", "buffer": json.dumps(newer).encode()}])  # fmt: skip
+    await page.click("form[action='/petugas/aturan/pratinjau'] button")
+    await check("rules change")
     await national.close()
     assert found == {}

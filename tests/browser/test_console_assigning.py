@@ -7,7 +7,13 @@ import uuid
 import httpx
 from playwright.async_api import Browser, expect
 
-from tests.support.console import inbox_shows, invite, national_admin, officer
+from tests.support.console import (
+    inbox_shows,
+    invite,
+    national_admin,
+    officer,
+    serious_violations,
+)
 from tests.support.platform import Platform
 from tests.support.portal import picture
 
@@ -38,12 +44,14 @@ async def test_a_liaisons_unit_and_assignments_decide_what_they_see(
     lamp = filed(platform, "Lampu jalan mati", "jalan-daerah", marker)
 
     national, page = await national_admin(browser, platform, "tugas@menpan.go.id")
-    admin_link = await invite(page, OKU, "Dewi", "dewi@okutimurkab.go.id", "agency_admin")
-    admin_context, admin = await officer(browser, platform, admin_link, "dewi@okutimurkab.go.id")
+    admin_link = await invite(page, OKU, "Dewi", "dewi.tugas@okutimurkab.go.id", "agency_admin")
+    admin_context, admin = await officer(
+        browser, platform, admin_link, "dewi.tugas@okutimurkab.go.id"
+    )
     # The admin invites a liaison of the population unit, and one of the whole agency.
     await admin.goto("/petugas/tim")
     await admin.fill("#name", "Joko")
-    await admin.fill("#email", "joko@okutimurkab.go.id")
+    await admin.fill("#email", "joko.tugas@okutimurkab.go.id")
     await admin.check("#role-liaison")
     await admin.click("details summary")
     await admin.fill("#unit_regions", "99.99")  # no such region: refused beside its field
@@ -56,9 +64,9 @@ async def test_a_liaisons_unit_and_assignments_decide_what_they_see(
     joko_link = await admin.locator("#invitation-link").get_attribute("href")
     assert joko_link
     await expect(admin.locator("tr", has_text="Joko")).to_contain_text("Unit: Administrasi")
-    ani_link = await invite(admin, None, "Ani", "ani@okutimurkab.go.id", "liaison")
-    joko_context, joko = await officer(browser, platform, joko_link, "joko@okutimurkab.go.id")
-    ani_context, ani = await officer(browser, platform, ani_link, "ani@okutimurkab.go.id")
+    ani_link = await invite(admin, None, "Ani", "ani.tugas@okutimurkab.go.id", "liaison")
+    joko_context, joko = await officer(browser, platform, joko_link, "joko.tugas@okutimurkab.go.id")
+    ani_context, ani = await officer(browser, platform, ani_link, "ani.tugas@okutimurkab.go.id")
 
     await inbox_shows(joko, f"?kata={marker}", identity_card)
     listed = await joko.locator("main").inner_text()
@@ -76,6 +84,7 @@ async def test_a_liaisons_unit_and_assignments_decide_what_they_see(
     await admin.click("form[action$='/tugaskan'] button")
     await expect(admin.locator("#verdict")).to_contain_text("Sudah ditugaskan")
     await expect(admin.locator("#assignee")).to_have_text("Joko")
+    assert await serious_violations(admin) == []  # the page with its assigning form
     await joko.goto(f"/petugas/laporan?kata={marker}&ditugaskan=saya")
     await expect(joko.locator("#count")).to_have_text("Laporan ditemukan: 1")
     await expect(joko.locator("table.inbox")).to_contain_text(bridge)
@@ -92,6 +101,7 @@ async def test_a_liaisons_unit_and_assignments_decide_what_they_see(
         await expect(admin.locator("tr", has_text=tracking_id)).to_contain_text(
             "Ditugaskan kepada Ani"
         )
+    assert await serious_violations(admin) == []
     await ani.goto(f"/petugas/laporan?kata={marker}&ditugaskan=saya")
     await expect(ani.locator("#count")).to_have_text("Laporan ditemukan: 2")
     await admin.goto(f"/petugas/laporan?kata={marker}")

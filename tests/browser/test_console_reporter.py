@@ -5,7 +5,7 @@ report's no one; another agency's officers not even the report."""
 import httpx
 from playwright.async_api import Browser, Page, expect
 
-from tests.support.console import invite, national_admin, officer
+from tests.support.console import invite, national_admin, officer, serious_violations
 from tests.support.platform import Platform
 from tests.support.portal import reload_until
 
@@ -47,13 +47,17 @@ async def test_the_reporter_is_shown_only_to_the_officers_who_may_see_them(
 
     national, page = await national_admin(browser, platform, "pelapor@menpan.go.id")
     links = {
-        "admin": await invite(page, OKU, "Hendra", "hendra@okutimurkab.go.id", "agency_admin"),
-        "liaison": await invite(page, OKU, "Tuti", "tuti@okutimurkab.go.id", "liaison"),
-        "other": await invite(page, BANDUNG, "Asep", "asep@bandung.go.id", "agency_admin"),
+        "admin": await invite(
+            page, OKU, "Hendra", "hendra.pelapor@okutimurkab.go.id", "agency_admin"
+        ),
+        "liaison": await invite(page, OKU, "Tuti", "tuti.pelapor@okutimurkab.go.id", "liaison"),
+        "other": await invite(page, BANDUNG, "Asep", "asep.pelapor@bandung.go.id", "agency_admin"),
     }
-    admin_context, admin = await officer(browser, platform, links["admin"], "hendra@okutimurkab.go.id")  # fmt: skip
-    liaison_context, liaison = await officer(browser, platform, links["liaison"], "tuti@okutimurkab.go.id")  # fmt: skip
-    other_context, other = await officer(browser, platform, links["other"], "asep@bandung.go.id")
+    admin_context, admin = await officer(browser, platform, links["admin"], "hendra.pelapor@okutimurkab.go.id")  # fmt: skip
+    liaison_context, liaison = await officer(browser, platform, links["liaison"], "tuti.pelapor@okutimurkab.go.id")  # fmt: skip
+    other_context, other = await officer(
+        browser, platform, links["other"], "asep.pelapor@bandung.go.id"
+    )
 
     seen = {
         (who, report): await reporter_shown(desk, tracking_id)
@@ -67,6 +71,8 @@ async def test_the_reporter_is_shown_only_to_the_officers_who_may_see_them(
         assert (EMAIL in text) is (key in may), key
         assert (PHONE in text) is (key in may), key
     assert "Rahasia: pelapor hanya ditampilkan" in seen["liaison", "rahasia"]
+    for desk in (page, liaison):  # the national admin's page of a report, and a liaison's
+        assert await serious_violations(desk) == []
     assert "Anonim" in seen["admin", "anonim"] and "Anonim" in seen["national", "anonim"]
 
     for tracking_id in (plain, rahasia, anonim):  # another agency: no such report

@@ -92,8 +92,10 @@ async def test_a_new_version_is_previewed_then_published_and_only_the_national_a
     await picture(page, "console-rules")
 
     # An agency admin reads these pages as ones that are not there, and cannot publish.
-    link = await invite(page, "pemkab-oku-timur", "Sari", "sari@okutimurkab.go.id", "agency_admin")
-    agency, page = await officer(browser, platform, link, "sari@okutimurkab.go.id")
+    link = await invite(
+        page, "pemkab-oku-timur", "Sari", "sari.aturan@okutimurkab.go.id", "agency_admin"
+    )
+    agency, page = await officer(browser, platform, link, "sari.aturan@okutimurkab.go.id")
     answer = await page.goto("/petugas/aturan")
     assert answer is not None and answer.status == 404
     cookies = {c["name"]: c["value"] for c in await agency.cookies()}

@@ -9,6 +9,7 @@ as a page that is not there.
 from fastapi import APIRouter
 
 from services.intake.console import (
+    agencies,
     assigning,
     complaint,
     inbox,
@@ -34,6 +35,7 @@ def routers() -> list[APIRouter]:
         assigning.router,  # before the complaint's actions: its path is one of theirs
         complaint.router,
         responses.router,
+        agencies.router,
         rules.router,
         scores.router,
     ]

@@ -334,7 +334,7 @@ async def take_up_several(request: Request, who: OfficerDep) -> HTMLResponse:
             results.append((tracking_id, _("Sent; the timeline shows the outcome shortly")))
         else:
             results.append((tracking_id, _("Taken up")))
-    return render(request, "several.html", {"who": who, "results": results})
+    return render(request, "several.html", {"who": who, "results": results, "heading": None})
 
 
 async def found_off_the_loop(
