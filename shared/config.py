@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     agency_api_keys: dict[str, list[str]] = {"*": ["pintu-dev-agency-key"]}
     admin_api_keys: list[str] = ["pintu-dev-admin-key"]
     retry_after_seconds: int = 5
+    # Requests one intake process works on at once; one more is answered 503 with
+    # Retry-After at once instead of waiting behind them (services/intake/limits.py).
+    max_in_flight: int = Field(default=64, ge=1)
     # Replication of internal topics; 1 on a single development broker, 3 in production.
     topic_replication: int = 1
 

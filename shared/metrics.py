@@ -19,6 +19,10 @@ PUBLISH_FAILURES = Counter(
     "Publishes Kafka did not acknowledge; the caller was told (intake answered 503).",
     ["client"],
 )
+REQUESTS_SHED = Counter(
+    "pintu_requests_shed",
+    "Requests answered 503 at once because intake had as many in the works as it takes.",
+)
 # router
 COMPLAINTS_ROUTED = Counter(
     "pintu_complaints_routed",

@@ -21,7 +21,7 @@ from services.intake.accounts import Accounts
 from services.intake.assignments import Assignments
 from services.intake.console.session import SignInNeeded
 from services.intake.filing import Filing, IdempotencyConflict, IdempotencyInProgress
-from services.intake.limits import BodyLimit, RateLimit, RateLimiter
+from services.intake.limits import Admission, BodyLimit, RateLimit, RateLimiter
 from services.intake.outcomes import Outcomes
 from services.intake.portal.form import MAX_FILES
 from services.intake.responses import ResponseTemplates
@@ -117,6 +117,10 @@ def create_app(settings: Settings) -> FastAPI:
         BodyLimit,
         max_bytes=settings.max_body_bytes,
         larger={"/lapor": with_files, **rules_pages},
+    )
+    # Outermost: a request beyond the limit is refused before anything of it is read.
+    app.add_middleware(
+        Admission, limit=settings.max_in_flight, retry_after_seconds=settings.retry_after_seconds
     )
 
     @app.exception_handler(BrokerUnavailable)

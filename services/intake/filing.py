@@ -12,7 +12,7 @@ from services.intake.uploads import StoredFile
 from shared import metrics
 from shared.adapters.kafka import topics
 from shared.adapters.kafka.publisher import Publisher, Record
-from shared.adapters.sql.reporter_keys import KeyStore, seal
+from shared.adapters.sql.reporter_keys import KeyStore, fresh_key, seal_under
 from shared.contracts.cloudevents import encode
 from shared.domain.complaint import Attachment, Complaint
 from shared.logs import about_complaint
@@ -52,33 +52,34 @@ class Filing:
         `links`: files a door passes on as bare links (Open311's media_url); `uploads`: files
         it received into the upload store, served at /berkas/<tracking id>/<sha256>. Both are
         attached after the submission's own."""
-        # The database calls block (PostgreSQL is across the network): off the event loop.
-        tracking_id = await asyncio.to_thread(self.store.new_tracking_id)
         reporter_token = secrets.token_urlsafe(24)
+        body = ""
         if idempotency_key is not None:
             sent = submission.model_dump_json() + "".join(f.sha256 for f in uploads)
             body = hashlib.sha256(sent.encode()).hexdigest()
-            claim = await asyncio.to_thread(
-                self.store.claim, idempotency_key, body, tracking_id, reporter_token
-            )
-            if claim.body_sha256 != body:
-                raise IdempotencyConflict(
-                    "This Idempotency-Key was already used for a different complaint; "
-                    "use a new key for a new complaint."
-                )
-            if claim.receipt is not None:
-                return ComplaintReceipt.model_validate_json(claim.receipt)
-            if not claim.mine:
-                raise IdempotencyInProgress(
-                    "A complaint with this Idempotency-Key is being filed right now; "
-                    "retry in a moment to get its answer."
-                )
-            # A retry after a failed publish files the same complaint (same tracking id, token
-            # and event id), so even a first attempt whose commit did land is not doubled.
-            tracking_id, reporter_token = claim.tracking_id, claim.reporter_token
-
         reporter = submission.reporter
-        sealed = await asyncio.to_thread(seal, reporter, self.keys) if reporter else None
+        reporter_key = fresh_key() if reporter else None
+        # One commit before the publish and one after (PostgreSQL is across the network, so
+        # each blocks: off the event loop).
+        claim = await asyncio.to_thread(
+            self.store.reserve, idempotency_key, body, reporter_token, reporter_key
+        )
+        if claim.body_sha256 != body:
+            raise IdempotencyConflict(
+                "This Idempotency-Key was already used for a different complaint; "
+                "use a new key for a new complaint."
+            )
+        if claim.receipt is not None:
+            return ComplaintReceipt.model_validate_json(claim.receipt)
+        if not claim.mine:
+            raise IdempotencyInProgress(
+                "A complaint with this Idempotency-Key is being filed right now; "
+                "retry in a moment to get its answer."
+            )
+        # A retry after a failed publish files the same complaint (same tracking id, token and
+        # event id), so even a first attempt whose commit did land is not doubled.
+        tracking_id, reporter_token = claim.tracking_id, claim.reporter_token
+        sealed = seal_under(reporter, *reporter_key) if reporter and reporter_key else None
         complaint = Complaint(
             tracking_id=tracking_id,
             report_type=submission.report_type,
@@ -121,12 +122,6 @@ class Filing:
                 if idempotency_key is not None:
                     await asyncio.to_thread(self.store.release, idempotency_key)
                 raise
-            # Before the 201: the filer's next GET, on any replica, finds it here until the
-            # read model has it (services/intake/views.py). A new complaint has one event.
-            (filed,) = records
-            await asyncio.to_thread(
-                self.store.record_filing, tracking_id, str(complaint.id), filed.value
-            )
         metrics.COMPLAINTS_FILED.labels(
             channel=complaint.channel.value, report_type=complaint.report_type.value
         ).inc()
@@ -137,6 +132,15 @@ class Filing:
             reporter_token=reporter_token,
             status_url=f"{self.base_url}/v1/complaints/{tracking_id}",
         )
-        if idempotency_key is not None:
-            await asyncio.to_thread(self.store.complete, idempotency_key, receipt.model_dump_json())
+        # Before the 201: the filer's next GET, on any replica, finds it here until the read
+        # model has it (services/intake/views.py). A new complaint has one event.
+        (filed,) = records
+        await asyncio.to_thread(
+            self.store.filed,
+            tracking_id,
+            str(complaint.id),
+            filed.value,
+            idempotency_key,
+            receipt.model_dump_json(),
+        )
         return receipt

@@ -1,4 +1,5 @@
-"""Guards at the door: body size, content type and a per-client rate limit."""
+"""Guards at the door: how much work at once, body size, content type and a per-client rate
+limit."""
 
 import time
 from collections.abc import Callable, Mapping
@@ -10,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.intake import open311, portal
 from services.intake.schemas import Problem
+from shared import metrics
 
 
 async def _problem(
@@ -138,3 +140,41 @@ class RateLimit:
                 )
                 return
         await self.app(scope, receive, send)
+
+
+UNGUARDED = ("/healthz", "/readyz", "/metrics")  # probes and scrapes answer under any load
+
+
+class Admission:
+    """At most `limit` requests in the works at once; one more is answered 503 with
+    Retry-After at once, before anything of it is read or recorded, rather than queued for
+    tens of seconds behind the others. The client retries later (an Idempotency-Key makes a
+    retried filing safe); nothing acknowledged is ever shed, since nothing shed was."""
+
+    def __init__(self, app: ASGIApp, limit: int, retry_after_seconds: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.retry_after = str(retry_after_seconds)
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "") in UNGUARDED:
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            metrics.REQUESTS_SHED.inc()
+            await _problem(
+                scope,
+                send,
+                503,
+                "Busy",
+                f"Pintu is receiving more than it can handle right now; nothing was recorded. "
+                f"Please try again in {self.retry_after} seconds.",
+                {"Retry-After": self.retry_after},
+            )
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1

@@ -26,15 +26,17 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.exc import IntegrityError
 
+from shared.adapters.sql.database import insert_new
 from shared.adapters.sql.migrations import ensure_current
+from shared.adapters.sql.reporter_keys import REPORTER_KEYS
 from shared.domain.tracking import new_tracking_id
 
 RETENTION = timedelta(days=1)
 # How long a filing in flight holds its key against a concurrent duplicate. Longer than a
 # publish can take, so only a crashed process' claim is ever taken over.
 LEASE = timedelta(seconds=60)
+PRUNING = timedelta(minutes=1)  # how often a process forgets what is older than RETENTION
 
 METADATA = MetaData()
 IDEMPOTENCY_KEYS = Table(
@@ -73,42 +75,45 @@ class Claim:
 class IntakeStore:
     def __init__(self, database: Engine) -> None:
         self._db = database
+        self._next_pruning = datetime.min.replace(tzinfo=UTC)
         ensure_current(database)
 
-    def new_tracking_id(self) -> str:
-        """A tracking id never handed out before."""
-        while True:
-            candidate = new_tracking_id()
-            try:
-                with self._db.begin() as c:
-                    c.execute(TRACKING_IDS.insert().values(tracking_id=candidate))
-            except IntegrityError:
-                continue
-            return candidate
-
-    def claim(self, key: str, body_sha256: str, tracking_id: str, reporter_token: str) -> Claim:
-        """Reserve `key` for this body, or return what it already holds."""
+    def reserve(
+        self,
+        key: str | None,
+        body_sha256: str,
+        reporter_token: str,
+        reporter_key: tuple[str, bytes] | None,
+    ) -> Claim:
+        """A filing's first commit: a tracking id never handed out before, the reporter's key
+        (shared/adapters/sql/reporter_keys.py) and, with an Idempotency-Key, the key claimed
+        for this body; where the key was claimed already, what it holds."""
         now = datetime.now(UTC)
         keys = IDEMPOTENCY_KEYS
         with self._db.begin() as c:
-            c.execute(delete(keys).where(keys.c.created_at < now - RETENTION))
-        try:
-            with self._db.begin() as c:
-                c.execute(
-                    keys.insert().values(
-                        key=key,
-                        body_sha256=body_sha256,
-                        tracking_id=tracking_id,
-                        reporter_token=reporter_token,
-                        created_at=now,
-                        attempt_at=now,
-                    )
-                )
-            mine = True
-        except IntegrityError:
-            # Another request (maybe on another replica) holds the key. Take over its
-            # unfinished filing only when none is in flight: one publisher at a time.
-            with self._db.begin() as c:
+            tracking_id = new_tracking_id()
+            while not insert_new(c, TRACKING_IDS, tracking_id=tracking_id):
+                tracking_id = new_tracking_id()
+            if reporter_key is not None:
+                key_id, secret = reporter_key
+                c.execute(REPORTER_KEYS.insert().values(key_id=key_id, key=secret, created_at=now))
+            if key is None:
+                return Claim(body_sha256, tracking_id, reporter_token, None, mine=True)
+            # A key older than a day is forgotten, pruned or not yet.
+            c.execute(delete(keys).where(keys.c.key == key, keys.c.created_at < now - RETENTION))
+            mine = insert_new(
+                c,
+                keys,
+                key=key,
+                body_sha256=body_sha256,
+                tracking_id=tracking_id,
+                reporter_token=reporter_token,
+                created_at=now,
+                attempt_at=now,
+            )
+            if not mine:
+                # Another request (maybe on another replica) holds the key. Take over its
+                # unfinished filing only when none is in flight: one publisher at a time.
                 taken = c.execute(
                     keys.update()
                     .where(
@@ -119,8 +124,7 @@ class IntakeStore:
                     )
                     .values(attempt_at=now)
                 )
-            mine = taken.rowcount == 1
-        with self._db.connect() as c:
+                mine = taken.rowcount == 1
             row = c.execute(
                 select(
                     keys.c.body_sha256, keys.c.tracking_id, keys.c.reporter_token, keys.c.receipt
@@ -137,31 +141,35 @@ class IntakeStore:
                 .values(attempt_at=None)
             )
 
-    def complete(self, key: str, receipt: str) -> None:
-        with self._db.begin() as c:
-            c.execute(
-                IDEMPOTENCY_KEYS.update()
-                .where(IDEMPOTENCY_KEYS.c.key == key)
-                .values(receipt=receipt, attempt_at=None)
-            )
-
-    def record_filing(self, tracking_id: str, complaint_id: str, record: bytes) -> None:
-        """Remember a filing Kafka acknowledged; a retry that published it again changes
-        nothing. Forgets those older than a day: the read model has had them long since."""
+    def filed(
+        self, tracking_id: str, complaint_id: str, record: bytes, key: str | None, receipt: str
+    ) -> None:
+        """A filing's second commit, once Kafka acknowledged it: its record, and the receipt
+        its Idempotency-Key answers from now on. A retry that published it again changes
+        nothing. Now and then forgets the keys and filings of more than a day ago: the read
+        model has had them long since."""
         now = datetime.now(UTC)
-        try:
-            with self._db.begin() as c:  # one transaction: a filing costs one commit
+        with self._db.begin() as c:
+            insert_new(
+                c,
+                FILINGS,
+                tracking_id=tracking_id,
+                complaint_id=complaint_id,
+                record=record,
+                filed_at=now,
+            )
+            if key is not None:
+                c.execute(
+                    IDEMPOTENCY_KEYS.update()
+                    .where(IDEMPOTENCY_KEYS.c.key == key)
+                    .values(receipt=receipt, attempt_at=None)
+                )
+            if now >= self._next_pruning:
+                self._next_pruning = now + PRUNING
                 c.execute(delete(FILINGS).where(FILINGS.c.filed_at < now - RETENTION))
                 c.execute(
-                    FILINGS.insert().values(
-                        tracking_id=tracking_id,
-                        complaint_id=complaint_id,
-                        record=record,
-                        filed_at=now,
-                    )
+                    delete(IDEMPOTENCY_KEYS).where(IDEMPOTENCY_KEYS.c.created_at < now - RETENTION)
                 )
-        except IntegrityError:
-            pass  # the same filing, published again under its Idempotency-Key
 
     def filing(self, tracking_id: str) -> bytes | None:
         """The ComplaintFiled record of a filing published in the last day."""

@@ -100,7 +100,7 @@ def version(database: Engine) -> list[str]:
 
 def assert_the_rows_survived(database: Engine) -> None:
     assert KeyStore(database).key(KEY_ID) == KEY
-    claim = IntakeStore(database).claim("retry-me", "a" * 64, "OTHER00000", "u" * 64)
+    claim = IntakeStore(database).reserve("retry-me", "a" * 64, "u" * 64, None)
     assert (claim.tracking_id, claim.receipt) == ("QWERTY2345", '{"tracking_id": "QWERTY2345"}')
     (pending,) = Outbox(database, "pod-a").claim(
         "webhook https://agency.example/pintu", limit=10, lease=30, now=time.time()

@@ -10,7 +10,8 @@ the same on both.
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -70,3 +71,13 @@ def create_tables(engine: Engine, metadata: MetaData, *, rebuilt_elsewhere: bool
 def _sqlite_pragmas(connection: Any, _: Any) -> None:
     # WAL lets the processes of one host read while another writes.
     connection.execute("PRAGMA journal_mode=WAL")
+
+
+def insert_new(connection: Connection, table: Table, **values: Any) -> bool:
+    """Insert the row unless its key is taken; True when it was inserted. One statement and
+    no savepoint, on SQLite and PostgreSQL alike, so a transaction goes on either way."""
+    dialect = sqlite if connection.dialect.name == "sqlite" else postgresql
+    statement = dialect.insert(table).values(**values).on_conflict_do_nothing()
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT through it.
+    returned = connection.execute(statement.returning(*table.primary_key.columns))
+    return returned.first() is not None

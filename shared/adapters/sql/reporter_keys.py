@@ -44,7 +44,7 @@ class KeyStore:
         ensure_current(database)
 
     def new_key(self) -> tuple[str, bytes]:
-        key_id, key = str(uuid.uuid4()), AESGCM.generate_key(bit_length=256)
+        key_id, key = fresh_key()
         with self._db.begin() as c:
             c.execute(
                 REPORTER_KEYS.insert().values(key_id=key_id, key=key, created_at=datetime.now(UTC))
@@ -65,6 +65,16 @@ class KeyStore:
 
 def seal(identity: ReporterIdentity, keys: KeyStore) -> SealedIdentity:
     key_id, key = keys.new_key()
+    return seal_under(identity, key_id, key)
+
+
+def fresh_key() -> tuple[str, bytes]:
+    """A key for one filing's identity, not yet kept: the caller stores it in REPORTER_KEYS
+    in the transaction that needs it (services/intake/store.py)."""
+    return str(uuid.uuid4()), AESGCM.generate_key(bit_length=256)
+
+
+def seal_under(identity: ReporterIdentity, key_id: str, key: bytes) -> SealedIdentity:
     nonce = os.urandom(12)
     # The key id is bound as associated data: a ciphertext cannot be moved to another key.
     ciphertext = AESGCM(key).encrypt(nonce, identity.model_dump_json().encode(), key_id.encode())
