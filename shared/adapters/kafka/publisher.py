@@ -25,6 +25,8 @@ from shared import metrics
 from shared.adapters.kafka.clients import KafkaConnection, KafkaSignInFailed, start
 
 log = logging.getLogger(__name__)
+MAX_BATCH = 500  # records in one transaction: the waiting publishes beyond wait for the next
+Waiting = tuple[tuple["Record", ...], "asyncio.Future[None]"]  # a publish's records, its answer
 
 
 class BrokerUnavailable(Exception):
@@ -50,19 +52,42 @@ class Publisher:
         self._transactional_id = f"pintu-{client}-{socket.gethostname()}-{os.getpid()}-{instance}"
         self._timeout = timeout_seconds
         self._producer: AIOKafkaProducer | None = None
-        self._lock = asyncio.Lock()  # one transaction at a time per producer
+        self._waiting: list[Waiting] = []
+        self._committing: asyncio.Task[None] | None = None
 
     async def publish(self, *records: Record) -> None:
-        try:
-            async with self._lock:
-                await asyncio.wait_for(self._commit(records), self._timeout)
-        except (TimeoutError, KafkaError, OSError) as error:
-            metrics.PUBLISH_FAILURES.labels(client=self._client).inc()
-            if isinstance(error, KafkaSignInFailed):
-                log.error("%s", error)
-            # Drop the producer so the next call reconnects: callers recover without a restart.
-            await self._abandon()
-            raise BrokerUnavailable(str(error) or type(error).__name__) from error
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((records, done))
+        if self._committing is None or self._committing.done():
+            self._committing = asyncio.create_task(self._commit_waiting())
+        await done
+
+    async def _commit_waiting(self) -> None:
+        """Commit the waiting publishes, a transaction at a time, until none is left."""
+        while self._waiting:
+            batch: list[Waiting] = []
+            count = 0
+            while self._waiting and (not batch or count + len(self._waiting[0][0]) <= MAX_BATCH):
+                records, done = self._waiting.pop(0)
+                batch.append((records, done))
+                count += len(records)
+            try:
+                together = tuple(r for records, _ in batch for r in records)
+                await asyncio.wait_for(self._commit(together), self._timeout)
+            except (TimeoutError, KafkaError, OSError) as error:
+                metrics.PUBLISH_FAILURES.labels(client=self._client).inc(len(batch))
+                if isinstance(error, KafkaSignInFailed):
+                    log.error("%s", error)
+                # Drop the producer so the next call reconnects: callers recover without a
+                # restart.
+                await self._abandon()
+                failed = BrokerUnavailable(str(error) or type(error).__name__)
+                _settle(batch, failed)
+            except BaseException:
+                _settle(batch, BrokerUnavailable("the publisher stopped"))
+                raise
+            else:
+                _settle(batch, None)
 
     async def _commit(self, records: tuple[Record, ...]) -> None:
         if self._producer is None:
@@ -92,6 +117,8 @@ class Publisher:
         await producer.commit_transaction()
 
     async def close(self) -> None:
+        if self._committing is not None:
+            await asyncio.gather(self._committing, return_exceptions=True)
         producer, self._producer = self._producer, None
         if producer is not None:
             await _stop_quietly(producer)
@@ -108,6 +135,16 @@ class Publisher:
             sender_task.cancel()
             sender_task.add_done_callback(_forget)
         await _stop_quietly(producer)
+
+
+def _settle(batch: list[Waiting], error: Exception | None) -> None:
+    for _, done in batch:
+        if done.done():  # its caller gave up waiting (cancelled): nothing to tell
+            continue
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
 
 
 def _forget(task: "asyncio.Task[object]") -> None:
