@@ -26,28 +26,30 @@ from shared.projections.inbox import ComplaintView, InboxStore
 from shared.wording import status_label
 
 router = APIRouter()
+# The dependencies below do no blocking I/O: async, so FastAPI runs them on the event loop
+# instead of sending each to a worker thread and back (a filing's hot path).
 
 
-def filing(request: Request) -> Filing:
+async def filing(request: Request) -> Filing:
     return request.app.state.filing  # type: ignore[no-any-return]
 
 
-def directory(request: Request) -> Directory:
+async def directory(request: Request) -> Directory:
     """The agency directory in force, as the router routes by it."""
     in_force: DirectoryInForce = request.app.state.directory
     return in_force.current
 
 
-def read_model(request: Request) -> InboxStore:
+async def read_model(request: Request) -> InboxStore:
     return request.app.state.read_model  # type: ignore[no-any-return]
 
 
-def language(accept_language: Annotated[str | None, Header()] = None) -> str:
+async def language(accept_language: Annotated[str | None, Header()] = None) -> str:
     """Bahasa Indonesia unless the client prefers English."""
     return "en" if accept_language and accept_language.lower().startswith("en") else "id"
 
 
-def json_body(request: Request) -> None:
+async def json_body(request: Request) -> None:
     """415 for a body that is not JSON (read from the request, not a documented parameter:
     the request body's media type is documented as the body's)."""
     content_type = request.headers.get("content-type", "")

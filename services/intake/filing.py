@@ -1,6 +1,5 @@
 """Filing a complaint: the one path every door (the API, Open311) goes through."""
 
-import asyncio
 import hashlib
 import secrets
 from collections.abc import Sequence
@@ -59,9 +58,8 @@ class Filing:
             body = hashlib.sha256(sent.encode()).hexdigest()
         reporter = submission.reporter
         reporter_key = fresh_key() if reporter else None
-        # One commit before the publish and one after (PostgreSQL is across the network, so
-        # each blocks: off the event loop).
-        claim = await asyncio.to_thread(
+        # One commit before the publish and one after.
+        claim = await self.store.write(
             self.store.reserve, idempotency_key, body, reporter_token, reporter_key
         )
         if claim.body_sha256 != body:
@@ -120,7 +118,7 @@ class Filing:
                 await self.publisher.publish(*records)
             except BaseException:
                 if idempotency_key is not None:
-                    await asyncio.to_thread(self.store.release, idempotency_key)
+                    await self.store.write(self.store.release, idempotency_key)
                 raise
         metrics.COMPLAINTS_FILED.labels(
             channel=complaint.channel.value, report_type=complaint.report_type.value
@@ -135,7 +133,7 @@ class Filing:
         # Before the 201: the filer's next GET, on any replica, finds it here until the read
         # model has it (services/intake/views.py). A new complaint has one event.
         (filed,) = records
-        await asyncio.to_thread(
+        await self.store.write(
             self.store.filed,
             tracking_id,
             str(complaint.id),

@@ -10,8 +10,12 @@ published: until the read model has projected it, any replica answers the compla
 status from that record (services/intake/views.py).
 """
 
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Column,
@@ -32,6 +36,7 @@ from shared.adapters.sql.migrations import ensure_current
 from shared.adapters.sql.reporter_keys import REPORTER_KEYS
 from shared.domain.tracking import new_tracking_id
 
+T = TypeVar("T")
 RETENTION = timedelta(days=1)
 # How long a filing in flight holds its key against a concurrent duplicate. Longer than a
 # publish can take, so only a crashed process' claim is ever taken over.
@@ -76,7 +81,17 @@ class IntakeStore:
     def __init__(self, database: Engine) -> None:
         self._db = database
         self._next_pruning = datetime.min.replace(tzinfo=UTC)
+        # SQLite lets one writer in at a time, and makes the others sleep and try again:
+        # there, every write goes through one thread, in turn, instead of contending.
+        self._writer = ThreadPoolExecutor(1) if database.dialect.name == "sqlite" else None
         ensure_current(database)
+
+    async def write(self, call: Callable[..., T], *args: Any) -> T:
+        """`call(*args)` off the event loop: the database calls block (PostgreSQL is across
+        the network)."""
+        if self._writer is None:
+            return await asyncio.to_thread(call, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._writer, call, *args)
 
     def reserve(
         self,
