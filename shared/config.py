@@ -138,7 +138,7 @@ class Settings(BaseSettings):
     retry_after_seconds: int = 5
     # Requests one intake process works on at once; one more is answered 503 with
     # Retry-After at once instead of waiting behind them (services/intake/limits.py).
-    max_in_flight: int = Field(default=64, ge=1)
+    max_in_flight: int = Field(default=128, ge=1)
     # Replication of internal topics; 1 on a single development broker, 3 in production.
     topic_replication: int = 1
 

@@ -96,7 +96,7 @@ async def test_a_liaisons_unit_and_assignments_decide_what_they_see(
     await admin.check(f"#pilih-{identity_card}")
     await admin.check(f"#pilih-{lamp}")
     await admin.select_option("#petugas", label="Ani")
-    await admin.click("button[formaction='/petugas/laporan/tugaskan']")
+    await admin.click("button[formaction^='/petugas/laporan/tugaskan']")
     for tracking_id in (identity_card, lamp):
         await expect(admin.locator("tr", has_text=tracking_id)).to_contain_text(
             "Ditugaskan kepada Ani"

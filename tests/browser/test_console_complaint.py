@@ -48,7 +48,7 @@ async def test_officers_act_on_a_complaint_and_another_agency_cannot(
     rina_context, rina = await officer(browser, platform, links[0], "rina@okutimurkab.go.id")
     bayu_context, bayu = await officer(browser, platform, links[1], "bayu@okutimurkab.go.id")
     for desk in (rina, bayu):
-        await desk.goto("/petugas/laporan")
+        await desk.goto("/petugas/laporan?urut=newest")
         await reload_until(desk, "main", tracking_id)  # the read model trails by a moment
         await picture(desk, "console-inbox")
         await desk.click(f"a[href='{path}']")
@@ -176,17 +176,17 @@ async def test_the_national_admin_reassigns_from_triage_and_a_decline_leaves_for
 
     await reassign(OKU)
     oku_context, oku = await officer(browser, platform, oku_link, "sari@okutimurkab.go.id")
-    await inbox_shows(oku, "", tracking_id)
+    await inbox_shows(oku, "?urut=newest", tracking_id)
     await oku.goto(path)
     await oku.fill("#reason", "Keamanan lingkungan bukan urusan pemerintah kabupaten.")
     await oku.click("form[action$='/bukan-wewenang'] button")
-    await inbox_shows(oku, "", tracking_id, shown=False)  # gone from the first's inbox
+    await inbox_shows(oku, f"?nomor={tracking_id}", tracking_id, shown=False)  # gone
 
     await reassign(BANDUNG)  # back in triage, and on to the next agency
     bandung_context, bandung = await officer(
         browser, platform, bandung_link, "dadang@bandung.go.id"
     )
-    await inbox_shows(bandung, "", tracking_id)
+    await inbox_shows(bandung, "?urut=newest", tracking_id)
     await oku.goto(f"/petugas/laporan?nomor={tracking_id}")
     await expect(oku.locator("#count")).to_have_text("Laporan ditemukan: 0")  # never again
     for context in (national, oku_context, bandung_context):

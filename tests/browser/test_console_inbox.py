@@ -32,7 +32,7 @@ async def test_an_agencys_officers_find_its_complaint_and_no_other_agency_does(
     tracking_id = filed.json()["tracking_id"]
 
     oku, page = await officer(browser, platform, oku_link, "rudi@okutimurkab.go.id")
-    await inbox_shows(page, "", tracking_id)
+    await inbox_shows(page, "?urut=newest", tracking_id)  # just filed: on the first page
     row = page.locator("tr", has_text=tracking_id)
     await expect(row).to_contain_text("Saluran air tersumbat di Martapura")
     await expect(row).to_contain_text("hari kerja lagi")  # the next deadline, in working days
@@ -43,7 +43,7 @@ async def test_an_agencys_officers_find_its_complaint_and_no_other_agency_does(
     await page.goto("/petugas/laporan?nomor=BUKAN")  # a malformed number, beside its field
     await expect(page.locator("#nomor-error")).to_be_visible()
     async with page.expect_download() as download:
-        await page.goto("/petugas/laporan")
+        await page.goto("/petugas/laporan?urut=newest")
         await page.click("a[download]")
     path = await (await download.value).path()
     rows = list(csv.DictReader(path.read_text(encoding="utf-8").splitlines()))
@@ -52,7 +52,7 @@ async def test_an_agencys_officers_find_its_complaint_and_no_other_agency_does(
     bandung, page = await officer(browser, platform, bandung_link, "nining@bandung.go.id")
     await page.goto(f"/petugas/laporan?nomor={tracking_id}")
     await expect(page.locator("#count")).to_have_text("Laporan ditemukan: 0")
-    await page.goto("/petugas/laporan")
+    await page.goto("/petugas/laporan?urut=newest")
     assert tracking_id not in await page.locator("main").inner_text()
 
     page = await national.new_page()  # the national admin's inbox is every complaint
@@ -82,8 +82,8 @@ async def test_several_reports_are_taken_up_at_once_each_with_its_own_verdict(
     ]
     oku, page = await officer(browser, platform, link, "wati@okutimurkab.go.id")
     for tracking_id in filed:
-        await inbox_shows(page, "", tracking_id)
-    await page.click("form[action='/petugas/laporan/terima'] button")  # nothing chosen
+        await inbox_shows(page, "?urut=newest", tracking_id)
+    await page.click("form[action^='/petugas/laporan/terima'] button")  # nothing chosen
     await expect(page.locator("#pilihan-error")).to_be_visible()
     await expect(page.locator("#tier-error")).to_be_visible()
     for tracking_id in filed:
@@ -97,7 +97,7 @@ async def test_several_reports_are_taken_up_at_once_each_with_its_own_verdict(
     )
     assert taken.status_code == 200, taken.text
     await page.check("#tier-tanpa_peninjauan_lapangan")
-    await page.click("form[action='/petugas/laporan/terima'] button")
+    await page.click("form[action^='/petugas/laporan/terima'] button")
     outcomes = {
         tracking_id: await page.locator("tr", has_text=tracking_id).inner_text()
         for tracking_id in filed

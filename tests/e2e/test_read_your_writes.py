@@ -23,11 +23,12 @@ def busy_platform(
     reporters_mailbox: MailReceiver,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Platform]:
-    """The whole platform, its filing rate limit out of the way of a hundred at once."""
+    """The whole platform, its rate and admission limits out of the way of a hundred at once."""
     home: Path = tmp_path_factory.mktemp("busy-platform")
     settings = {
         "PINTU_SMTP_PORT": str(reporters_mailbox.port),
         "PINTU_RATE_LIMIT_PER_MINUTE": "100000",
+        "PINTU_MAX_IN_FLIGHT": str(4 * FILINGS),
         **QUICK_DELIVERY,
     }
     with running_platform(kafka, home, agency_endpoint.url, WEBHOOK_SECRET, settings) as running:
