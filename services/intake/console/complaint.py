@@ -130,6 +130,7 @@ def complaint_page(
     detail = view.filing()
     category = categories().get(entry.category)
     holder = directory.agencies.get(view.agency_id or "")
+    team = colleagues(request, who)
     return render(
         request,
         "complaint.html",
@@ -163,10 +164,10 @@ def complaint_page(
                 key=lambda pair: pair[1],
             ),
             "tiers": tiers(_),
-            "colleagues": sorted(colleagues(request, who).items(), key=lambda pair: pair[1])
+            "colleagues": sorted(team.items(), key=lambda pair: pair[1])
             if _acts(who, entry, view)
             else [],
-            "assignee": assignees(request, who, [entry], _).get(entry.tracking_id),
+            "assignee": assignees(request, who, [entry], team, _).get(entry.tracking_id),
             "errors": errors or {},
             "values": values or {},
             "notice": notice,

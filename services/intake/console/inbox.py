@@ -196,12 +196,14 @@ def shown(request: Request, who: Officer, chosen: Asked) -> Page:
     )
 
 
-def assignees(request: Request, who: Officer, entries: list[InboxEntry], _: Any) -> dict[str, str]:
-    """The name of the officer each of these complaints is assigned to, where it is."""
+def assignees(
+    request: Request, who: Officer, entries: list[InboxEntry], team: dict[str, str], _: Any
+) -> dict[str, str]:
+    """The name of the officer each of these complaints is assigned to, where it is; `team`:
+    the agency's officers by id (`colleagues`)."""
     if who.role is Role.NATIONAL_ADMIN:
         return {}
     held = assignments(request).of(who.agency_id, [e.tracking_id for e in entries])
-    team = colleagues(request, who)
     gone = _("an officer no longer in the team")
     return {tracking_id: team.get(officer_id, gone) for tracking_id, officer_id in held.items()}
 
@@ -227,6 +229,7 @@ def inbox_page(
     _ = gettext(lang)
     chosen = asked(request, _)
     found = shown(request, who, chosen)
+    team = colleagues(request, who)
     pages = max(1, math.ceil(found.total / PAGE_SIZE))
     return render(
         request,
@@ -238,8 +241,8 @@ def inbox_page(
             "tiers": tiers(_),
             "asked": chosen,
             "errors": chosen.errors | (refused or {}),
-            "rows": _rows(found.entries, assignees(request, who, found.entries, _), lang, _),
-            "colleagues": sorted(colleagues(request, who).items(), key=lambda pair: pair[1]),
+            "rows": _rows(found.entries, assignees(request, who, found.entries, team, _), lang, _),
+            "colleagues": sorted(team.items(), key=lambda pair: pair[1]),
             "total": found.total,
             "pages": pages,
             "previous": chosen.query(halaman=chosen.page - 1) if chosen.page > 1 else None,
@@ -275,7 +278,7 @@ def inbox_csv(request: Request, who: OfficerDep) -> Response:
         ["tracking_id", "title", "category", "region_code", "status", "deadline_stage",
          "deadline_at", "working_days_left", "overdue", "tembusan", "assigned_to"]
     )  # fmt: skip
-    assigned = assignees(request, who, found.entries, _)
+    assigned = assignees(request, who, found.entries, colleagues(request, who), _)
     for e in found.entries:
         sheet.writerow(
             [e.tracking_id, e.title, e.category, e.region_code, e.status.value,

@@ -9,6 +9,7 @@ that do not exist.
 """
 
 import json
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -157,10 +158,9 @@ def _refusal(refused: RulesRefused, _: Any) -> str:
 
 
 def _preview_rows(
-    request: Request, shown: Preview, directory: Directory, lang: str
+    request: Request, shown: Preview, directory: Directory, since: datetime, lang: str
 ) -> list[dict[str, Any]]:
     store: InboxStore = request.app.state.read_model
-    since = clock.now() - LOOKED_BACK
     names = {code: c.names[spoken(lang)] for code, c in categories().items()}
 
     def agency(agency_id: str) -> str:
@@ -221,7 +221,8 @@ def _preview_page(
     lang = page_language(request)
     store: InboxStore = request.app.state.read_model
     before, after = now_in_force.directory(), version.directory()
-    shown = preview(store.routing_facts(clock.now() - LOOKED_BACK), before, after)
+    since = clock.now() - LOOKED_BACK  # one moment for the counts and their examples
+    shown = preview(store.routing_facts(since), before, after)
     return render(
         request,
         "rules_preview.html",
@@ -233,7 +234,7 @@ def _preview_page(
             "considered": shown.considered,
             "moved": shown.moved,
             "days": LOOKED_BACK.days,
-            "changes": _preview_rows(request, shown, after, lang),
+            "changes": _preview_rows(request, shown, after, since, lang),
             "more": max(0, len(shown.changes) - EXAMPLES),
             "document": document.model_dump_json(),
         },
