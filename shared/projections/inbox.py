@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from shared import clock
-from shared.adapters.sql.database import create_tables
+from shared.adapters.sql.database import create_tables, schema_lock
 from shared.contracts.cloudevents import PoisonMessage, event_of, parse
 from shared.domain.calendar import working_days_between
 from shared.domain.complaint import Complaint, Status
@@ -179,22 +179,28 @@ class InboxStore(TrackingRecorder):
 
     def ensure_schema(self) -> bool:
         """Rebuild when the tables predate this code's shape; True if it did. Only the
-        projection worker calls it, at start: a rebuilt read model is replayed from offset 0."""
-        with self.database.connect() as c:
-            found = c.scalar(select(func.max(SCHEMA.c.version)))
-            filled = c.scalar(select(func.count()).select_from(COMPLAINTS)) != 0
-        if found == SCHEMA_VERSION:
-            return False
-        self.rebuild()
+        projection workers call it, at start, one at a time: a rebuilt read model is replayed
+        from offset 0, and a replica that finds it rebuilt by another leaves it."""
+        with schema_lock(self.database):
+            with self.database.connect() as c:
+                found = c.scalar(select(func.max(SCHEMA.c.version)))
+                filled = c.scalar(select(func.count()).select_from(COMPLAINTS)) != 0
+            if found == SCHEMA_VERSION:
+                return False
+            self._rebuild()
         return filled or found is not None
 
     def rebuild(self) -> None:
         """Empty the read models and forget every position: the worker replays the whole log."""
+        with schema_lock(self.database):
+            self._rebuild()
+
+    def _rebuild(self) -> None:
         METADATA.drop_all(self.database)
         # Tables of an older shape (before SCHEMA_VERSION 2) under names no longer in METADATA.
         with self.database.begin() as c:
             c.exec_driver_sql("DROP TABLE IF EXISTS projection_positions")
-        create_tables(self.database, METADATA, rebuilt_elsewhere=True)
+        METADATA.create_all(self.database)
         with self.database.begin() as c:
             c.execute(SCHEMA.insert().values(version=SCHEMA_VERSION))
 

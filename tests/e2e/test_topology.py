@@ -71,20 +71,24 @@ class Cluster:
     def names() -> list[str]:
         return [f"{kind}-{n}" for kind, count in REPLICAS.items() for n in range(1, count + 1)]
 
-    def start(self, name: str) -> None:
-        kind = name.rsplit("-", 1)[0]
-        port = self.ports.setdefault(name, free_port())
-        logs = self.home / "logs" / name
-        logs.mkdir(parents=True, exist_ok=True)
-        env = {
-            **self.env,
-            PORT_VARIABLES[kind]: str(port),
-            "PINTU_DATA_DIR": str(self.home / "data" / name),
-        }
-        self.processes[name] = spawn(kind, env, logs)
-        wait_until_ready(
-            f"http://127.0.0.1:{port}/readyz", self.processes[name], logs / f"{kind}.log"
-        )
+    def start(self, *names: str) -> None:
+        """Start the workers together, then wait until each is ready."""
+        for name in names:
+            kind = name.rsplit("-", 1)[0]
+            port = self.ports.setdefault(name, free_port())
+            logs = self.home / "logs" / name
+            logs.mkdir(parents=True, exist_ok=True)
+            env = {
+                **self.env,
+                PORT_VARIABLES[kind]: str(port),
+                "PINTU_DATA_DIR": str(self.home / "data" / name),
+            }
+            self.processes[name] = spawn(kind, env, logs)
+        for name in names:
+            kind = name.rsplit("-", 1)[0]
+            log = self.home / "logs" / name / f"{kind}.log"
+            url = f"http://127.0.0.1:{self.ports[name]}/readyz"
+            wait_until_ready(url, self.processes[name], log)
 
     def roll(self, name: str) -> None:
         stop(self.processes[name])  # SIGTERM, as a rolling update does
@@ -123,8 +127,7 @@ def cluster(tmp_path: Path, postgres: str) -> Iterator[tuple[Cluster, str, Webho
         }
         cluster = Cluster(env, tmp_path)
         try:
-            for name in cluster.names():
-                cluster.start(name)
+            cluster.start(*cluster.names())
             yield cluster, bootstrap, webhooks
         finally:
             cluster.stop_all()

@@ -39,11 +39,17 @@ async def settle(bootstrap: str, topic: str, seconds: float = 3.0) -> list[Recor
 
 
 async def partition_ids(bootstrap: str, topic: str) -> list[int]:
+    return [tp.partition for tp in await partitions_of(bootstrap, [topic])]
+
+
+async def partitions_of(bootstrap: str, names: list[str]) -> list[TopicPartition]:
     admin = AIOKafkaAdminClient(**connection(bootstrap).client_kwargs())
     await admin.start()
     try:
-        (described,) = await admin.describe_topics([topic])
-        return [p["partition"] for p in described["partitions"]]
+        described = await admin.describe_topics(names)
+        return [
+            TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]
+        ]
     finally:
         await admin.close()
 
@@ -61,6 +67,9 @@ async def settled_ends(
     await committed.start()
     await everything.start()
     try:
+        # Assigned, each knows every topic's leaders at once, rather than topic by topic.
+        committed.assign(partitions)
+        everything.assign(partitions)
         deadline = time.monotonic() + timeout
         while True:
             stable = await committed.end_offsets(partitions)
@@ -74,7 +83,13 @@ async def settled_ends(
 
 async def read_all(bootstrap: str, topic: str) -> list[Record]:
     """Every committed record of `topic` up to its end, once open transactions have settled."""
-    partitions = [TopicPartition(topic, p) for p in await partition_ids(bootstrap, topic)]
+    return await read_every(bootstrap, [topic])
+
+
+async def read_every(bootstrap: str, names: list[str]) -> list[Record]:
+    """`read_all` of several topics with one consumer: one wait for open transactions, not one
+    per topic."""
+    partitions = await partitions_of(bootstrap, names)
     ends = await settled_ends(bootstrap, partitions)
     consumer = new_consumer(connection(bootstrap))
     await consumer.start()

@@ -7,10 +7,12 @@ PostgreSQL when several replicas must share it (Kubernetes). SQLAlchemy Core kee
 the same on both.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -42,17 +44,38 @@ class DatabaseSchemaError(RuntimeError):
     """Tables made by an older Pintu, which this one cannot use as they are."""
 
 
+SCHEMA_LOCK = 0x50494E5455  # "PINTU": the advisory lock of table changes on PostgreSQL
+
+
+@contextmanager
+def schema_lock(engine: Engine) -> Iterator[None]:
+    """One process at a time creates or rebuilds tables: replicas starting together on one
+    PostgreSQL would otherwise drop what another is creating. A session lock, released here,
+    or by the server when the process dies."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as c:
+        c.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK})
+        try:
+            yield
+        finally:
+            c.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK})
+
+
 def create_tables(engine: Engine, metadata: MetaData, *, rebuilt_elsewhere: bool = False) -> None:
     """Create what is missing (the read models; Pintu's own tables are migrated instead).
-    Replicas starting together may race; the loser finds them made.
+    Replicas starting together take turns (PostgreSQL) or race (SQLite, where the loser
+    finds them made).
 
     A table that exists with columns missing was made by an older version: said at start,
     in the operator's terms, rather than failing at every event. `rebuilt_elsewhere`: the
     caller rebuilds such tables itself (the read models, from the log)."""
-    try:
-        metadata.create_all(engine)
-    except DBAPIError:
-        metadata.create_all(engine)
+    with schema_lock(engine):
+        try:
+            metadata.create_all(engine)
+        except DBAPIError:
+            metadata.create_all(engine)
     if rebuilt_elsewhere:
         return
     found = inspect(engine)
