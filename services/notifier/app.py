@@ -19,19 +19,18 @@ from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI
 
 from services.notifier import plan
-from services.notifier.agency import CHANGES_HOLDER, TELLS_HOLDER, new_holder, notifications
 from services.notifier.breakers import Breakers
 from services.notifier.dead_letters import dead_letter
 from services.notifier.delivery import Deliverer
 from services.notifier.outbox import Delivery, Outbox
-from services.notifier.reporter import kind_of
+from services.notifier.queueing import Queueing
 from services.notifier.reports import Reports
 from services.notifier.senders import Senders
 from shared import metrics
 from shared.adapters.http import health_routes
 from shared.adapters.kafka import topics
 from shared.adapters.kafka.clients import KafkaConnection
-from shared.adapters.kafka.consumer import consume
+from shared.adapters.kafka.consumer import consume_batches
 from shared.adapters.kafka.directory import DirectoryInForce
 from shared.adapters.kafka.health import BrokerProbe
 from shared.adapters.kafka.publisher import Publisher
@@ -39,9 +38,7 @@ from shared.adapters.sql.database import open_database
 from shared.adapters.sql.reporter_keys import KeyStore
 from shared.config import Settings
 from shared.contracts.cloudevents import PoisonMessage, event_of, parse
-from shared.domain.complaint import Complaint
 from shared.domain.routing import Directory, default_directory, with_liaisons
-from shared.logs import about_complaint
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +60,8 @@ def create_app(settings: Settings) -> FastAPI:
     holder = f"{socket.gethostname()}:{settings.notifier_port}"
     outbox = Outbox(database, holder)
     breakers = Breakers(database, holder, settings.delivery)
-    reports = Reports(database)
     keys = KeyStore(database)
-    endpoints = plan.Endpoints.from_settings(settings)
+    queueing = Queueing(database, Reports(database), plan.Endpoints.from_settings(settings))
     kafka = KafkaConnection.from_settings(settings)
     directories = DirectoryInForce(kafka, liaisons_of(settings))
     dead_letters = Publisher(kafka, "notifier", settings.publish_timeout_seconds)
@@ -74,42 +70,19 @@ def create_app(settings: Settings) -> FastAPI:
         await dead_letters.publish(dead_letter(delivery, why))
         metrics.DEAD_LETTERS.labels(service="notifier").inc()
 
-    async def handle(record: ConsumerRecord[bytes, bytes], deliverer: Deliverer) -> None:
-        try:
-            envelope = parse(record.value)
-            event = event_of(envelope)
-        except PoisonMessage:
-            return  # dead-lettered by the router
-        complaint_id = str(event.originator_id)
-        with about_complaint(complaint_id):
-            # PostgreSQL is across the network: the stores' calls run off the event loop.
-            if isinstance(event, Complaint.Filed):
-                await asyncio.to_thread(
-                    reports.remember, complaint_id, event.tracking_id, event.title, event.reporter
-                )
-            for_reporter = kind_of(event) is not None
-            tells_someone = isinstance(event, TELLS_HOLDER) or bool(notifications(event, None))
-            known = None
-            if for_reporter or tells_someone:  # the one read of the complaint's row
-                known = await asyncio.to_thread(reports.find, complaint_id)
-            if known is not None:
-                directory = directories.current
-                deliveries: list[Delivery] = []
-                for notification in notifications(event, known.holder):
-                    deliveries += plan.for_agency(
-                        notification, event, envelope.id, known.tracking_id, directory, endpoints
-                    )
-                if for_reporter:
-                    reporter = await asyncio.to_thread(reports.reporter, known)
-                    deliveries += plan.for_reporter(
-                        event, envelope.id, known, reporter, directory, endpoints
-                    )
-                for delivery in deliveries:
-                    # Queued before the offset is committed: an acknowledged event is never lost.
-                    if await asyncio.to_thread(outbox.add, delivery):
-                        deliverer.wake(delivery.endpoint)
-            if isinstance(event, CHANGES_HOLDER):
-                await asyncio.to_thread(reports.hand_over, complaint_id, new_holder(event))
+    async def handle(records: list[ConsumerRecord[bytes, bytes]], deliverer: Deliverer) -> None:
+        events = []
+        for record in records:
+            try:
+                envelope = parse(record.value)
+                events.append((envelope.id, event_of(envelope)))
+            except PoisonMessage:
+                continue  # dead-lettered by the router
+        # One trip off the event loop (PostgreSQL is across the network) and one transaction
+        # for the batch, committed before its offset is.
+        woken = await asyncio.to_thread(queueing.queue, events, directories.current)
+        for endpoint in woken:
+            deliverer.wake(endpoint)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -123,11 +96,11 @@ def create_app(settings: Settings) -> FastAPI:
                 asyncio.create_task(deliverer.run()),
                 asyncio.create_task(directories.follow()),
                 asyncio.create_task(
-                    consume(
+                    consume_batches(
                         kafka,
                         "pintu-notifier",
                         topics.EVENTS,
-                        lambda record: handle(record, deliverer),
+                        lambda records: handle(records, deliverer),
                     )
                 ),
             ]

@@ -20,7 +20,9 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     insert,
+    or_,
     select,
     update,
 )
@@ -45,6 +47,31 @@ BREAKERS = Table(
 )
 
 
+_READ = select(BREAKERS).where(BREAKERS.c.endpoint == bindparam("endpoint_"))
+# A success closes the circuit and clears its count (CircuitBreaker.succeeded) in one
+# statement, which writes only a breaker that was not closed and clear already: the common
+# case reads nothing and writes nothing. Its version is bumped like any other write's.
+_SUCCEEDED = (
+    update(BREAKERS)
+    .where(
+        BREAKERS.c.endpoint == bindparam("endpoint_"),
+        or_(
+            BREAKERS.c.failures != 0,
+            BREAKERS.c.opened_at.is_not(None),
+            BREAKERS.c.trial_holder.is_not(None),
+            BREAKERS.c.trial_until.is_not(None),
+        ),
+    )
+    .values(
+        failures=0,
+        opened_at=None,
+        trial_holder=None,
+        trial_until=None,
+        version=BREAKERS.c.version + 1,
+    )
+)
+
+
 class Breakers:
     def __init__(self, database: Engine, holder: str, policy: DeliveryPolicy) -> None:
         self._db = database
@@ -62,7 +89,8 @@ class Breakers:
         return self._change(endpoint, lambda b: b.admit(self._holder, now, lease))
 
     def succeeded(self, endpoint: str) -> None:
-        self._change(endpoint, lambda b: b.succeeded())
+        with self._db.begin() as c:
+            c.execute(_SUCCEEDED, {"endpoint_": endpoint})
 
     def failed(self, endpoint: str, now: float) -> None:
         self._change(endpoint, lambda b: b.failed(now))
@@ -78,7 +106,7 @@ class Breakers:
 
     def _read(self, endpoint: str) -> tuple[CircuitBreaker, int | None]:
         with self._db.connect() as c:
-            row = c.execute(select(BREAKERS).where(BREAKERS.c.endpoint == endpoint)).first()
+            row = c.execute(_READ, {"endpoint_": endpoint}).first()
         breaker = CircuitBreaker(self._policy.breaker_failures, self._policy.breaker_open_seconds)
         if row is None:
             return breaker, None

@@ -7,7 +7,8 @@ the endpoint refuses for good), dead-lettered to complaints.dlq.notifier. A circ
 breaker per endpoint stops trying a dead endpoint for a while, then lets one trial through.
 The breaker is shared by every notifier pod (services/notifier/breakers.py): a circuit one
 pod opened stops the others too, and its one trial is made by one pod only. It is consulted
-before each try, so a pod in the middle of a batch stops at the next delivery.
+before each try that follows one that was not sent (a delivery sent closes the circuit
+itself), so a pod in the middle of a batch stops at the next delivery.
 
 At least once on the wire: a crash after an endpoint accepted a delivery and before the
 outbox recorded it repeats that one delivery after the restart (at most one per endpoint
@@ -115,27 +116,30 @@ class Deliverer:
                 if not batch:
                     await self._idle(endpoint, wake)
                     continue
+                sent = True  # the first was admitted above
                 for n, delivery in enumerate(batch):
-                    # The first was admitted above; the others only while the circuit is
-                    # closed, which another instance may have opened meanwhile.
-                    if n > 0 and not await self._closed(endpoint):
+                    # The others only while the circuit is closed, which another instance
+                    # may have opened meanwhile (a success just closed it: no need to look).
+                    if not sent and not await self._closed(endpoint):
                         await self._release(batch[n:])
                         break
-                    await self._finish(self._try(delivery), batch[n + 1 :])
+                    sent = await self._finish(self._try(delivery), batch[n + 1 :])
+                if len(batch) < BATCH and not wake.is_set():
+                    await self._idle(endpoint, wake)  # what was due is done: no claim to find so
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("delivering to %s failed; trying again", endpoint)
                 await asyncio.sleep(2)
 
-    async def _finish(self, attempt: Coroutine[Any, Any, None], rest: list[Delivery]) -> None:
+    async def _finish(self, attempt: Coroutine[Any, Any, bool], rest: list[Delivery]) -> bool:
         """Run one delivery to its recorded result even when the notifier is stopped meanwhile
         (a rolling update), so a stop sends nothing twice; then give back the rest of the
         batch at once rather than when its lease runs out. Only a crash leaves the window
         docs/contract.md names."""
         task = asyncio.ensure_future(attempt)
         try:
-            await asyncio.shield(task)
+            return await asyncio.shield(task)
         except asyncio.CancelledError:
             await task
             await self._release(rest)
@@ -160,11 +164,12 @@ class Deliverer:
         with suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), timeout)
 
-    async def _try(self, delivery: Delivery) -> None:
+    async def _try(self, delivery: Delivery) -> bool:
+        """One try, recorded; whether it was sent."""
         with about_complaint(delivery.complaint_id):  # each line names its own complaint
-            await self._try_once(delivery)
+            return await self._try_once(delivery)
 
-    async def _try_once(self, delivery: Delivery) -> None:
+    async def _try_once(self, delivery: Delivery) -> bool:
         try:
             result = await self._send(delivery)
         except Exception as error:  # a bug, not the endpoint: logged, and tried again
@@ -176,10 +181,10 @@ class Deliverer:
         # leave a delivery the endpoint accepted unrecorded, to be sent again.
         match result.outcome:
             case "sent":
-                await asyncio.to_thread(self._outbox.sent, delivery, now)
+                await asyncio.to_thread(self._sent, delivery, now)
                 log.info("notification delivered", extra=done)
                 metrics.NOTIFICATIONS_SENT.labels(channel=delivery.channel).inc()
-                await asyncio.to_thread(self._breakers.succeeded, delivery.endpoint)
+                return True
             case "void":
                 await asyncio.to_thread(self._outbox.void, delivery, result.reason, now)
                 log.info("notification dropped: %s", result.reason, extra=done)
@@ -197,6 +202,12 @@ class Deliverer:
                     wait = backoff(tries, self._policy)
                     await asyncio.to_thread(self._outbox.retry_at, delivery, now + wait, what)
                 await asyncio.to_thread(self._breakers.failed, delivery.endpoint, now)
+        return False
+
+    def _sent(self, delivery: Delivery, now: float) -> None:
+        """One trip off the event loop for the common case."""
+        self._outbox.sent(delivery, now)
+        self._breakers.succeeded(delivery.endpoint)
 
     async def _give_up(self, delivery: Delivery, why: str, now: float) -> None:
         log.error(

@@ -14,31 +14,34 @@ A reporter's row holds their identity sealed, as the log does (shared/adapters/s
 unsealed only to send, so a shredded key silences a pending letter too.
 """
 
+import functools
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import (
     Column,
     ColumnElement,
+    Connection,
     Engine,
     Float,
     Index,
     Integer,
     LargeBinary,
     MetaData,
+    Select,
     String,
     Table,
     Text,
     and_,
+    bindparam,
     func,
-    insert,
     or_,
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 
+from shared.adapters.sql.database import insert_new
 from shared.adapters.sql.migrations import ensure_current
 
 Channel = Literal["webhook", "email", "sms"]
@@ -69,6 +72,44 @@ OUTBOX = Table(
 )
 
 
+# One delivery's row, its key bound at execution: the SET clause is the parameters named
+# after columns (built once, not at every try).
+_BY_KEY = update(OUTBOX).where(
+    OUTBOX.c.event_id == bindparam("key_event_id"),
+    OUTBOX.c.recipient == bindparam("key_recipient"),
+    OUTBOX.c.channel == bindparam("key_channel"),
+)
+
+
+# Due at an endpoint now, and not leased to another instance (or its lease ran out).
+_DUE = and_(
+    OUTBOX.c.state == PENDING,
+    OUTBOX.c.endpoint == bindparam("endpoint_"),
+    OUTBOX.c.next_try_at <= bindparam("now"),
+    or_(
+        OUTBOX.c.lease_until.is_(None),
+        OUTBOX.c.lease_until < bindparam("now"),
+        OUTBOX.c.lease_holder == bindparam("holder"),
+    ),
+)
+_LEASE = _BY_KEY.where(_DUE).values(
+    lease_holder=bindparam("holder"), lease_until=bindparam("until")
+)
+
+
+@functools.cache
+def _claimable(limit: int) -> Select[Any]:
+    # PostgreSQL: rows another pod is claiming right now are skipped, not waited for, so
+    # pods draining one endpoint take different deliveries. (SQLite has one writer.)
+    return (
+        select(OUTBOX)
+        .where(_DUE)
+        .order_by(OUTBOX.c.queued_at, OUTBOX.c.event_id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+
+
 @dataclass(frozen=True)
 class Delivery:
     event_id: str
@@ -95,60 +136,44 @@ class Outbox:
 
     def add(self, delivery: Delivery, now: float | None = None) -> bool:
         """Queue it; False when it was queued before (a redelivered or replayed event)."""
+        with self._db.begin() as c:
+            return self.queue(c, delivery, now)
+
+    @staticmethod
+    def queue(c: Connection, delivery: Delivery, now: float | None = None) -> bool:
+        """`add`, in the caller's transaction."""
         at = time.time() if now is None else now
-        row = {
-            "event_id": delivery.event_id,
-            "recipient": delivery.recipient,
-            "channel": delivery.channel,
-            "endpoint": delivery.endpoint,
-            "kind": delivery.kind,
-            "complaint_id": delivery.complaint_id,
-            "payload": delivery.payload,
-            "address": delivery.address,
-            "sealed_to": delivery.sealed_to,
-            "state": PENDING,
-            "tries": 0,
-            "next_try_at": at,
-            "queued_at": at,
-        }
-        try:
-            with self._db.begin() as c:
-                c.execute(insert(OUTBOX).values(**row))
-        except IntegrityError:
-            return False
-        return True
+        return insert_new(
+            c,
+            OUTBOX,
+            event_id=delivery.event_id,
+            recipient=delivery.recipient,
+            channel=delivery.channel,
+            endpoint=delivery.endpoint,
+            kind=delivery.kind,
+            complaint_id=delivery.complaint_id,
+            payload=delivery.payload,
+            address=delivery.address,
+            sealed_to=delivery.sealed_to,
+            state=PENDING,
+            tries=0,
+            next_try_at=at,
+            queued_at=at,
+        )
 
     def claim(self, endpoint: str, limit: int, lease: float, now: float) -> list[Delivery]:
         """Up to `limit` of the endpoint's deliveries that are due, leased to this instance
         for `lease` seconds (another instance takes over a lease that ran out)."""
-        free = or_(
-            OUTBOX.c.lease_until.is_(None),
-            OUTBOX.c.lease_until < now,
-            OUTBOX.c.lease_holder == self._holder,
-        )
-        due = and_(
-            OUTBOX.c.state == PENDING,
-            OUTBOX.c.endpoint == endpoint,
-            OUTBOX.c.next_try_at <= now,
-            free,
-        )
-        # PostgreSQL: rows another pod is claiming right now are skipped, not waited for, so
-        # pods draining one endpoint take different deliveries. (SQLite has one writer.)
-        query = (
-            select(OUTBOX)
-            .where(due)
-            .order_by(OUTBOX.c.queued_at, OUTBOX.c.event_id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
+        due = {"endpoint_": endpoint, "now": now, "holder": self._holder}
         taken: list[Delivery] = []
         with self._db.begin() as c:
-            for row in c.execute(query).all():
-                leased = c.execute(
-                    update(OUTBOX)
-                    .where(_is(row.event_id, row.recipient, row.channel), due)
-                    .values(lease_holder=self._holder, lease_until=now + lease)
-                )
+            for row in c.execute(_claimable(limit), due).all():
+                key = {
+                    "key_event_id": row.event_id,
+                    "key_recipient": row.recipient,
+                    "key_channel": row.channel,
+                }
+                leased = c.execute(_LEASE, {**due, **key, "until": now + lease})
                 if leased.rowcount == 1:
                     taken.append(_delivery(row))
         return taken
@@ -163,25 +188,18 @@ class Outbox:
         self._finish(delivery, DEAD, why, now)
 
     def retry_at(self, delivery: Delivery, at: float, why: str) -> None:
-        with self._db.begin() as c:
-            c.execute(
-                update(OUTBOX)
-                .where(_is(*delivery.key))
-                .values(
-                    tries=delivery.tries + 1,
-                    next_try_at=at,
-                    last_error=why,
-                    lease_holder=None,
-                    lease_until=None,
-                )
-            )
+        self._change(
+            delivery,
+            tries=delivery.tries + 1,
+            next_try_at=at,
+            last_error=why,
+            lease_holder=None,
+            lease_until=None,
+        )
 
     def release(self, delivery: Delivery) -> None:
         """Give back a lease without a try (the endpoint's circuit opened meanwhile)."""
-        with self._db.begin() as c:
-            c.execute(
-                update(OUTBOX).where(_is(*delivery.key)).values(lease_holder=None, lease_until=None)
-            )
+        self._change(delivery, lease_holder=None, lease_until=None)
 
     def requeue(self, event_id: str, recipient: str, channel: str, now: float) -> bool:
         """A dead delivery pending again with all its tries; False unless it was dead (so a
@@ -215,19 +233,21 @@ class Outbox:
         return None if found is None else str(found)
 
     def _finish(self, delivery: Delivery, state: str, why: str | None, now: float) -> None:
+        self._change(
+            delivery,
+            state=state,
+            tries=delivery.tries + 1,
+            last_error=why,
+            done_at=now,
+            lease_holder=None,
+            lease_until=None,
+        )
+
+    def _change(self, delivery: Delivery, **values: object) -> None:
+        event_id, recipient, channel = delivery.key
+        key = {"key_event_id": event_id, "key_recipient": recipient, "key_channel": channel}
         with self._db.begin() as c:
-            c.execute(
-                update(OUTBOX)
-                .where(_is(*delivery.key))
-                .values(
-                    state=state,
-                    tries=delivery.tries + 1,
-                    last_error=why,
-                    done_at=now,
-                    lease_holder=None,
-                    lease_until=None,
-                )
-            )
+            c.execute(_BY_KEY, {**key, **values})
 
 
 def _is(event_id: str, recipient: str, channel: str) -> ColumnElement[bool]:

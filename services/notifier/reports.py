@@ -9,9 +9,20 @@ rows again.
 
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Engine, MetaData, String, Table, Text, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    Text,
+    bindparam,
+    select,
+    update,
+)
 
+from shared.adapters.sql.database import insert_new
 from shared.adapters.sql.migrations import ensure_current
 from shared.adapters.sql.reporter_keys import KeyStore, unseal
 from shared.domain.identity import ReporterIdentity, SealedIdentity
@@ -28,6 +39,10 @@ REPORTS = Table(
 )
 
 
+_FIND = select(REPORTS).where(REPORTS.c.complaint_id == bindparam("id"))
+_HAND_OVER = update(REPORTS).where(REPORTS.c.complaint_id == bindparam("id"))
+
+
 @dataclass(frozen=True)
 class Known:
     tracking_id: str
@@ -37,31 +52,32 @@ class Known:
 
 
 class Reports:
+    """Each call runs in the caller's transaction: a batch of the log is queued in one."""
+
     def __init__(self, database: Engine) -> None:
-        self._db = database
         self._keys = KeyStore(database)
         ensure_current(database)
 
     def remember(
-        self, complaint_id: str, tracking_id: str, title: str, sealed: SealedIdentity | None
+        self,
+        c: Connection,
+        complaint_id: str,
+        tracking_id: str,
+        title: str,
+        sealed: SealedIdentity | None,
     ) -> None:
-        row = {
-            "complaint_id": complaint_id,
-            "tracking_id": tracking_id,
-            "title": title,
-            "sealed_reporter": sealed.model_dump_json() if sealed else None,
-        }
-        try:
-            with self._db.begin() as c:
-                c.execute(insert(REPORTS).values(**row))
-        except IntegrityError:
-            pass  # a redelivered filing
+        """Once per complaint: a redelivered filing changes nothing."""
+        insert_new(
+            c,
+            REPORTS,
+            complaint_id=complaint_id,
+            tracking_id=tracking_id,
+            title=title,
+            sealed_reporter=sealed.model_dump_json() if sealed else None,
+        )
 
-    def find(self, complaint_id: str) -> Known | None:
-        with self._db.connect() as c:
-            row = c.execute(
-                select(REPORTS).where(REPORTS.c.complaint_id == complaint_id)
-            ).one_or_none()
+    def find(self, c: Connection, complaint_id: str) -> Known | None:
+        row = c.execute(_FIND, {"id": complaint_id}).one_or_none()
         if row is None:
             return None
         sealed = row.sealed_reporter
@@ -72,11 +88,8 @@ class Reports:
             SealedIdentity.model_validate_json(sealed) if sealed else None,
         )
 
-    def hand_over(self, complaint_id: str, holder: str | None) -> None:
-        with self._db.begin() as c:
-            c.execute(
-                update(REPORTS).where(REPORTS.c.complaint_id == complaint_id).values(holder=holder)
-            )
+    def hand_over(self, c: Connection, complaint_id: str, holder: str | None) -> None:
+        c.execute(_HAND_OVER, {"id": complaint_id, "holder": holder})
 
     def reporter(self, known: Known) -> ReporterIdentity | None:
         """Who reported (None: anonymous to Pintu, or forgotten: the key was shredded)."""

@@ -7,12 +7,23 @@ PostgreSQL when several replicas must share it (Kubernetes). SQLAlchemy Core kee
 the same on both.
 """
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, inspect, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Insert,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -99,8 +110,15 @@ def _sqlite_pragmas(connection: Any, _: Any) -> None:
 def insert_new(connection: Connection, table: Table, **values: Any) -> bool:
     """Insert the row unless its key is taken; True when it was inserted. One statement and
     no savepoint, on SQLite and PostgreSQL alike, so a transaction goes on either way."""
-    dialect = sqlite if connection.dialect.name == "sqlite" else postgresql
-    statement = dialect.insert(table).values(**values).on_conflict_do_nothing()
-    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT through it.
-    returned = connection.execute(statement.returning(*table.primary_key.columns))
+    returned = connection.execute(_insert_new(table, connection.dialect.name), values)
     return returned.first() is not None
+
+
+@functools.cache
+def _insert_new(table: Table, dialect_name: str) -> Insert:
+    """Built once per table: the values come as parameters, so the statement and its cache
+    key are not made again for every row."""
+    dialect = sqlite if dialect_name == "sqlite" else postgresql
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT through it.
+    statement: Insert = dialect.insert(table).on_conflict_do_nothing()
+    return statement.returning(*table.primary_key.columns)
