@@ -40,8 +40,10 @@ lint: $(READY)  ## ruff, mypy and the layer rules (import-linter)
 unit: $(READY)  ## the fast tests only (no broker)
 	$(BIN)/pytest tests/unit
 
-bench: $(READY)  ## intake's ceiling, router throughput, SLA memory and lag, replay speed, national scale (INTAKE_ARGS= ARGS= SLA_ARGS= SLA_CHECK_ARGS= REPLAY_ARGS= NATIONAL_ARGS=)
+bench: $(READY)  ## intake's ceiling, the platform's sustained rate, the notifier's cost, router throughput, SLA memory and lag, replay speed, national scale (INTAKE_ARGS= PLATFORM_ARGS= NOTIFIER_ARGS= ARGS= SLA_ARGS= SLA_CHECK_ARGS= REPLAY_ARGS= NATIONAL_ARGS=)
 	$(BIN)/python -m bench.intake $(INTAKE_ARGS)
+	$(BIN)/python -m bench.platform $(PLATFORM_ARGS)
+	$(BIN)/python -m bench.notifier $(NOTIFIER_ARGS)
 	$(BIN)/python -m bench.router $(ARGS)
 	$(BIN)/python -m bench.sla $(SLA_ARGS)
 	$(BIN)/python -m bench.sla_check $(SLA_CHECK_ARGS)

@@ -53,6 +53,11 @@ SERVICES = ("intake", "router", "sla", "notifier", "projections")
 RECEIVERS = ("webhook-receiver", "mail-receiver")
 ARRIVAL_TIMEOUT = 60.0  # after the last request: what has not arrived by then is missing
 SETTLE_SECONDS = 5.0  # idle between steps: the stream processors' transactions close
+# The legs of a complaint's way (wall clock, one machine): the request until its 201 (intake,
+# its database and its transaction on the log); the 201 until the router appended it to the
+# agency topic (the filing's commit becoming visible, the router's fetch and decision); the
+# append until the agency's reader had it (the router's commit, the reader's fetch).
+STAGES = ("intake", "router picks up", "router commits")
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,8 @@ class Step:
     topic_p99_ms: float
     missing: int  # 201s whose complaint never reached the agency topic
     cpu_ms_per_complaint: dict[str, float] = field(default_factory=dict)
+    # Where the time goes, p50 and p99 of each leg (STAGES), for the complaints that arrived.
+    stages_ms: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def filed(self) -> int:
@@ -97,10 +104,16 @@ class Step:
 
 
 def summarise(
-    offered: float, seconds: float, sent: Sequence[Sent], arrived: dict[str, float]
+    offered: float,
+    seconds: float,
+    sent: Sequence[Sent],
+    arrived: dict[str, float],
+    appended: dict[str, float] | None = None,
 ) -> Step:
     """A step's figures from its requests and when each complaint reached the topic
-    (complaint id -> time seen); a complaint that never arrived counts as infinitely late."""
+    (complaint id -> time seen); a complaint that never arrived counts as infinitely late.
+    `appended`: when the router wrote each to the topic (the record's timestamp), which splits
+    the way into STAGES."""
     statuses: dict[int, int] = {}
     for s in sent:
         statuses[s.status] = statuses.get(s.status, 0) + 1
@@ -111,6 +124,21 @@ def summarise(
         if s.complaint_id
     ]
     http = [s.answered - s.left for s in sent if s.status]
+    legs: dict[str, list[float]] = {stage: [] for stage in STAGES}
+    for s in filed:
+        if s.complaint_id in arrived and appended and s.complaint_id in appended:
+            at = appended[s.complaint_id]
+            for stage, leg in zip(
+                STAGES,
+                (s.answered - s.left, at - s.answered, arrived[s.complaint_id] - at),
+                strict=True,
+            ):
+                legs[stage].append(leg)
+    stages = {
+        stage: (percentile(leg, 0.50) * 1000, percentile(leg, 0.99) * 1000)
+        for stage, leg in legs.items()
+        if leg
+    }
     return Step(
         offered=offered,
         seconds=seconds,
@@ -120,6 +148,7 @@ def summarise(
         topic_p50_ms=percentile(to_topic, 0.50) * 1000,
         topic_p99_ms=percentile(to_topic, 0.99) * 1000,
         missing=sum(1 for s in filed if s.complaint_id not in arrived),
+        stages_ms=stages,
     )
 
 
@@ -134,6 +163,7 @@ class Arrivals:
     def __init__(self, connection: KafkaConnection) -> None:
         self.connection = connection
         self.seen: dict[str, float] = {}
+        self.appended: dict[str, float] = {}  # the record's timestamp: the router's append
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> "Arrivals":
@@ -156,8 +186,9 @@ class Arrivals:
             now = time.time()
             for records in batches.values():
                 for record in records:
-                    if record.key is not None:
-                        self.seen.setdefault(record.key.decode(), now)
+                    if record.key is not None and record.key.decode() not in self.seen:
+                        self.seen[record.key.decode()] = now
+                        self.appended[record.key.decode()] = record.timestamp / 1000
 
     async def __aexit__(self, *_: object) -> None:
         if self._task is not None:
@@ -234,14 +265,16 @@ async def ladder(
             sent = await offer(session, f"{intake_url}/v1/complaints", rate, seconds)
             await seen.until({s.complaint_id for s in sent if s.complaint_id}, ARRIVAL_TIMEOUT)
             after = cpu_now(pids)
-            step = summarise(rate, time.perf_counter() - began, sent, seen.seen)
+            step = summarise(rate, time.perf_counter() - began, sent, seen.seen, seen.appended)
             if step.filed:
                 cpu = {n: (after[n] - before[n]) * 1000 / step.filed for n in pids}
                 step = Step(**{**asdict(step), "cpu_ms_per_complaint": cpu})
             steps.append(step)
+            legs = ", ".join(f"{k} {p99:,.0f}" for k, (_, p99) in step.stages_ms.items())
             say(
                 f"  {rate:g}/s: {step.statuses}, to the topic p50 {step.topic_p50_ms:,.0f} ms, "
                 f"p99 {step.topic_p99_ms:,.0f} ms{', sustained' if step.sustained else ''}"
+                f" (p99 of each leg: {legs} ms)"
             )
             if step.overloaded:
                 break
@@ -339,6 +372,16 @@ def report(runs: list[list[Step]]) -> float:
         header += ["missing", *(f"{name} ms" for name in names), "sustained"]
         print(f"\nrun {n}: CPU milliseconds per complaint filed, by process")
         print(grid(header, rows))
+        legs = [
+            [f"{s.offered:g}/s"]
+            + [
+                "{:,.0f} / {:,.0f}".format(*s.stages_ms[stage]) if stage in s.stages_ms else "-"
+                for stage in STAGES
+            ]
+            for s in steps
+        ]
+        print(f"\nrun {n}: where the time goes, p50 / p99 ms of each leg")
+        print(grid(["offered", *STAGES], legs))
     rates = [sustained_rate(steps) for steps in runs]
     median = statistics.median(rates)
     print(

@@ -1,6 +1,6 @@
 """The platform bench's verdicts: what a step's figures are, and which rate a run sustained."""
 
-from bench.platform import Sent, Step, summarise, sustained_rate
+from bench.platform import STAGES, Sent, Step, summarise, sustained_rate
 
 
 def step(offered: float, p99: float, statuses: dict[int, int], missing: int = 0) -> Step:
@@ -38,3 +38,15 @@ def test_the_ladder_stops_once_the_platform_is_far_behind() -> None:
     assert not step(100, 400, {201: 1500}).overloaded
     assert step(100, 12_000, {201: 1500}).overloaded
     assert step(100, 200, {201: 1000, 503: 500}).overloaded
+
+
+def test_the_way_to_the_topic_is_split_at_the_201_and_at_the_routers_append() -> None:
+    sent = [Sent(100.0, 100.020, 201, "c1"), Sent(101.0, 101.040, 201, "c2")]
+    appended = {"c1": 100.120, "c2": 101.140}  # the router wrote each 100 ms after its 201
+    arrived = {"c1": 100.125, "c2": 101.150}
+    figures = summarise(2, 1.0, sent, arrived, appended)
+    intake, picked_up, committed = (figures.stages_ms[stage] for stage in STAGES)
+    assert [round(ms) for ms in intake] == [40, 40]  # p50 and p99 of two: the slower one
+    assert [round(ms) for ms in picked_up] == [100, 100]
+    assert [round(ms) for ms in committed] == [10, 10]
+    assert set(summarise(2, 1.0, sent, arrived).stages_ms) == set()  # no appends known
