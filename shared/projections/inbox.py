@@ -2,8 +2,9 @@
 
 They live in the platform database (shared/adapters/sql/database.py): an SQLite file by
 default, PostgreSQL when intake replicas and the projection worker run apart.
-Each view change is written in the same transaction as the Kafka position it
-came from, so a redelivered event is a no-op.
+Each batch's view changes are written in the same transaction as the Kafka positions they
+came from (one tracking row per partition: the last offset applied), so a redelivered event
+is a no-op.
 """
 
 import json
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Row,
     Select,
     and_,
+    delete,
     exists,
     func,
     or_,
@@ -186,6 +188,8 @@ class InboxStore(TrackingRecorder):
                 found = c.scalar(select(func.max(SCHEMA.c.version)))
                 filled = c.scalar(select(func.count()).select_from(COMPLAINTS)) != 0
             if found == SCHEMA_VERSION:
+                with self.database.begin() as c:
+                    _compact_tracking(c)
                 return False
             self._rebuild()
         return filled or found is not None
@@ -207,8 +211,9 @@ class InboxStore(TrackingRecorder):
     # -- eventsourcing's TrackingRecorder -------------------------------------------------
 
     def insert_tracking(self, tracking: Tracking) -> None:
+        """Record a position: it becomes its stream's tracking row, replacing an earlier one."""
         with self.database.begin() as c:
-            c.execute(TRACKING.insert().values(**_tracking_row(tracking)))
+            _advance(c, tracking.application_name, tracking.notification_id)
 
     def max_tracking_id(self, application_name: str) -> int | None:
         with self.database.connect() as c:
@@ -227,31 +232,43 @@ class InboxStore(TrackingRecorder):
         return self.apply_all([Applied(event, event_type, at)]) == 1
 
     def apply_all(self, batch: Sequence[Applied]) -> int:
-        """Apply a batch in one transaction with its tracking records; positions already
-        applied are skipped. How many were applied."""
+        """Apply a batch in one transaction with its positions (each partition's tracking row
+        moved to its last offset in the batch); positions already applied are skipped. How
+        many were applied."""
         for _ in range(3):
             try:
                 with self.database.begin() as c:
                     return self._apply_all(c, batch)
-            except IntegrityError:
+            except (IntegrityError, PositionMoved):
                 continue  # another worker applied some of it first (a rebalance): look again
         raise RuntimeError("positions keep conflicting: two projection workers on one store?")
 
     def _apply_all(self, c: Connection, batch: Sequence[Applied]) -> int:
-        last: dict[str, int | None] = {}
+        streams = sorted({item.at.application_name for item in batch})
+        known: dict[str, int | None] = dict.fromkeys(streams)
+        for stream, top in c.execute(
+            select(TRACKING.c.application_name, func.max(TRACKING.c.notification_id))
+            .where(TRACKING.c.application_name.in_(streams))
+            .group_by(TRACKING.c.application_name)
+        ):
+            known[stream] = top
+        last = dict(known)
         fresh = []
         for item in batch:
             stream, offset = item.at.application_name, item.at.notification_id
-            if stream not in last:
-                last[stream] = c.scalar(_max_tracking(stream))
-            known = last[stream]
-            if known is None or offset > known:
+            seen = last[stream]
+            if seen is None or offset > seen:
                 fresh.append(item)
                 last[stream] = offset
         if not fresh:
             return 0
-        c.execute(TRACKING.insert(), [_tracking_row(item.at) for item in fresh])
-        touched = load(c, (str(item.event.originator_id) for item in fresh))
+        for stream in streams:
+            newest, before = last[stream], known[stream]
+            if newest is None or newest == before:
+                continue  # nothing fresh from this partition
+            if _advance(c, stream, newest) == 0 and before is not None:
+                raise PositionMoved(stream)
+        touched = load(c, map(str, {item.event.originator_id for item in fresh}))
         for item in fresh:
             apply(touched, item.event, item.event_type)
         save(c, touched)
@@ -453,11 +470,34 @@ def _optional_utc(moment: datetime | None) -> datetime | None:
     return None if moment is None else utc(moment)
 
 
-def _tracking_row(tracking: Tracking) -> dict[str, object]:
-    return {
-        "application_name": tracking.application_name,
-        "notification_id": tracking.notification_id,
-    }
+class PositionMoved(Exception):
+    """A stream's tracking row changed since this transaction read it: another worker
+    applied some of the batch first."""
+
+
+def _advance(c: Connection, stream: str, offset: int) -> int:
+    """Make `offset` the stream's tracking row; how many earlier rows it replaced."""
+    replaced = c.execute(
+        delete(TRACKING).where(
+            TRACKING.c.application_name == stream, TRACKING.c.notification_id < offset
+        )
+    ).rowcount
+    c.execute(TRACKING.insert().values(application_name=stream, notification_id=offset))
+    return int(replaced)
+
+
+def _compact_tracking(c: Connection) -> None:
+    """Each stream's last tracking row only, as the projection keeps them: earlier ones (a
+    store once tracked every event) would differ from its replay's."""
+    later = TRACKING.alias("later")
+    c.execute(
+        delete(TRACKING).where(
+            exists().where(
+                later.c.application_name == TRACKING.c.application_name,
+                later.c.notification_id > TRACKING.c.notification_id,
+            )
+        )
+    )
 
 
 def _max_tracking(application_name: str) -> Select[Any]:

@@ -5,6 +5,8 @@ A replay writes only into its own store: it never notifies anyone and never touc
 live read models.
 """
 
+import asyncio
+import gc
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,25 +67,46 @@ async def replay(
     applied yet; with `as_of`, only events that happened by then. How many were applied."""
     todo = {TopicPartition(topic, p): end for p, end in until.items()}
     applied = 0
-    async for batches in read_to_end(
-        connection,
-        todo,
-        from_offsets={tp: store.resume_offset(topic, tp.partition) or 0 for tp in todo},
-        until=todo,
-        max_records=BATCH,
-        max_partition_fetch_bytes=4 * 1024 * 1024,
-    ):
-        batch = []  # every partition's records of this poll, in one transaction
-        read = 0
-        for records in batches.values():
-            read += len(records)
-            for record in records:
-                item = Applied.of(record)
-                if item is not None and (as_of is None or item.event.timestamp <= as_of):
-                    batch.append(item)
-        applied += store.apply_all(batch)
-        if progress is not None:
-            progress(read)
+    # Batches of events come and go by the thousand: the collector's default thresholds would
+    # traverse them, and every object alive now (the modules, the models' schemas), again and
+    # again, most of a replay's time. Those are set aside, and it runs less often, until the
+    # replay ends.
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(100_000, 10, 10)
+    # One batch written (in a thread: the database's work releases the GIL) while the next
+    # is read and decoded; batches are applied in log order, one at a time.
+    writing: asyncio.Future[int] | None = None
+    try:
+        async for batches in read_to_end(
+            connection,
+            todo,
+            from_offsets={tp: store.resume_offset(topic, tp.partition) or 0 for tp in todo},
+            until=todo,
+            max_records=BATCH,
+            max_partition_fetch_bytes=4 * 1024 * 1024,
+        ):
+            batch = []  # every partition's records of this poll, in one transaction
+            read = 0
+            for records in batches.values():
+                read += len(records)
+                for record in records:
+                    item = Applied.of(record)
+                    if item is not None and (as_of is None or item.event.timestamp <= as_of):
+                        batch.append(item)
+            if writing is not None:
+                applied += await writing
+            writing = asyncio.ensure_future(asyncio.to_thread(store.apply_all, batch))
+            if progress is not None:
+                progress(read)
+        if writing is not None:
+            applied += await writing
+            writing = None
+    finally:
+        if writing is not None:  # the read failed: let the write in flight finish first
+            await asyncio.wait([writing])
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
     return applied
 
 

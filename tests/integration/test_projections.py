@@ -31,7 +31,7 @@ from shared.domain.routing import default_directory
 from shared.projections.inbox import InboxStore
 from shared.projections.projection import OPEN_STATUSES
 from shared.projections.replay import compare
-from shared.projections.tables import COMPLAINTS, TRACKING
+from shared.projections.tables import COMPLAINTS, TIMELINE, TRACKING
 from tests.support.brokers import connection, local_broker
 from tests.support.databases import fresh_database
 from tests.support.histories import mixed_histories, tracking_id_of
@@ -53,8 +53,9 @@ def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[st
 
 
 def applied(database: Engine) -> int:
+    """Events applied: each adds its timeline entry (the log holds no duplicates here)."""
     with database.connect() as c:
-        return int(c.scalar(select(func.count()).select_from(TRACKING)) or 0)
+        return int(c.scalar(select(func.count()).select_from(TIMELINE)) or 0)
 
 
 async def produce_steadily(bootstrap: str, records: list[tuple[bytes, bytes]]) -> None:
@@ -111,6 +112,11 @@ async def test_a_projection_worker_killed_mid_stream_leaves_the_figures_exactly_
             stop(worker)
 
         assert applied(database) == total
+        with database.connect() as c:
+            positions = list(c.execute(select(TRACKING)))
+        # One tracking row per partition: its last offset (the log here has no gaps).
+        assert len({stream for stream, _ in positions}) == len(positions)
+        assert sum(offset + 1 for _, offset in positions) == total
         assert_figures(database, expected)
 
         # The auditor's replay: from offset 0 into a fresh store, compared row for row.

@@ -4,14 +4,15 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Engine, MetaData, String, Table
+from sqlalchemy import Column, Engine, MetaData, String, Table, select
 
 from shared.adapters.sql.database import DatabaseSchemaError, create_tables, open_database
 from shared.contracts.cloudevents import TYPE_NAMES
 from shared.domain.complaint import Channel, Complaint, ReportType, Status
 from shared.domain.deadlines import FIRST_FOLLOW_UP
-from shared.projections.inbox import ComplaintFilter, InboxStore, Scope, position
-from shared.projections.tables import TIMELINE
+from shared.projections.inbox import Applied, ComplaintFilter, InboxStore, Scope, position
+from shared.projections.projection import insert_rows
+from shared.projections.tables import TIMELINE, TRACKING
 from tests.support.databases import fresh_database
 
 
@@ -265,3 +266,62 @@ def test_words_are_found_in_the_title_or_the_chronology_in_any_case(database: En
     assert shown(store, oku, ComplaintFilter(words=("100%",))) == {"AAAAAAAAA1"}
     assert shown(store, oku, ComplaintFilter(words=("%",))) == {"AAAAAAAAA1"}  # not a wildcard
     assert shown(store, oku, ComplaintFilter(tracking_ids=())) == set()
+
+
+def test_a_partition_keeps_one_tracking_row_its_last_applied_offset(database: Engine) -> None:
+    store = InboxStore(database)
+    log = events()
+    batch = [
+        Applied(event, TYPE_NAMES[type(event)], position("complaints.events", p, 10 + offset))
+        for p in (3, 4)
+        for offset, event in enumerate(log)
+        if p == 3 or offset == 0
+    ]
+    # Partition 4's filing is a duplicate on the log: its position is applied, as a no-op.
+    assert store.apply_all(batch) == 3
+    assert _tracking(database) == [("complaints.events:3", 11), ("complaints.events:4", 10)]
+    assert store.resume_offset("complaints.events", 3) == 12
+    # Redelivered, with one more offset of partition 4 (an event applied before: it changes
+    # only the position).
+    again = [
+        *batch,
+        Applied(log[1], TYPE_NAMES[type(log[1])], position("complaints.events", 4, 11)),
+    ]
+    assert store.apply_all(again) == 1
+    assert _tracking(database) == [("complaints.events:3", 11), ("complaints.events:4", 11)]
+
+
+def test_a_store_that_kept_a_tracking_row_per_event_is_left_one_per_partition(
+    database: Engine,
+) -> None:
+    store = InboxStore(database)
+    store.ensure_schema()
+    with database.begin() as c:
+        c.execute(
+            TRACKING.insert(),
+            [{"application_name": "complaints.events:3", "notification_id": n} for n in range(5)]
+            + [{"application_name": "complaints.events:4", "notification_id": 7}],
+        )
+    assert not InboxStore(database).ensure_schema()
+    assert _tracking(database) == [("complaints.events:3", 4), ("complaints.events:4", 7)]
+    assert store.resume_offset("complaints.events", 3) == 5
+
+
+def test_rows_written_in_bulk_are_stored_as_sqlalchemy_stores_them(database: Engine) -> None:
+    InboxStore(database)
+    at = datetime(2026, 3, 2, 1, 0, 0, 120, tzinfo=UTC)
+    row = {"complaint_id": "a", "sequence": 1, "event_type": "t", "at": at, "detail": "{}"}
+    with database.begin() as c:
+        insert_rows(c, TIMELINE, [row])
+        c.execute(TIMELINE.insert(), [{**row, "complaint_id": "b"}])
+    with database.connect() as c:
+        # Raw, past SQLAlchemy's result processing: SQLite keeps datetimes as text.
+        stored = c.exec_driver_sql("SELECT * FROM timeline ORDER BY complaint_id").all()
+    assert [tuple(r)[1:] for r in stored] == [tuple(stored[1])[1:]] * 2
+    assert stored[0][0] == "a"
+
+
+def _tracking(database: Engine) -> list[tuple[str, int]]:
+    with database.connect() as c:
+        rows = c.execute(select(TRACKING).order_by(TRACKING.c.application_name))
+        return [(stream, int(offset)) for stream, offset in rows]
