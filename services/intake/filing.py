@@ -58,7 +58,7 @@ class Filing:
             body = hashlib.sha256(sent.encode()).hexdigest()
         reporter = submission.reporter
         reporter_key = fresh_key() if reporter else None
-        # One commit before the publish and one after.
+        # One write before the publish and one after (committed with others: group commit).
         claim = await self.store.write(
             self.store.reserve, idempotency_key, body, reporter_token, reporter_key
         )

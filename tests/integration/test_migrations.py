@@ -24,6 +24,7 @@ from services.notifier.outbox import Outbox
 from services.notifier.reports import Reports
 from shared.adapters.sql import migrations
 from shared.adapters.sql.database import DatabaseSchemaError, open_database
+from shared.adapters.sql.group_commit import in_transaction
 from shared.adapters.sql.reporter_keys import KeyStore
 from shared.config import get_settings
 from tests.support import previous_release
@@ -100,7 +101,9 @@ def version(database: Engine) -> list[str]:
 
 def assert_the_rows_survived(database: Engine) -> None:
     assert KeyStore(database).key(KEY_ID) == KEY
-    claim = IntakeStore(database).reserve("retry-me", "a" * 64, "u" * 64, None)
+    claim = in_transaction(
+        database, IntakeStore(database).reserve, "retry-me", "a" * 64, "u" * 64, None
+    )
     assert (claim.tracking_id, claim.receipt) == ("QWERTY2345", '{"tracking_id": "QWERTY2345"}')
     (pending,) = Outbox(database, "pod-a").claim(
         "webhook https://agency.example/pintu", limit=10, lease=30, now=time.time()
