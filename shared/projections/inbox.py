@@ -38,7 +38,15 @@ from shared.domain.complaint import Complaint, Status
 from shared.domain.identity import SealedIdentity
 from shared.domain.model import DomainEvent
 from shared.domain.rules_change import Facts
-from shared.projections.projection import OPEN_STATUSES, Touched, apply, load, save, utc
+from shared.projections.projection import (
+    OPEN_STATUSES,
+    Touched,
+    apply,
+    insert_rows,
+    load,
+    save,
+    utc,
+)
 from shared.projections.tables import (
     COMPLAINTS,
     COPIES,
@@ -213,7 +221,13 @@ class InboxStore(TrackingRecorder):
     def insert_tracking(self, tracking: Tracking) -> None:
         """Record a position: it becomes its stream's tracking row, replacing an earlier one."""
         with self.database.begin() as c:
-            _advance(c, tracking.application_name, tracking.notification_id)
+            stream, offset = tracking.application_name, tracking.notification_id
+            c.execute(
+                delete(TRACKING).where(
+                    TRACKING.c.application_name == stream, TRACKING.c.notification_id < offset
+                )
+            )
+            c.execute(TRACKING.insert().values(application_name=stream, notification_id=offset))
 
     def max_tracking_id(self, application_name: str) -> int | None:
         with self.database.connect() as c:
@@ -262,12 +276,10 @@ class InboxStore(TrackingRecorder):
                 last[stream] = offset
         if not fresh:
             return 0
-        for stream in streams:
-            newest, before = last[stream], known[stream]
-            if newest is None or newest == before:
-                continue  # nothing fresh from this partition
-            if _advance(c, stream, newest) == 0 and before is not None:
-                raise PositionMoved(stream)
+        moved = {s: n for s, n in last.items() if n is not None and n != known[s]}
+        tracked = sum(1 for s in moved if known[s] is not None)
+        if _advance(c, moved) < tracked:
+            raise PositionMoved(", ".join(moved))
         touched = load(c, map(str, {item.event.originator_id for item in fresh}))
         for item in fresh:
             apply(touched, item.event, item.event_type)
@@ -475,14 +487,17 @@ class PositionMoved(Exception):
     applied some of the batch first."""
 
 
-def _advance(c: Connection, stream: str, offset: int) -> int:
-    """Make `offset` the stream's tracking row; how many earlier rows it replaced."""
+def _advance(c: Connection, positions: dict[str, int]) -> int:
+    """Make each offset, past every one recorded, its stream's tracking row (two statements
+    for them all); how many earlier rows they replaced."""
     replaced = c.execute(
-        delete(TRACKING).where(
-            TRACKING.c.application_name == stream, TRACKING.c.notification_id < offset
-        )
+        delete(TRACKING).where(TRACKING.c.application_name.in_(sorted(positions)))
     ).rowcount
-    c.execute(TRACKING.insert().values(application_name=stream, notification_id=offset))
+    insert_rows(
+        c,
+        TRACKING,
+        [{"application_name": s, "notification_id": n} for s, n in sorted(positions.items())],
+    )
     return int(replaced)
 
 

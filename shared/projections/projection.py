@@ -6,9 +6,11 @@ records the batch's Kafka positions: applied once or not at all, and fast enough
 replay millions of events.
 """
 
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -103,8 +105,8 @@ def load(c: Connection, complaint_ids: Iterable[str]) -> Touched:
 
 def _chunks(c: Connection, ids: list[str]) -> Iterator[list[str]]:
     """The ids a statement at a time: all at once on PostgreSQL (one array parameter), else
-    500 at a time (within every database's limit of parameters)."""
-    size = len(ids) if c.dialect.name == "postgresql" else 500
+    as many as one statement may bind."""
+    size = len(ids) if c.dialect.name == "postgresql" else _parameters_limit(c)
     for start in range(0, len(ids), max(size, 1)):
         yield ids[start : start + size]
 
@@ -189,12 +191,28 @@ def _writer(table: Table, dialect: Dialect) -> Writer:
 
         return copy
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join(mark for _ in columns)})"
+    one = f"({', '.join(mark for _ in columns)})"
+    head = f"INSERT INTO {quote(table.name)} ({names}) VALUES "
 
-    def executemany(c: Connection, rows: Sequence[Row]) -> None:
-        c.exec_driver_sql(sql, bound(rows))
+    def multirow(c: Connection, rows: Sequence[Row]) -> None:
+        # Many rows a statement, not one: SQLite's driver lets go of the GIL once a
+        # statement, so a thread writing this way leaves the others to run.
+        values = bound(rows)
+        size = max(1, _parameters_limit(c) // len(columns))
+        for start in range(0, len(values), size):
+            some = values[start : start + size]
+            c.exec_driver_sql(head + ", ".join([one] * len(some)), tuple(chain.from_iterable(some)))
 
-    return executemany
+    return multirow
+
+
+def _parameters_limit(c: Connection) -> int:
+    """How many parameters one statement may bind (SQLite's own limit where it says)."""
+    driver = c.connection.dbapi_connection
+    getlimit = getattr(driver, "getlimit", None)
+    if getlimit is None:
+        return 999  # SQLite's smallest default
+    return min(int(getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)), 32766)
 
 
 def apply(touched: Touched, event: DomainEvent, event_type: str) -> bool:
