@@ -7,7 +7,8 @@ service spends per complaint.
 On a throwaway broker (or KAFKA_BOOTSTRAP_SERVERS), `python -m dev run` starts intake, the
 router, the SLA service, the notifier, the projections and the development receivers, on
 free ports with their data in a temporary directory, as `make run` does (the per-client rate
-limit out of the way: the load comes from one address). Then, for each rate in turn, the
+limit out of the way: the load comes from one address). After a warm-up (20 s at 20/s: the
+broker's JIT compiler, every service's first batch), for each rate in turn, the
 README's example complaint is posted at that rate for `--seconds` (open loop: each request
 leaves on schedule, answered or not), while a read_committed reader follows the agency's
 topic, `complaints.routed.pemkab-oku-timur`, as the agency would.
@@ -52,6 +53,7 @@ TARGET_P99_MS = 250.0
 SERVICES = ("intake", "router", "sla", "notifier", "projections")
 RECEIVERS = ("webhook-receiver", "mail-receiver")
 ARRIVAL_TIMEOUT = 60.0  # after the last request: what has not arrived by then is missing
+WARM_UP = (20.0, 20.0)  # complaints per second, seconds: before the first step
 SETTLE_SECONDS = 5.0  # idle between steps: the stream processors' transactions close
 # The legs of a complaint's way (wall clock, one machine): the request until its 201 (intake,
 # its database and its transaction on the log); the 201 until the router appended it to the
@@ -256,8 +258,9 @@ async def ladder(
     steps: list[Step] = []
     connector = aiohttp.TCPConnector(limit=2000)
     async with aiohttp.ClientSession(connector=connector) as session, Arrivals(connection) as seen:
-        # Warm-up: every service's first batch (topics' metadata, the router's first reads).
-        warm = await offer(session, f"{intake_url}/v1/complaints", 5, 4)
+        # Warm-up: every service's first batch (topics' metadata, the router's first reads)
+        # and the broker's JIT compiler, which burns most of a core in its first minute.
+        warm = await offer(session, f"{intake_url}/v1/complaints", *WARM_UP)
         await seen.until({s.complaint_id for s in warm if s.complaint_id}, ARRIVAL_TIMEOUT)
         for rate in rates:
             await asyncio.sleep(SETTLE_SECONDS)
