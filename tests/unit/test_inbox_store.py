@@ -310,7 +310,8 @@ def test_a_store_that_kept_a_tracking_row_per_event_is_left_one_per_partition(
 def test_rows_written_in_bulk_are_stored_as_sqlalchemy_stores_them(database: Engine) -> None:
     InboxStore(database)
     at = datetime(2026, 3, 2, 1, 0, 0, 120, tzinfo=UTC)
-    row = {"complaint_id": "a", "sequence": 1, "event_type": "t", "at": at, "detail": "{}"}
+    detail = '{"text": "tab\there, a line\\nbreak, back\\\\slash, sekolah \u00e9"}'
+    row = {"complaint_id": "a", "sequence": 1, "event_type": "t", "at": at, "detail": detail}
     with database.begin() as c:
         insert_rows(c, TIMELINE, [row])
         c.execute(TIMELINE.insert(), [{**row, "complaint_id": "b"}])
@@ -318,7 +319,7 @@ def test_rows_written_in_bulk_are_stored_as_sqlalchemy_stores_them(database: Eng
         # Raw, past SQLAlchemy's result processing: SQLite keeps datetimes as text.
         stored = c.exec_driver_sql("SELECT * FROM timeline ORDER BY complaint_id").all()
     assert [tuple(r)[1:] for r in stored] == [tuple(stored[1])[1:]] * 2
-    assert stored[0][0] == "a"
+    assert stored[0][0] == "a" and stored[0][-1] == detail
 
 
 def _tracking(database: Engine) -> list[tuple[str, int]]:
