@@ -48,9 +48,10 @@ BREAKERS = Table(
 
 
 _READ = select(BREAKERS).where(BREAKERS.c.endpoint == bindparam("endpoint_"))
-# A success closes the circuit and clears its count (CircuitBreaker.succeeded) in one
-# statement, which writes only a breaker that was not closed and clear already: the common
-# case reads nothing and writes nothing. Its version is bumped like any other write's.
+# A success closes the circuit and clears its count (CircuitBreaker.succeeded), in one
+# statement that changes only a breaker that was not closed and clear already (the version
+# bumped like any other write's). Run only when a read found it so: a read takes no lock, a
+# write takes the database's one writer's (SQLite), which every delivery would then queue for.
 _SUCCEEDED = (
     update(BREAKERS)
     .where(
@@ -89,8 +90,10 @@ class Breakers:
         return self._change(endpoint, lambda b: b.admit(self._holder, now, lease))
 
     def succeeded(self, endpoint: str) -> None:
-        with self._db.begin() as c:
-            c.execute(_SUCCEEDED, {"endpoint_": endpoint})
+        clear = CircuitBreaker(self._policy.breaker_failures, self._policy.breaker_open_seconds)
+        if self._read(endpoint)[0] != clear:
+            with self._db.begin() as c:
+                c.execute(_SUCCEEDED, {"endpoint_": endpoint})
 
     def failed(self, endpoint: str, now: float) -> None:
         self._change(endpoint, lambda b: b.failed(now))

@@ -21,6 +21,7 @@ Handler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]]
 # A partition's records of one poll, in order: for sinks that write a batch in one transaction.
 BatchHandler = Callable[[list[ConsumerRecord[bytes, bytes]]], Awaitable[None]]
 ResumeAt = Callable[[TopicPartition], int | None]
+PACE_MS = 200
 
 
 class _Resume(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -68,7 +69,16 @@ async def consume_batches(
     """Run until cancelled; reconnects when the broker goes away, or refuses the credentials
     (they may not have reached every broker yet), saying so."""
     while True:
-        consumer = new_consumer(connection, group_id=group_id, auto_offset_reset="earliest")
+        consumer = new_consumer(
+            connection,
+            group_id=group_id,
+            auto_offset_reset="earliest",
+            # Batches, not a record at a time: the broker answers a fetch once it holds a
+            # megabyte or PACE_MS have passed, so the handler's transaction and the offset
+            # commit are paid per batch (these workers are not on the path to the agency).
+            fetch_min_bytes=1024 * 1024,
+            fetch_max_wait_ms=PACE_MS,
+        )
         try:
             listener = _Resume(consumer, resume_at) if resume_at else None
             consumer.subscribe([topic], listener=listener) if listener else consumer.subscribe(
