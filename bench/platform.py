@@ -256,7 +256,9 @@ async def ladder(
     seconds: float,
 ) -> list[Step]:
     steps: list[Step] = []
-    connector = aiohttp.TCPConnector(limit=2000)
+    # Idle connections are dropped before the server's keep-alive (uvicorn's 5 s, the pause
+    # between steps) would close one under a request about to be sent on it.
+    connector = aiohttp.TCPConnector(limit=2000, keepalive_timeout=2.0)
     async with aiohttp.ClientSession(connector=connector) as session, Arrivals(connection) as seen:
         # Warm-up: every service's first batch (topics' metadata, the router's first reads)
         # and the broker's JIT compiler, which burns most of a core in its first minute.
