@@ -8,6 +8,7 @@ skipped; handlers make redelivery harmless (ledgers, tracking records).
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
@@ -21,7 +22,6 @@ Handler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]]
 # A partition's records of one poll, in order: for sinks that write a batch in one transaction.
 BatchHandler = Callable[[list[ConsumerRecord[bytes, bytes]]], Awaitable[None]]
 ResumeAt = Callable[[TopicPartition], int | None]
-PACE_MS = 200
 
 
 class _Resume(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -65,19 +65,19 @@ async def consume_batches(
     topic: str,
     handle: BatchHandler,
     resume_at: ResumeAt | None = None,
+    pace_ms: int | None = None,
 ) -> None:
     """Run until cancelled; reconnects when the broker goes away, or refuses the credentials
     (they may not have reached every broker yet), saying so."""
     while True:
+        # Paced: the broker answers a fetch once it holds a megabyte or `pace_ms` have passed,
+        # so the handler's transaction and the offset commit are paid per batch, not per
+        # record (for a worker whose lag of that much nobody waits on).
+        pacing: dict[str, Any] = {}
+        if pace_ms is not None:
+            pacing = {"fetch_min_bytes": 1 << 20, "fetch_max_wait_ms": pace_ms}
         consumer = new_consumer(
-            connection,
-            group_id=group_id,
-            auto_offset_reset="earliest",
-            # Batches, not a record at a time: the broker answers a fetch once it holds a
-            # megabyte or PACE_MS have passed, so the handler's transaction and the offset
-            # commit are paid per batch (these workers are not on the path to the agency).
-            fetch_min_bytes=1024 * 1024,
-            fetch_max_wait_ms=PACE_MS,
+            connection, group_id=group_id, auto_offset_reset="earliest", **pacing
         )
         try:
             listener = _Resume(consumer, resume_at) if resume_at else None
