@@ -21,7 +21,6 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     Column,
-    ColumnElement,
     Connection,
     Engine,
     Float,
@@ -72,13 +71,14 @@ OUTBOX = Table(
 )
 
 
-# One delivery's row, its key bound at execution: the SET clause is the parameters named
-# after columns (built once, not at every try).
-_BY_KEY = update(OUTBOX).where(
+# One delivery's row, its key bound at execution (`_key`); an update's SET clause is the
+# parameters named after columns. Built once, not at every try.
+_IS = and_(
     OUTBOX.c.event_id == bindparam("key_event_id"),
     OUTBOX.c.recipient == bindparam("key_recipient"),
     OUTBOX.c.channel == bindparam("key_channel"),
 )
+_BY_KEY = update(OUTBOX).where(_IS)
 
 
 # Due at an endpoint now, and not leased to another instance (or its lease ran out).
@@ -168,11 +168,7 @@ class Outbox:
         taken: list[Delivery] = []
         with self._db.begin() as c:
             for row in c.execute(_claimable(limit), due).all():
-                key = {
-                    "key_event_id": row.event_id,
-                    "key_recipient": row.recipient,
-                    "key_channel": row.channel,
-                }
+                key = _key(row.event_id, row.recipient, row.channel)
                 leased = c.execute(_LEASE, {**due, **key, "until": now + lease})
                 if leased.rowcount == 1:
                     taken.append(_delivery(row))
@@ -206,9 +202,14 @@ class Outbox:
         second redelivery of one dead letter changes nothing)."""
         with self._db.begin() as c:
             done = c.execute(
-                update(OUTBOX)
-                .where(_is(event_id, recipient, channel), OUTBOX.c.state == DEAD)
-                .values(state=PENDING, tries=0, next_try_at=now, done_at=None)
+                _BY_KEY.where(OUTBOX.c.state == DEAD),
+                {
+                    **_key(event_id, recipient, channel),
+                    "state": PENDING,
+                    "tries": 0,
+                    "next_try_at": now,
+                    "done_at": None,
+                },
             )
         return done.rowcount == 1
 
@@ -229,7 +230,7 @@ class Outbox:
 
     def state(self, event_id: str, recipient: str, channel: str) -> str | None:
         with self._db.connect() as c:
-            found = c.scalar(select(OUTBOX.c.state).where(_is(event_id, recipient, channel)))
+            found = c.scalar(select(OUTBOX.c.state).where(_IS), _key(event_id, recipient, channel))
         return None if found is None else str(found)
 
     def _finish(self, delivery: Delivery, state: str, why: str | None, now: float) -> None:
@@ -244,18 +245,12 @@ class Outbox:
         )
 
     def _change(self, delivery: Delivery, **values: object) -> None:
-        event_id, recipient, channel = delivery.key
-        key = {"key_event_id": event_id, "key_recipient": recipient, "key_channel": channel}
         with self._db.begin() as c:
-            c.execute(_BY_KEY, {**key, **values})
+            c.execute(_BY_KEY, {**_key(*delivery.key), **values})
 
 
-def _is(event_id: str, recipient: str, channel: str) -> ColumnElement[bool]:
-    return and_(
-        OUTBOX.c.event_id == event_id,
-        OUTBOX.c.recipient == recipient,
-        OUTBOX.c.channel == channel,
-    )
+def _key(event_id: str, recipient: str, channel: str) -> dict[str, str]:
+    return {"key_event_id": event_id, "key_recipient": recipient, "key_channel": channel}
 
 
 def _delivery(row: object) -> Delivery:
